@@ -1,0 +1,15 @@
+import ArgumentParser
+import Hummingbird
+import Shared
+
+@main
+struct ContentServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ContentService",
+        abstract: "Posts, likes, search, playlists and videos.")
+
+    func run() async throws {
+        let app = try buildApplication(reader: .environment())
+        try await app.runService()
+    }
+}

@@ -1,0 +1,1 @@
+COMMENT ON SCHEMA gpt IS 'Questions to the language model, with quotas and an answer cache. Owned by GPTService.';

@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import Foundation
+import JWTKit
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Verifies access tokens against the public keys AuthService publishes as JWKS.
+///
+/// The key set is cached for `cacheTTL`. A token signed with a key id the cache does not know
+/// triggers one refetch (at most every `minRefreshInterval`), which is how a rotated key is picked
+/// up without waiting for the cache to expire, and how garbage key ids cannot make us hammer Auth.
+public final class AccessTokenVerifier: Sendable {
+    public struct Settings: Sendable {
+        public var jwksURL: String
+        public var issuer: String
+        public var audience: String
+        public var cacheTTL: Duration = .seconds(300)
+        public var minRefreshInterval: Duration = .seconds(10)
+        /// Only asymmetric algorithms AuthService uses; `none` and HMAC are never accepted.
+        public var allowedAlgorithms: Set<String> = ["EdDSA"]
+
+        public init(jwksURL: String, issuer: String, audience: String) {
+            self.jwksURL = jwksURL
+            self.issuer = issuer
+            self.audience = audience
+        }
+    }
+
+    public enum Failure: Error, Equatable {
+        case malformed
+        case algorithmNotAllowed(String)
+        case unknownKey
+        case badSignature
+        case expired
+        case wrongIssuer
+        case wrongAudience
+        case invalidClaims
+    }
+
+    private struct Cache {
+        var keys: JWTKeyCollection?
+        var kids: Set<String> = []
+        var fetchedAt: ContinuousClock.Instant?
+    }
+
+    public let settings: Settings
+    private let cache = NIOLockedValueBox(Cache())
+    private let httpClient: HTTPClient
+    private let logger: Logger
+
+    public init(settings: Settings, httpClient: HTTPClient = .shared, logger: Logger) {
+        self.settings = settings
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    public func verify(_ token: String) async throws -> Identity {
+        let header = try Self.header(of: token)
+        guard let alg = header.alg, settings.allowedAlgorithms.contains(alg) else {
+            throw Failure.algorithmNotAllowed(header.alg ?? "missing")
+        }
+        guard let kid = header.kid, !kid.isEmpty else { throw Failure.unknownKey }
+        let keys = try await keys(containing: kid)
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError {
+            switch error.errorType {
+            case .claimVerificationFailure where error.failedClaim is ExpirationClaim: throw Failure.expired
+            case .claimVerificationFailure: throw Failure.invalidClaims
+            case .signatureVerificationFailed: throw Failure.badSignature
+            default: throw Failure.malformed
+            }
+        } catch is DecodingError {
+            throw Failure.invalidClaims
+        }
+        guard claims.iss.value == settings.issuer else { throw Failure.wrongIssuer }
+        guard claims.aud.value.contains(settings.audience) else { throw Failure.wrongAudience }
+        guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
+        return Identity(
+            userID: claims.sub.value, role: role, tokenID: claims.jti.value,
+            issuedAt: Int(claims.iat.value.timeIntervalSince1970))
+    }
+
+    /// The cached key set if fresh and it knows `kid`; otherwise a refetched one.
+    private func keys(containing kid: String) async throws -> JWTKeyCollection {
+        let now = ContinuousClock.now
+        let (cached, knowsKid, fetchedAt) = cache.withLockedValue { ($0.keys, $0.kids.contains(kid), $0.fetchedAt) }
+        if let cached, let fetchedAt {
+            let fresh = now - fetchedAt < settings.cacheTTL
+            if fresh && knowsKid { return cached }
+            if knowsKid == false && now - fetchedAt < settings.minRefreshInterval { throw Failure.unknownKey }
+        }
+        do {
+            try await refresh()
+        } catch {
+            // Auth unreachable: a stale key set still verifies tokens signed with known keys.
+            if let cached, knowsKid {
+                logger.warning("JWKS refresh failed, using cached keys", metadata: ["error": "\(error)"])
+                return cached
+            }
+            throw DependencyUnavailable("jwks", underlying: error)
+        }
+        let (keys, kids) = cache.withLockedValue { ($0.keys, $0.kids) }
+        guard let keys, kids.contains(kid) else { throw Failure.unknownKey }
+        return keys
+    }
+
+    /// Fetches the JWKS now.
+    public func refresh() async throws {
+        var request = HTTPClientRequest(url: settings.jwksURL)
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await httpClient.execute(request, timeout: .seconds(3))
+        guard response.status == .ok else { throw ConfigurationError("JWKS answered \(response.status.code)") }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let jwks = try JSONDecoder().decode(JWKS.self, from: Data(buffer: body))
+        let usable = jwks.keys.filter { jwk in
+            jwk.keyIdentifier != nil && (jwk.algorithm.map { settings.allowedAlgorithms.contains($0.rawValue) } ?? false)
+        }
+        let keys = JWTKeyCollection()
+        try await keys.add(jwks: JWKS(keys: usable))
+        let kids = Set(usable.compactMap { $0.keyIdentifier?.string })
+        cache.withLockedValue { $0 = Cache(keys: keys, kids: kids, fetchedAt: .now) }
+        logger.debug("JWKS refreshed", metadata: ["kids": .array(kids.sorted().map { .string($0) })])
+    }
+
+    private struct Header: Decodable {
+        var alg: String?
+        var kid: String?
+    }
+
+    private static func header(of token: String) throws -> Header {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, token.utf8.count <= 8192, let data = Data(base64URL: parts[0]) else { throw Failure.malformed }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else { throw Failure.malformed }
+        return header
+    }
+}
+
+extension Data {
+    /// Decodes unpadded base64url (RFC 7515).
+    init?(base64URL: some StringProtocol) {
+        var s = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        s += String(repeating: "=", count: (4 - s.count % 4) % 4)
+        self.init(base64Encoded: s)
+    }
+}

@@ -1,0 +1,50 @@
+import Configuration
+import Foundation
+
+/// Settings every service shares, read from environment variables (see README for the full list).
+public struct ServiceConfig: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var databasePoolSize: Int
+    public var redisURL: String
+    public var redisPoolSize: Int
+    public var redisTimeout: Duration
+    public var jwksURL: String
+    public var jwtIssuer: String
+    public var jwtAudience: String
+    public var jwksCacheTTL: Duration
+    public var maxBodyBytes: Int
+    public var logLevel: String
+    public var logFormat: String
+
+    /// - Parameters:
+    ///   - name: the service's name, used in logs, metrics and the Postgres `application_name`.
+    ///   - defaultPort: the port this service listens on in the local stack.
+    public init(name: String, defaultPort: Int, reader: ConfigReader) {
+        self.name = name
+        self.host = reader.string(forKey: "http.host", default: "127.0.0.1")
+        self.port = reader.int(forKey: "http.port", default: defaultPort)
+        self.databaseURL = reader.string(forKey: "database.url", default: "postgres://app:app@127.0.0.1:5433/app")
+        self.databasePoolSize = reader.int(forKey: "database.pool.size", default: 20)
+        self.redisURL = reader.string(forKey: "redis.url", default: "redis://127.0.0.1:6380")
+        self.redisPoolSize = reader.int(forKey: "redis.pool.size", default: 4)
+        self.redisTimeout = .milliseconds(reader.int(forKey: "redis.timeout.ms", default: 2000))
+        self.jwksURL = reader.string(forKey: "jwks.url", default: "http://127.0.0.1:8081/api/auth/jwks.json")
+        self.jwtIssuer = reader.string(forKey: "jwt.issuer", default: "contentplatform-auth")
+        self.jwtAudience = reader.string(forKey: "jwt.audience", default: "contentplatform")
+        self.jwksCacheTTL = .seconds(reader.int(forKey: "jwks.cache.seconds", default: 300))
+        self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
+        self.logLevel = reader.string(forKey: "log.level", default: "info")
+        self.logFormat = reader.string(forKey: "log.format", default: "json")
+    }
+}
+
+extension ConfigReader {
+    /// The process environment with `overrides` on top: `main` passes none, tests pass their own.
+    public static func environment(_ overrides: [String: String] = [:]) -> ConfigReader {
+        let env = ProcessInfo.processInfo.environment.merging(overrides) { _, new in new }
+        return ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: env))
+    }
+}

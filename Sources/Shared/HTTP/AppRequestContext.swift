@@ -1,0 +1,23 @@
+import Hummingbird
+
+/// The request context every service uses: the authenticated caller (if any) and the body limit.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthMiddleware` from a verified access token.
+    public var identity: Identity?
+    /// Set per route group by `BodyLimitMiddleware`; decoding a larger body answers 413.
+    public var maxUploadSize: Int = 1 << 20
+    /// The client address as nginx reported it, for audit events and per-address limits.
+    public var clientAddress: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The caller's identity, or 401.
+    public func requireIdentity() throws -> Identity {
+        guard let identity else { throw APIError.unauthorized() }
+        return identity
+    }
+}

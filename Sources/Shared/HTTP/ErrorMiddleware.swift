@@ -1,0 +1,49 @@
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Turns every error into the JSON error contract. Client mistakes keep their 4xx status; anything
+/// unexpected is logged with the request id and becomes a 500 whose body reveals nothing internal.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return try Self.apiError(for: error, context: context).response(from: request, context: context)
+        }
+    }
+
+    static func apiError(for error: any Error, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            // Hummingbird's own errors: unknown route, body over the limit, undecodable JSON.
+            let message = error.body ?? error.status.reasonPhrase
+            return APIError(error.status, code: APIError.code(for: error.status), message: message, headers: error.headers)
+        case let error as any HTTPResponseError:
+            return APIError(error.status, code: APIError.code(for: error.status), message: error.status.reasonPhrase)
+        case let error as PSQLError where error.serverInfo?[.sqlState] == "23505":
+            return .conflict("The resource already exists")
+        case is DependencyUnavailable:
+            context.logger.warning("dependency unavailable", metadata: ["error": "\(error)"])
+            return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
+        default:
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return APIError(.internalServerError, code: "internal_error", message: "Internal server error")
+        }
+    }
+}
+
+/// Thrown when Postgres or Redis cannot be reached: the client should retry, not report a bug.
+public struct DependencyUnavailable: Error, CustomStringConvertible {
+    public var dependency: String
+    public var underlying: any Error
+    public init(_ dependency: String, underlying: any Error) {
+        self.dependency = dependency
+        self.underlying = underlying
+    }
+    public var description: String { "\(dependency) unavailable: \(underlying)" }
+}

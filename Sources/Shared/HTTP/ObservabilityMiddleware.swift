@@ -1,0 +1,66 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+
+/// Request id, access log and latency histogram for every request.
+///
+/// The id comes from nginx's `X-Request-Id` when present (so one id follows a request across the
+/// proxy and the service) and is echoed in the response. Latency is recorded by route pattern, not
+/// by raw path, so the metric's cardinality stays bounded.
+public struct ObservabilityMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let service: String
+
+    public init(service: String) {
+        self.service = service
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let incoming = request.headers[.requestID], Self.isAcceptable(id: incoming) {
+            context.logger[metadataKey: "hb.request.id"] = .string(incoming)
+        }
+        if let forwarded = request.headers[.xRealIP] {
+            context.clientAddress = forwarded
+        }
+        let requestID = context.id
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.requestID] = requestID
+        let status = response.status.code
+        let route = context.endpointPath ?? "unmatched"
+        let method = request.method.rawValue
+        let elapsed = ContinuousClock.now - start
+        Timer(
+            label: "http_server_request_duration_seconds",
+            dimensions: [("service", service), ("route", route), ("method", method), ("status", String(status))]
+        ).recordNanoseconds(elapsed.nanoseconds)
+        let level: Logger.Level = status >= 500 ? .error : (Self.quietRoutes.contains(route) ? .debug : .info)
+        context.logger.log(level: level, "request", metadata: [
+            "method": .string(method),
+            "path": .string(request.uri.path),
+            "route": .string(route),
+            "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible((Double(elapsed.nanoseconds) / 1e6).rounded(toPlaces: 3)),
+            "client": .string(context.clientAddress ?? "-"),
+        ])
+        return response
+    }
+
+    /// Probes are scraped every few seconds; logging them at info would drown the access log.
+    static let quietRoutes: Set<String> = ["/healthz", "/readyz"]
+
+    static func isAcceptable(id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+}
+
+extension HTTPField.Name {
+    public static let requestID = Self("X-Request-Id")!
+    public static let xRealIP = Self("X-Real-IP")!
+    public static let rateLimitLimit = Self("X-RateLimit-Limit")!
+    public static let rateLimitRemaining = Self("X-RateLimit-Remaining")!
+    public static let rateLimitReset = Self("X-RateLimit-Reset")!
+}

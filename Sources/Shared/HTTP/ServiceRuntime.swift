@@ -1,0 +1,68 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What every service is built from: its settings, Postgres and Redis pools, the access-token
+/// verifier, and a logger. `buildApplication` of each service takes one of these.
+public struct ServiceRuntime: Sendable {
+    public let config: ServiceConfig
+    public let logger: Logger
+    public let database: Database
+    public let redis: RedisClient
+    public let verifier: AccessTokenVerifier
+
+    public init(config: ServiceConfig) throws {
+        LoggingSetup.bootstrap(format: config.logFormat, level: config.logLevel)
+        MetricsSetup.bootstrap()
+        var logger = Logger(label: config.name)
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+        self.config = config
+        self.logger = logger
+        self.database = try Database(
+            url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize, logger: logger)
+        self.redis = RedisClient(
+            configuration: try RedisConfiguration(url: config.redisURL, poolSize: config.redisPoolSize, commandTimeout: config.redisTimeout),
+            logger: logger)
+        var settings = AccessTokenVerifier.Settings(jwksURL: config.jwksURL, issuer: config.jwtIssuer, audience: config.jwtAudience)
+        settings.cacheTTL = config.jwksCacheTTL
+        self.verifier = AccessTokenVerifier(settings: settings, logger: logger)
+    }
+
+    /// The readiness checks for Postgres and Redis.
+    public var readinessChecks: [ReadinessCheck] {
+        [
+            ReadinessCheck("postgres") { [database, logger] in try await database.ping(logger: logger) },
+            ReadinessCheck("redis") { [redis] in try await redis.ping() },
+        ]
+    }
+
+    /// A router with the shared middleware (request id, access log, metrics, JSON errors, body
+    /// limit) and the health routes.
+    public func makeRouter() -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ObservabilityMiddleware(service: config.name))
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes))
+        router.addHealthRoutes(checks: readinessChecks)
+        return router
+    }
+
+    /// The application: the HTTP server plus the pools as services, so SIGTERM stops accepting,
+    /// lets in-flight requests finish, and then closes the pools.
+    public func makeApplication(
+        router: Router<AppRequestContext>,
+        services: [any Service] = [],
+        migrations: [MigrationSet]
+    ) -> some ApplicationProtocol {
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name),
+            services: [database, redis] + services,
+            logger: logger)
+        app.beforeServerStarts { [database, logger] in
+            try await Migrator.migrate(migrations, database: database, logger: logger)
+        }
+        return app
+    }
+}

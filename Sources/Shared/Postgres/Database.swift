@@ -1,0 +1,104 @@
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+
+/// The service's Postgres pool: postgres-nio's `PostgresClient` plus the pool gauges it does not
+/// export (connections in use, callers waiting for one) and errors mapped for the HTTP layer.
+public struct Database: Sendable, Service {
+    public let client: PostgresClient
+    public let maxConnections: Int
+    private let usage: PoolUsage
+
+    public init(url: String, applicationName: String, maxConnections: Int, logger: Logger) throws {
+        var configuration = try PostgresClient.Configuration(url: url)
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.maxConnections = maxConnections
+        self.usage = PoolUsage(service: applicationName, maxConnections: maxConnections)
+    }
+
+    public func run() async {
+        await client.run()
+    }
+
+    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        usage.beganWaiting()
+        var leased = false
+        defer { leased ? usage.released() : usage.stoppedWaiting() }
+        do {
+            return try await client.withConnection { connection in
+                usage.leased()
+                leased = true
+                return try await body(connection)
+            }
+        } catch let error as PSQLError where error.isConnectionProblem {
+            throw DependencyUnavailable("postgres", underlying: error)
+        }
+    }
+
+    /// Runs `body` in a transaction; the closure's own error is rethrown as is (not wrapped), so
+    /// an `APIError` raised inside keeps its status.
+    public func withTransaction<Result: Sendable>(
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { connection in
+            do {
+                return try await connection.withTransaction(logger: logger) { try await body($0) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.commitError ?? error.beginError ?? error
+            }
+        }
+    }
+
+    /// Runs one query and collects its rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await withConnection { connection in
+            try await connection.query(query, logger: logger).collect()
+        }
+    }
+
+    /// A cheap round trip for readiness checks.
+    public func ping(logger: Logger) async throws {
+        try await query("SELECT 1", logger: logger)
+    }
+}
+
+extension PSQLError {
+    /// The server is down or the connection broke, as opposed to a problem with the query.
+    var isConnectionProblem: Bool {
+        [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+            .contains(code)
+    }
+}
+
+/// Counts leases around `PostgresClient` so `/metrics` shows pool pressure.
+final class PoolUsage: Sendable {
+    private struct Counts { var inUse = 0; var waiting = 0 }
+    private let counts = NIOLockedValueBox(Counts())
+    private let inUseGauge: Gauge
+    private let waitingGauge: Gauge
+
+    init(service: String, maxConnections: Int) {
+        inUseGauge = Gauge(label: "db_pool_connections_in_use", dimensions: [("service", service)])
+        waitingGauge = Gauge(label: "db_pool_requests_waiting", dimensions: [("service", service)])
+        Gauge(label: "db_pool_connections_max", dimensions: [("service", service)]).record(maxConnections)
+    }
+
+    func beganWaiting() { update { $0.waiting += 1 } }
+    func stoppedWaiting() { update { $0.waiting -= 1 } }
+    func leased() { update { $0.waiting -= 1; $0.inUse += 1 } }
+    func released() { update { $0.inUse -= 1 } }
+
+    private func update(_ change: (inout Counts) -> Void) {
+        let now = counts.withLockedValue { change(&$0); return $0 }
+        inUseGauge.record(now.inUse)
+        waitingGauge.record(now.waiting)
+    }
+}

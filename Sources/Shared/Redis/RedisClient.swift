@@ -1,0 +1,113 @@
+import Atomics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// A small pool of pipelined Redis connections on SwiftNIO, with hiredis doing the protocol.
+///
+/// Commands are spread over the connections round-robin and never wait for a connection to be
+/// free: Redis answers in order, so any number of callers can share one. A connection that closes
+/// (server restart, timeout) is replaced on the next command that picks its slot.
+public final class RedisClient: Sendable, Service {
+    public let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let slots: [NIOLockedValueBox<Slot>]
+    private let next = ManagedAtomic(0)
+    private let logger: Logger
+
+    private enum Slot {
+        case empty
+        case connecting(Task<RedisConnection, any Error>)
+        case ready(RedisConnection)
+    }
+
+    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.slots = (0..<configuration.poolSize).map { _ in NIOLockedValueBox(.empty) }
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown, then closes the connections.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    public func shutdown() async {
+        for slot in slots {
+            let current = slot.withLockedValue { state in
+                defer { state = .empty }
+                return state
+            }
+            switch current {
+            case .ready(let connection): await connection.close()
+            case .connecting(let task): task.cancel()
+            case .empty: break
+            }
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends one command; an error reply throws `RedisError.server`.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisValue {
+        try await connection().send([command])[0].throwingError()
+    }
+
+    @discardableResult
+    public func send(_ name: String, _ arguments: String...) async throws -> RedisValue {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends the commands in one write on one connection; replies come back in the same order.
+    /// Error replies are returned in place, not thrown, so one bad command does not hide the others.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
+        return try await connection().send(commands)
+    }
+
+    // MARK: Connections
+
+    private func connection() async throws -> RedisConnection {
+        let index = next.loadThenWrappingIncrement(ordering: .relaxed) % slots.count
+        let slot = slots[index]
+        enum Action { case use(RedisConnection), wait(Task<RedisConnection, any Error>) }
+        let action: Action = slot.withLockedValue { state in
+            switch state {
+            case .ready(let connection) where connection.isActive:
+                return .use(connection)
+            case .connecting(let task):
+                return .wait(task)
+            case .ready, .empty:
+                // One connect per slot however many callers arrive at once.
+                let task = Task { [configuration, eventLoopGroup] in
+                    try await RedisConnection.connect(configuration, on: eventLoopGroup.any())
+                }
+                state = .connecting(task)
+                return .wait(task)
+            }
+        }
+        switch action {
+        case .use(let connection):
+            return connection
+        case .wait(let task):
+            do {
+                let connection = try await task.value
+                slot.withLockedValue { state in
+                    if case .connecting = state { state = .ready(connection) }
+                }
+                return connection
+            } catch {
+                slot.withLockedValue { state in
+                    if case .connecting = state { state = .empty }
+                }
+                logger.warning("redis connect failed", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to Redis. Many callers may use it at once: their commands are pipelined and
+/// the replies come back in order.
+final class RedisConnection: Sendable {
+    let channel: any Channel
+    private let timeout: TimeAmount
+
+    private init(channel: any Channel, timeout: TimeAmount) {
+        self.channel = channel
+        self.timeout = timeout
+    }
+
+    static func connect(_ config: RedisConfiguration, on eventLoop: any EventLoop) async throws -> RedisConnection {
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.nanoseconds(config.connectTimeout.nanoseconds))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                    }
+                }
+                .connect(host: config.host, port: config.port).get()
+        } catch {
+            throw RedisError.connectFailed("\(config.host):\(config.port): \(error)")
+        }
+        let connection = RedisConnection(channel: channel, timeout: .nanoseconds(config.commandTimeout.nanoseconds))
+        do {
+            if let password = config.password {
+                let auth = config.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+                try await connection.send([RedisCommand(auth[0], Array(auth.dropFirst()))])[0].throwingError()
+            }
+            if config.database != 0 {
+                try await connection.send([RedisCommand("SELECT", [String(config.database)])])[0].throwingError()
+            }
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return connection
+    }
+
+    var isActive: Bool { channel.isActive }
+
+    /// Writes the commands in one flush and waits for their replies. Error replies are returned as
+    /// `.error` values; transport failures throw.
+    func send(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
+        for command in commands { command.encode(into: &bytes) }
+        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RedisValue.self) }
+        channel.writeAndFlush(RedisRequest(bytes: bytes, promises: promises, timeout: timeout), promise: nil)
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(promises.count)
+        for promise in promises { replies.append(try await promise.futureResult.get()) }
+        return replies
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+extension RedisValue {
+    /// Throws the error reply as `RedisError.server`, returns any other reply.
+    @discardableResult
+    public func throwingError() throws -> RedisValue {
+        if case .error(let message) = self { throw RedisError.server(message) }
+        return self
+    }
+}

@@ -1,0 +1,1 @@
+COMMENT ON SCHEMA audit IS 'Audit events for analysts. Owned by Workers.';

@@ -1,0 +1,161 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import NIOConcurrencyHelpers
+import Testing
+import TestSupport
+@testable import Shared
+
+/// Verification against a real JWKS endpoint served over HTTP.
+@Suite struct AccessTokenVerifierTests {
+    static let issuer = "test-issuer"
+    static let audience = "test-audience"
+
+    struct KeyPair {
+        let kid: String
+        let key = Curve25519.Signing.PrivateKey()
+        var jwk: [String: String] {
+            ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
+             "x": base64URL(key.publicKey.rawRepresentation)]
+        }
+    }
+
+    /// Serves whatever keys `published` holds at `/jwks.json`.
+    func withJWKSServer(_ published: NIOLockedValueBox<[KeyPair]>, _ body: @Sendable (String) async throws -> Void) async throws {
+        let router = Router()
+        router.get("/jwks.json") { _, _ -> Response in
+            let keys = published.withLockedValue { $0.map(\.jwk) }
+            let data = try JSONSerialization.data(withJSONObject: ["keys": keys])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)/jwks.json")
+        }
+    }
+
+    func verifier(_ url: String) -> AccessTokenVerifier {
+        var settings = AccessTokenVerifier.Settings(jwksURL: url, issuer: Self.issuer, audience: Self.audience)
+        settings.minRefreshInterval = .zero
+        return AccessTokenVerifier(settings: settings, logger: TestEnvironment.logger)
+    }
+
+    func sign(with pair: KeyPair, kid: String? = nil, expiresIn: TimeInterval = 600, issuer: String = issuer,
+              audience: String = audience, role: String = "USER") async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(eddsa: EdDSA.PrivateKey(backing: pair.key), kid: JWKIdentifier(string: kid ?? pair.kid))
+        var claims = AccessTokenClaims(
+            userID: "user-1", role: .user, issuedAt: Date(), expiresAt: Date().addingTimeInterval(expiresIn),
+            issuer: issuer, audience: audience, tokenID: UUID().uuidString)
+        claims.role = role
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid ?? pair.kid))
+    }
+
+    func expectFailure(_ expected: AccessTokenVerifier.Failure, _ verifier: AccessTokenVerifier, _ token: String) async {
+        do {
+            _ = try await verifier.verify(token)
+            Issue.record("token was accepted, expected \(expected)")
+        } catch let failure as AccessTokenVerifier.Failure {
+            #expect(failure == expected)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func acceptsAValidTokenAndRejectsEveryForgery() async throws {
+        let good = KeyPair(kid: "k1")
+        let published = NIOLockedValueBox([good])
+        try await withJWKSServer(published) { url in
+            let verifier = verifier(url)
+            let identity = try await verifier.verify(try await sign(with: good))
+            #expect(identity.userID == "user-1" && identity.role == .user)
+
+            await expectFailure(.expired, verifier, try await sign(with: good, expiresIn: -5))
+            await expectFailure(.wrongAudience, verifier, try await sign(with: good, audience: "someone-else"))
+            await expectFailure(.wrongIssuer, verifier, try await sign(with: good, issuer: "evil"))
+            await expectFailure(.invalidClaims, verifier, try await sign(with: good, role: "GOD"))
+            // Signed by a key that is not published, under a published key id.
+            await expectFailure(.badSignature, verifier, try await sign(with: KeyPair(kid: "k1")))
+            // A key id nobody published.
+            await expectFailure(.unknownKey, verifier, try await sign(with: KeyPair(kid: "zz")))
+
+            let valid = try await sign(with: good)
+            let parts = valid.split(separator: ".").map(String.init)
+            // alg: none with the signature stripped.
+            let none = base64URL(Data(#"{"alg":"none","kid":"k1","typ":"JWT"}"#.utf8)) + "." + parts[1] + "."
+            await expectFailure(.algorithmNotAllowed("none"), verifier, none)
+            // HS256 keyed with the public key (algorithm confusion).
+            let header = base64URL(Data(#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#.utf8))
+            let mac = HMAC<SHA256>.authenticationCode(
+                for: Data((header + "." + parts[1]).utf8), using: SymmetricKey(data: good.key.publicKey.rawRepresentation))
+            await expectFailure(.algorithmNotAllowed("HS256"), verifier, header + "." + parts[1] + "." + base64URL(Data(mac)))
+            // A payload edited after signing.
+            var payload = try JSONSerialization.jsonObject(with: Data(base64URL: parts[1])!) as! [String: Any]
+            payload["role"] = "ADMIN"
+            let edited = base64URL(try JSONSerialization.data(withJSONObject: payload))
+            await expectFailure(.badSignature, verifier, parts[0] + "." + edited + "." + parts[2])
+            await expectFailure(.malformed, verifier, "not-a-token")
+        }
+    }
+
+    @Test func picksUpARotatedKeyAndKeepsTheOldOne() async throws {
+        let first = KeyPair(kid: "first")
+        let published = NIOLockedValueBox([first])
+        try await withJWKSServer(published) { url in
+            let verifier = verifier(url)
+            let old = try await sign(with: first)
+            _ = try await verifier.verify(old)
+            let second = KeyPair(kid: "second")
+            published.withLockedValue { $0 = [second, first] }
+            // Unknown kid triggers a refetch; the old key keeps verifying its tokens.
+            #expect(try await verifier.verify(try await sign(with: second)).userID == "user-1")
+            #expect(try await verifier.verify(old).userID == "user-1")
+        }
+    }
+
+    @Test func middlewareGuardsRoutes() async throws {
+        let pair = KeyPair(kid: "mw")
+        let published = NIOLockedValueBox([pair])
+        try await withJWKSServer(published) { url in
+            let verifier = verifier(url)
+            let router = Router(context: AppRequestContext.self)
+            router.add(middleware: ErrorMiddleware())
+            router.group("me").add(middleware: AuthMiddleware(verifier: verifier)).get { _, context in
+                try context.requireIdentity().userID
+            }
+            router.group("admin").add(middleware: AuthMiddleware(verifier: verifier)).add(middleware: RequireAdminMiddleware())
+                .get { _, _ in "welcome" }
+            router.group("open").add(middleware: AuthMiddleware(verifier: verifier, required: false)).get { _, context in
+                context.identity?.userID ?? "anonymous"
+            }
+            let token = try await sign(with: pair)
+            let app = Application(router: router)
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/me", method: .get) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/me", method: .get, headers: [.authorization: "Bearer nonsense"]) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("invalid_token"))
+                }
+                try await client.execute(uri: "/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == "user-1")
+                }
+                try await client.execute(uri: "/admin", method: .get, headers: [.authorization: "Bearer \(token)"]) {
+                    #expect($0.status == .forbidden)
+                }
+                try await client.execute(uri: "/admin", method: .get) { #expect($0.status == .unauthorized) }
+                try await client.execute(uri: "/open", method: .get) { #expect(String(buffer: $0.body) == "anonymous") }
+                try await client.execute(uri: "/open", method: .get, headers: [.authorization: "Bearer nonsense"]) {
+                    #expect($0.status == .unauthorized)
+                }
+            }
+        }
+    }
+}
+
+func base64URL(_ data: some DataProtocol) -> String {
+    Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}

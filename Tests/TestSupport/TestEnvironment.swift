@@ -1,0 +1,54 @@
+import Configuration
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// The servers `deploy/dev test` starts for the suite, found through the same variables the
+/// services read.
+public enum TestEnvironment {
+    public static let environment = ProcessInfo.processInfo.environment
+    public static let databaseURL = environment["DATABASE_URL"] ?? "postgres://app:app@127.0.0.1:5433/app"
+    public static let redisURL = environment["REDIS_URL"] ?? "redis://127.0.0.1:6380"
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// A new, empty database on the test server, so a test's migrations and rows are its own.
+    public static func scratchDatabase(prefix: String = "test") async throws -> String {
+        let name = "\(prefix)_\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
+        let admin = PostgresClient(configuration: try PostgresClient.Configuration(url: databaseURL), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await admin.run() }
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            group.cancelAll()
+        }
+        var url = URLComponents(string: databaseURL)!
+        url.path = "/\(name)"
+        return url.string!
+    }
+
+    /// Settings for a service under test: a scratch database, an ephemeral port, quiet logs.
+    public static func reader(databaseURL: String, _ overrides: [String: String] = [:]) -> ConfigReader {
+        var values = [
+            "DATABASE_URL": databaseURL,
+            "REDIS_URL": redisURL,
+            "HTTP_PORT": "0",
+            "LOG_LEVEL": "warning",
+        ]
+        values.merge(overrides) { _, new in new }
+        return .environment(values)
+    }
+
+    /// A `Database` on `url`, running for the duration of `body`.
+    public static func withDatabase<T: Sendable>(url: String, _ body: (Database) async throws -> T) async throws -> T {
+        let database = try Database(url: url, applicationName: "test", maxConnections: 8, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            return try await body(database)
+        }
+    }
+}
