@@ -1,6 +1,9 @@
 import CHiredis
 import NIOCore
 
+/// A command refused by a connection that is shutting down; it never reached the server.
+struct RequestNotSent: Error {}
+
 /// A batch of encoded commands and the promises that await their replies, in order.
 struct RedisRequest {
     var bytes: ByteBuffer
@@ -37,9 +40,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        if let failure {
-            request.promises.forEach { $0.fail(failure) }
-            promise?.fail(failure)
+        if failure != nil {
+            // Closing already: the command was never sent, so the client may safely send it elsewhere.
+            request.promises.forEach { $0.fail(RequestNotSent()) }
+            promise?.fail(RequestNotSent())
             return
         }
         let deadline = NIODeadline.now() + request.timeout

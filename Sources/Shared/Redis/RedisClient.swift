@@ -55,7 +55,7 @@ public final class RedisClient: Sendable, Service {
     /// Sends one command; an error reply throws `RedisError.server`.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await connection().send([command])[0].throwingError()
+        try await sendOnce([command])[0].throwingError()
     }
 
     @discardableResult
@@ -67,12 +67,30 @@ public final class RedisClient: Sendable, Service {
     /// Error replies are returned in place, not thrown, so one bad command does not hide the others.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
-        return try await connection().send(commands)
+        return try await sendOnce(commands)
+    }
+
+    /// Sends on a pooled connection; if that connection turns out to be closing before the
+    /// commands left, they go once more on a fresh one (they never reached the server).
+    private func sendOnce(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        let (slot, connection) = try await connection()
+        do {
+            return try await connection.send(commands)
+        } catch is RequestNotSent {
+            slot.withLockedValue { state in
+                if case .ready(let current) = state, current === connection { state = .empty }
+            }
+            do {
+                return try await self.connection().1.send(commands)
+            } catch is RequestNotSent {
+                throw RedisError.connectionClosed
+            }
+        }
     }
 
     // MARK: Connections
 
-    private func connection() async throws -> RedisConnection {
+    private func connection() async throws -> (NIOLockedValueBox<Slot>, RedisConnection) {
         let index = next.loadThenWrappingIncrement(ordering: .relaxed) % slots.count
         let slot = slots[index]
         enum Action { case use(RedisConnection), wait(Task<RedisConnection, any Error>) }
@@ -93,14 +111,14 @@ public final class RedisClient: Sendable, Service {
         }
         switch action {
         case .use(let connection):
-            return connection
+            return (slot, connection)
         case .wait(let task):
             do {
                 let connection = try await task.value
                 slot.withLockedValue { state in
                     if case .connecting = state { state = .ready(connection) }
                 }
-                return connection
+                return (slot, connection)
             } catch {
                 slot.withLockedValue { state in
                     if case .connecting = state { state = .empty }
