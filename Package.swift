@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -85,7 +86,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "Workers",
-            dependencies: ["Shared", "CCurl", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Shared", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),

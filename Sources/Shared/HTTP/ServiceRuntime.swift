@@ -61,7 +61,8 @@ public struct ServiceRuntime: Sendable {
             services: [database, redis] + services,
             logger: logger)
         app.beforeServerStarts { [database, logger] in
-            try await Migrator.migrate(migrations, database: database, logger: logger)
+            // Every service enqueues jobs, so each makes sure the queue schema is there first.
+            try await Migrator.migrate([try MigrationSet.queue()] + migrations, database: database, logger: logger)
         }
         return app
     }

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A job to enqueue.
+public struct NewJob: Sendable {
+    public var queue: String
+    public var kind: String
+    /// JSON text.
+    public var payload: String
+    public var priority: Int16
+    public var runAfter: Duration
+    public var maxAttempts: Int32
+    /// While a job with this key waits or runs in the same queue, enqueueing another is a no-op.
+    /// An empty key means none.
+    public var uniqueKey: String?
+
+    public init(
+        queue: String, kind: String, payload: some Encodable, priority: Int16 = 0, runAfter: Duration = .zero,
+        maxAttempts: Int32 = 10, uniqueKey: String? = nil
+    ) throws {
+        self.queue = queue
+        self.kind = kind
+        self.payload = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        self.priority = priority
+        self.runAfter = runAfter
+        self.maxAttempts = maxAttempts
+        self.uniqueKey = uniqueKey
+    }
+}
+
+/// A job a worker holds: its lease is good while `attempt` matches and the lease has not run out.
+public struct ClaimedJob: Sendable, Identifiable {
+    public var id: Int64
+    public var queue: String
+    public var kind: String
+    public var payload: String
+    /// 1 for the first run.
+    public var attempt: Int32
+    public var maxAttempts: Int32
+    public var createdAt: Date
+    /// When it became runnable: enqueue time, or the end of its backoff.
+    public var runAt: Date
+
+    public func decodePayload<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: Data(payload.utf8))
+    }
+
+    public var isLastAttempt: Bool { attempt >= maxAttempts }
+}
+
+/// A dead job as operators see it.
+public struct DeadJob: Sendable, Codable {
+    public var id: Int64
+    public var queue: String
+    public var kind: String
+    public var payload: String
+    public var attempts: Int32
+    public var errors: String
+    public var diedAt: Date
+}
+
+/// What a handler says when a job fails.
+public struct JobFailure: Error, CustomStringConvertible {
+    public var message: String
+    /// Retrying cannot help (a 5xx SMTP answer, a file that is not a video): dead at once.
+    public var permanent: Bool
+
+    public init(_ message: String, permanent: Bool = false) {
+        self.message = message
+        self.permanent = permanent
+    }
+
+    public var description: String { message }
+}
+
+/// Capped exponential backoff with ±10% jitter: 2, 4, 8 … seconds, at most `cap`.
+public struct Backoff: Sendable {
+    public var base: Duration = .seconds(1)
+    public var cap: Duration = .seconds(3600)
+
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(3600)) {
+        self.base = base
+        self.cap = cap
+    }
+
+    public func delay(afterAttempt attempt: Int32) -> Duration {
+        let exponent = Double(min(attempt, 30))
+        let seconds = min(base.seconds * pow(2, exponent), cap.seconds)
+        return .milliseconds(Int64(seconds * Double.random(in: 0.9...1.1) * 1000))
+    }
+}
+
+extension Duration {
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+
+struct RunnerSettings: Sendable {
+    var queues: [String]
+    var concurrency: Int
+    /// How long a claimed job is ours without a heartbeat.
+    var lease: Duration = .seconds(30)
+    /// Fallback when no notification arrives (a lost connection, a pooler in between).
+    var pollInterval: Duration = .seconds(1)
+    var rescueInterval: Duration = .seconds(5)
+    /// How long finished jobs wait to be recorded together.
+    var flushInterval: Duration = .milliseconds(2)
+    /// On SIGTERM, how long running jobs may take before they are given back.
+    var shutdownGrace: Duration = .seconds(20)
+    var backoff = Backoff()
+}
+
+/// Claims jobs of its queues in batches sized to its free slots, runs them concurrently, records
+/// outcomes in batches, keeps leases alive and rescues the leases of dead workers.
+final class JobRunner: Service, Sendable {
+    let settings: RunnerSettings
+    let queue: JobQueue
+    let handlers: JobHandlers
+    let workerID: String
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State())
+    private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    private let (flushes, flushNow) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
+    private struct State {
+        var running: [Int64: ClaimedJob] = [:]
+        var done: [ClaimedJob] = []
+        var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
+        var stopping = false
+    }
+
+    init(settings: RunnerSettings, queue: JobQueue, handlers: JobHandlers, logger: Logger) {
+        self.settings = settings
+        self.queue = queue
+        self.handlers = handlers
+        self.workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        var logger = logger
+        logger[metadataKey: "worker"] = .string(workerID)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        logger.info("worker started", metadata: ["queues": .string(settings.queues.joined(separator: ",")), "concurrency": "\(settings.concurrency)"])
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.listen() }
+            background.addTask { await self.every(self.settings.lease / 3) { try await self.heartbeat() } }
+            background.addTask { await self.every(self.settings.rescueInterval) { try await self.rescue() } }
+            background.addTask { await self.every(.seconds(5)) { try await self.recordDepth() } }
+            background.addTask { await self.flushLoop() }
+
+            background.addTask { await self.every(self.settings.pollInterval) { self.wake.yield() } }
+
+            await withTaskGroup(of: Void.self) { jobs in
+                await withGracefulShutdownHandler {
+                    await self.claimLoop(jobs: &jobs)
+                } onGracefulShutdown: {
+                    self.state.withLockedValue { $0.stopping = true }
+                    self.wake.yield()
+                }
+                // No more claims; running jobs may finish within the grace period.
+                let deadline = ContinuousClock.now + settings.shutdownGrace
+                while state.withLockedValue({ !$0.running.isEmpty }), ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                let unfinished = state.withLockedValue { Array($0.running.values) }
+                if !unfinished.isEmpty {
+                    logger.warning("jobs still running at shutdown; giving them back", metadata: ["count": "\(unfinished.count)"])
+                    jobs.cancelAll()
+                    try? await queue.release(unfinished, worker: workerID)
+                }
+            }
+            await flush()
+            background.cancelAll()
+        }
+        logger.info("worker stopped")
+    }
+
+    // MARK: Claiming and running
+
+    private func claimLoop(jobs: inout TaskGroup<Void>) async {
+        var wakeIterator = wakeups.makeAsyncIterator()
+        while !state.withLockedValue({ $0.stopping }) {
+            let free = settings.concurrency - state.withLockedValue { $0.running.count }
+            var claimed: [ClaimedJob] = []
+            if free > 0 {
+                do {
+                    claimed = try await queue.claim(queues: settings.queues, limit: free, worker: workerID, lease: settings.lease)
+                } catch {
+                    logger.error("claim failed", metadata: ["error": "\(error)"])
+                }
+            }
+            if claimed.isEmpty {
+                // Nothing to do (or no free slot): sleep until a notification, a finished job, or the poll tick.
+                _ = await wakeIterator.next()
+                continue
+            }
+            state.withLockedValue { state in
+                for job in claimed { state.running[job.id] = job }
+            }
+            let now = Date()
+            for job in claimed {
+                Timer(label: "jobs_enqueue_to_start_seconds", dimensions: [("queue", job.queue)])
+                    .recordNanoseconds(Int64(max(0, now.timeIntervalSince(job.runAt)) * 1e9))
+                jobs.addTask { await self.execute(job) }
+            }
+        }
+    }
+
+    private func execute(_ job: ClaimedJob) async {
+        var logger = self.logger
+        logger[metadataKey: "job_id"] = "\(job.id)"
+        logger[metadataKey: "job_kind"] = .string(job.kind)
+        let start = ContinuousClock.now
+        let outcome: String
+        do {
+            guard let handler = handlers.handler(for: job.kind) else {
+                throw JobFailure("no handler for job kind \(job.kind)", permanent: true)
+            }
+            try await handler.handle(job, logger: logger)
+            state.withLockedValue { $0.done.append(job) }
+            outcome = "completed"
+        } catch {
+            let failure = error as? JobFailure ?? JobFailure(String(describing: error))
+            let dies = failure.permanent || job.isLastAttempt
+            logger.log(level: dies ? .error : .warning, "job failed", metadata: [
+                "attempt": "\(job.attempt)", "error": .string(failure.message), "dead": "\(dies)"])
+            state.withLockedValue { $0.failed.append((job, failure, settings.backoff.delay(afterAttempt: job.attempt))) }
+            outcome = dies ? "dead" : "retried"
+        }
+        let dimensions = [("queue", job.queue), ("kind", job.kind)]
+        Counter(label: "jobs_processed_total", dimensions: dimensions + [("outcome", outcome)]).increment()
+        Timer(label: "jobs_duration_seconds", dimensions: dimensions).recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        Recorder(label: "jobs_attempts", dimensions: dimensions).record(Int(job.attempt))
+        flushNow.yield()
+    }
+
+    // MARK: Recording outcomes
+
+    private func flushLoop() async {
+        for await _ in flushes {
+            // Let a few more finish so they share the round trip.
+            try? await Task.sleep(for: settings.flushInterval)
+            await flush()
+        }
+    }
+
+    /// Records finished and failed jobs in one statement each, then frees their slots.
+    private func flush() async {
+        let (done, failed) = state.withLockedValue { state in
+            defer { state.done = []; state.failed = [] }
+            return (state.done, state.failed)
+        }
+        guard !done.isEmpty || !failed.isEmpty else { return }
+        do {
+            let completed = try await queue.complete(done, worker: workerID)
+            let recorded = try await queue.fail(failed, worker: workerID)
+            let lost = done.count - completed.count + failed.count - recorded.count
+            if lost > 0 {
+                // Our lease ran out and another worker took the job over; its outcome wins.
+                logger.warning("outcomes for jobs no longer held were dropped", metadata: ["count": "\(lost)"])
+            }
+        } catch {
+            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(error)"])
+        }
+        state.withLockedValue { state in
+            for job in done { state.running[job.id] = nil }
+            for entry in failed { state.running[entry.job.id] = nil }
+        }
+        wake.yield()
+    }
+
+    // MARK: Background duties
+
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await queue.database.withConnection { connection in
+                    try await connection.listen(on: JobQueue.channel) { notifications in
+                        for try await notification in notifications where settings.queues.contains(notification.payload) {
+                            wake.yield()
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("LISTEN connection lost; polling until it is back", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func heartbeat() async throws {
+        let held = state.withLockedValue { Array($0.running.values) }
+        try await queue.extendLeases(held, worker: workerID, lease: settings.lease)
+    }
+
+    private func rescue() async throws {
+        let rescued = try await queue.rescueExpiredLeases()
+        if rescued > 0 {
+            Counter(label: "jobs_lease_rescues_total").increment(by: rescued)
+            logger.warning("rescued jobs whose lease expired", metadata: ["count": "\(rescued)"])
+        }
+    }
+
+    private func recordDepth() async throws {
+        for stats in try await queue.stats() where settings.queues.contains(stats.queue) {
+            for (state, value) in [("available", stats.available), ("scheduled", stats.scheduled), ("running", stats.running), ("dead", stats.dead)] {
+                Gauge(label: "jobs_queue_depth", dimensions: [("queue", stats.queue), ("state", state)]).record(value)
+            }
+            Gauge(label: "jobs_oldest_available_seconds", dimensions: [("queue", stats.queue)]).record(stats.oldestAvailableAge)
+        }
+    }
+
+    private func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import Testing
+import TestSupport
+@testable import Shared
+@testable import Workers
+
+/// Records every run; jobs of kind `flaky` fail on their first attempt, `slow` ones take a while.
+struct RecordingHandler: JobHandler {
+    let runs = NIOLockedValueBox<[Int64: Int]>([:])
+
+    func handle(_ job: ClaimedJob, logger: Logger) async throws {
+        runs.withLockedValue { $0[job.id, default: 0] += 1 }
+        if job.kind == "flaky" && job.attempt == 1 { throw JobFailure("first attempt fails") }
+        if job.kind == "slow" { try await Task.sleep(for: .milliseconds(700)) }
+    }
+}
+
+@Suite struct JobRunnerTests {
+    func runner(_ queue: JobQueue, _ handler: RecordingHandler, concurrency: Int = 8) -> JobRunner {
+        var handlers = JobHandlers()
+        for kind in ["ok", "flaky", "slow"] { handlers.register(kind, handler) }
+        var settings = RunnerSettings(queues: ["q"], concurrency: concurrency)
+        settings.backoff = Backoff(base: .milliseconds(10), cap: .milliseconds(50))
+        return JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
+    }
+
+    /// Runs the runner until `done` says so (or 20 s pass), then shuts it down gracefully.
+    func run(_ runner: JobRunner, until done: @escaping @Sendable () async throws -> Bool) async throws {
+        let group = ServiceGroup(configuration: .init(services: [runner], logger: TestEnvironment.logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try await !done(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func processesRetriesAndDrains() async throws {
+        try await withQueue { queue, db in
+            let handler = RecordingHandler()
+            let jobs = try (0..<300).map { try NewJob(queue: "q", kind: $0 % 10 == 0 ? "flaky" : "ok", payload: Numbered(n: $0)) }
+                + [try NewJob(queue: "q", kind: "unknown", payload: Empty())]
+            try await queue.enqueue(jobs)
+            try await run(runner(queue, handler)) { try await count("queue.jobs", db) == 0 }
+            #expect(try await count("queue.jobs", db) == 0)
+            let runs = handler.runs.withLockedValue { $0 }
+            #expect(runs.count == 300)
+            #expect(runs.values.filter { $0 == 2 }.count == 30)  // each flaky job ran twice
+            #expect(runs.values.allSatisfy { $0 <= 2 })
+            let dead = try await queue.deadJobs()
+            #expect(dead.map(\.kind) == ["unknown"])
+            #expect(dead.first?.errors.contains("no handler") == true)
+        }
+    }
+
+    @Test func gracefulShutdownLetsRunningJobsFinish() async throws {
+        try await withQueue { queue, db in
+            let handler = RecordingHandler()
+            try await queue.enqueue(try (0..<4).map { _ in try NewJob(queue: "q", kind: "slow", payload: Empty()) })
+            // Shut down as soon as the jobs are running.
+            try await run(runner(queue, handler)) { handler.runs.withLockedValue { $0.count } == 4 }
+            #expect(try await count("queue.jobs", db) == 0)
+            #expect(handler.runs.withLockedValue { $0.values.allSatisfy { $0 == 1 } })
+        }
+    }
+
+    @Test func wakesOnNotificationWithoutWaitingForThePoll() async throws {
+        try await withQueue { queue, db in
+            let handler = RecordingHandler()
+            var settings = RunnerSettings(queues: ["q"], concurrency: 4)
+            settings.pollInterval = .seconds(30)
+            var handlers = JobHandlers()
+            handlers.register("ok", handler)
+            let runner = JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
+            let enqueuedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+            try await run(runner) {
+                if enqueuedAt.withLockedValue({ $0 }) == nil {
+                    try await Task.sleep(for: .milliseconds(300))  // let it subscribe and go idle
+                    enqueuedAt.withLockedValue { $0 = .now }
+                    try await queue.enqueue([try NewJob(queue: "q", kind: "ok", payload: Empty())])
+                }
+                return try await count("queue.jobs", db) == 0
+            }
+            let latency = ContinuousClock.now - enqueuedAt.withLockedValue { $0 }!
+            #expect(latency < .seconds(5))
+            #expect(handler.runs.withLockedValue { $0.count } == 1)
+        }
+    }
+}
