@@ -96,7 +96,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "RedisBench",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Shared",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Sources/RedisBench",
             swiftSettings: swiftSettings
         ),

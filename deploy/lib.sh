@@ -220,13 +220,14 @@ start_redis() {
   wait_ready redis "$pidfile" "$logfile" 15 redis_ok "$port"
 }
 
-# start_smtp_sink PORT MAILDIR PIDFILE LOGFILE: every message becomes a file in MAILDIR/new.
+# start_smtp_sink PORT MAILDIR PIDFILE LOGFILE: every message becomes a file in MAILDIR/new
+# (deploy/smtp_sink.py refuses reject*@ with 550 and tempfail*@ with 451).
 start_smtp_sink() {
   local port=$1 maildir=$2 pidfile=$3 logfile=$4 sub
   # An existing folder without tmp/new/cur makes every delivery fail, so create all of them.
   for sub in tmp new cur; do mkdir -p "$maildir/$sub"; done
-  spawn "$pidfile" "$logfile" "$(python_with_aiosmtpd)" -m aiosmtpd -n \
-    -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$maildir"
+  PYTHONPATH="$REPO_ROOT/deploy" spawn "$pidfile" "$logfile" "$(python_with_aiosmtpd)" -m aiosmtpd -n \
+    -l "127.0.0.1:$port" -c smtp_sink.Sink "$maildir"
   wait_ready smtp "$pidfile" "$logfile" 15 smtp_ok "$port"
 }
 

@@ -21,7 +21,7 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$d
 until redis-cli -p "$port" ping >/dev/null 2>&1; do sleep 0.1; done
 
 # rate_of "SET: 12345.67 requests per second..." -> 12345.67
-rate_of() { grep -E "^$1:" | head -n1 | sed -E 's/^[A-Z]+: ([0-9.]+).*/\1/'; }
+rate_of() { grep -E "^$1: [0-9.]+ requests per second" | head -n1 | sed -E 's/^[A-Z]+: ([0-9.]+).*/\1/'; }
 
 printf '%-5s %-9s %14s %14s %7s\n' op pipeline redis-benchmark client share
 for p in 1 "$depth"; do

@@ -11,12 +11,25 @@ enum WorkerQueues {
 /// its own port.
 func buildApplication(reader: ConfigReader, queues: [String] = ["email", "thumbnail", "audit"], concurrency: Int = 16) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader))
+    let mailer = SMTPMailer(settings: .init(
+        url: reader.string(forKey: "smtp.url", default: "smtp://127.0.0.1:1025"),
+        from: reader.string(forKey: "mail.from", default: "Content Platform <no-reply@contentplatform.local>")))
     var handlers = JobHandlers()
     handlers.register("noop", NoopHandler())
+    handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database))
+    handlers.register(AuditEvent.kind, AuditIngester(database: runtime.database))
     var settings = RunnerSettings(queues: queues, concurrency: concurrency)
     settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
     settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))
     let runner = JobRunner(settings: settings, queue: JobQueue(database: runtime.database, logger: runtime.logger), handlers: handlers, logger: runtime.logger)
+    let partitions = AuditPartitions(database: runtime.database, logger: runtime.logger)
     let router = runtime.makeRouter()
-    return runtime.makeApplication(router: router, services: [runner], migrations: [try MigrationSet(schema: "audit", bundle: .module)])
+    var app = runtime.makeApplication(
+        router: router, services: [runner, PeriodicTask(every: .seconds(6 * 3600), logger: runtime.logger) { try await partitions.ensure() }],
+        migrations: [try MigrationSet(schema: "audit", bundle: .module)])
+    app.beforeServerStarts { try await partitions.ensure() }
+    return app
 }
+
+/// This target's resources (its migrations), for tests that migrate without building the app.
+let resourceBundle = Bundle.module

@@ -54,7 +54,7 @@ public struct ServiceRuntime: Sendable {
         router: Router<AppRequestContext>,
         services: [any Service] = [],
         migrations: [MigrationSet]
-    ) -> some ApplicationProtocol {
+    ) -> Application<RouterResponder<AppRequestContext>> {
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name),

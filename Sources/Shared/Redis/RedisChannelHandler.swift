@@ -4,10 +4,11 @@ import NIOCore
 /// A command refused by a connection that is shutting down; it never reached the server.
 struct RequestNotSent: Error {}
 
-/// A batch of encoded commands and the promises that await their replies, in order.
+/// A batch of encoded commands and the one promise that awaits all their replies, in order.
 struct RedisRequest {
     var bytes: ByteBuffer
-    var promises: [EventLoopPromise<RedisValue>]
+    var count: Int
+    var promise: EventLoopPromise<[RedisValue]>
     var timeout: TimeAmount
 }
 
@@ -21,12 +22,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
-        var promise: EventLoopPromise<RedisValue>
+        var promise: EventLoopPromise<[RedisValue]>
+        var count: Int
         var deadline: NIODeadline
     }
 
     private var reader: UnsafeMutablePointer<redisReader>?
     private var pending = CircularBuffer<Pending>(initialCapacity: 64)
+    /// Replies so far to the oldest pending request.
+    private var replies: [RedisValue] = []
     private var timer: Scheduled<Void>?
     private var failure: RedisError?
 
@@ -42,12 +46,11 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         let request = unwrapOutboundIn(data)
         if failure != nil {
             // Closing already: the command was never sent, so the client may safely send it elsewhere.
-            request.promises.forEach { $0.fail(RequestNotSent()) }
+            request.promise.fail(RequestNotSent())
             promise?.fail(RequestNotSent())
             return
         }
-        let deadline = NIODeadline.now() + request.timeout
-        for p in request.promises { pending.append(Pending(promise: p, deadline: deadline)) }
+        pending.append(Pending(promise: request.promise, count: request.count, deadline: .now() + request.timeout))
         if timer == nil { armTimer(context: context) }
         context.write(wrapOutboundOut(request.bytes), promise: promise)
     }
@@ -67,10 +70,16 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             guard let reply else { break }  // need more bytes
             let value = Self.convert(reply.assumingMemoryBound(to: redisReply.self))
             freeReplyObject(reply)
-            guard let next = pending.popFirst() else {
+            guard let head = pending.first else {
                 return fail(context: context, with: .protocolError("reply without a request"))
             }
-            next.promise.succeed(value)
+            replies.append(value)
+            if replies.count == head.count {
+                pending.removeFirst()
+                let done = replies
+                replies = []
+                head.promise.succeed(done)
+            }
         }
     }
 

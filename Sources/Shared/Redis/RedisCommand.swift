@@ -16,28 +16,27 @@ public struct RedisCommand: Sendable {
 
     /// Appends the RESP encoding made by hiredis' formatter to `buffer`.
     func encode(into buffer: inout ByteBuffer) {
-        // One contiguous copy of the arguments, so every argv pointer stays valid for the call.
-        var flat: [UInt8] = []
-        flat.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        var offsets: [Int] = []
-        offsets.reserveCapacity(parts.count)
-        for part in parts {
-            offsets.append(flat.count)
-            flat += part
+        // One scratch allocation holds a copy of the arguments, their pointers and their lengths,
+        // so every argv pointer is valid for the call.
+        let count = parts.count
+        let total = parts.reduce(0) { $0 + $1.count }
+        let scratch = UnsafeMutableRawPointer.allocate(
+            byteCount: count * (MemoryLayout<UnsafePointer<CChar>?>.stride + MemoryLayout<Int>.stride) + total,
+            alignment: MemoryLayout<Int>.alignment)
+        defer { scratch.deallocate() }
+        let argv = scratch.bindMemory(to: UnsafePointer<CChar>?.self, capacity: count)
+        let lengths = (scratch + count * MemoryLayout<UnsafePointer<CChar>?>.stride).bindMemory(to: Int.self, capacity: count)
+        var cursor = scratch + count * (MemoryLayout<UnsafePointer<CChar>?>.stride + MemoryLayout<Int>.stride)
+        for (index, part) in parts.enumerated() {
+            part.withUnsafeBytes { cursor.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(cursor), byteCount: $0.count) }
+            argv[index] = UnsafePointer(cursor.assumingMemoryBound(to: CChar.self))
+            lengths[index] = part.count
+            cursor += part.count
         }
-        let lengths = parts.map(\.count)
-        flat.withUnsafeBufferPointer { storage in
-            let base = UnsafeRawPointer(storage.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-            var argv: [UnsafePointer<CChar>?] = offsets.map { base.advanced(by: $0).assumingMemoryBound(to: CChar.self) }
-            var target: UnsafeMutablePointer<CChar>?
-            let length = argv.withUnsafeMutableBufferPointer { argvPointer in
-                lengths.withUnsafeBufferPointer { lengthPointer in
-                    redisFormatCommandArgv(&target, Int32(parts.count), argvPointer.baseAddress, lengthPointer.baseAddress)
-                }
-            }
-            guard length > 0, let target else { fatalError("hiredis could not format a command (out of memory)") }
-            defer { redisFreeCommand(target) }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
-        }
+        var target: UnsafeMutablePointer<CChar>?
+        let length = redisFormatCommandArgv(&target, Int32(count), argv, lengths)
+        guard length > 0, let target else { fatalError("hiredis could not format a command (out of memory)") }
+        buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
+        redisFreeCommand(target)
     }
 }

@@ -50,12 +50,9 @@ final class RedisConnection: Sendable {
     func send(_ commands: [RedisCommand]) async throws -> [RedisValue] {
         var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands { command.encode(into: &bytes) }
-        let promises = commands.map { _ in channel.eventLoop.makePromise(of: RedisValue.self) }
-        channel.writeAndFlush(RedisRequest(bytes: bytes, promises: promises, timeout: timeout), promise: nil)
-        var replies: [RedisValue] = []
-        replies.reserveCapacity(promises.count)
-        for promise in promises { replies.append(try await promise.futureResult.get()) }
-        return replies
+        let promise = channel.eventLoop.makePromise(of: [RedisValue].self)
+        channel.writeAndFlush(RedisRequest(bytes: bytes, count: commands.count, promise: promise, timeout: timeout), promise: nil)
+        return try await promise.futureResult.get()
     }
 
     func close() async {

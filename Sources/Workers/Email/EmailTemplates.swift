@@ -1,0 +1,64 @@
+import Foundation
+import Shared
+
+/// Renders the plain-text messages. Everything user-supplied is stripped of control characters,
+/// so a nickname cannot add headers.
+enum EmailTemplates {
+    static func render(_ email: EmailJob, from: String, messageID: String, date: Date = Date()) throws -> String {
+        guard isPlausibleAddress(email.to) else {
+            throw JobFailure("recipient \(email.to.debugDescription) is not an email address", permanent: true)
+        }
+        let name = clean(email.nickname).isEmpty ? "there" : clean(email.nickname)
+        let subject: String
+        var lines: [String]
+        switch email.template {
+        case .welcome:
+            subject = "Welcome to Content Platform"
+            lines = ["Hello \(name),", "", "Welcome aboard! Your account is ready."]
+        case .verifyEmail:
+            guard let link = email.link.map(clean), !link.isEmpty else { throw JobFailure("verification mail without a link", permanent: true) }
+            subject = "Confirm your email address"
+            lines = ["Hello \(name),", "", "Please confirm your email address by opening this link:", "", link, "",
+                     "The link works once and expires. If you did not sign up, ignore this message."]
+        case .passwordReset:
+            guard let link = email.link.map(clean), !link.isEmpty else { throw JobFailure("reset mail without a link", permanent: true) }
+            subject = "Reset your password"
+            lines = ["Hello \(name),", "", "Someone asked to reset your password. To choose a new one, open:", "", link, "",
+                     "The link works once and expires soon. If it was not you, ignore this message: your password is unchanged."]
+        }
+        lines += ["", "-- ", "Content Platform"]
+        let headers = [
+            "From: \(from)",
+            "To: <\(email.to)>",
+            "Subject: \(subject)",
+            "Date: \(rfc5322Date(date))",
+            "Message-ID: <\(messageID)>",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: 8bit",
+        ]
+        return (headers + [""] + lines).joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func clean(_ text: String) -> String {
+        String(text.unicodeScalars.filter { !$0.properties.generalCategory.isControl }.prefix(200).map(Character.init))
+    }
+
+    static func isPlausibleAddress(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && address.count <= 254
+            && address.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\"\\".unicodeScalars.contains($0) }
+    }
+
+    private static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}
+
+extension Unicode.GeneralCategory {
+    var isControl: Bool { self == .control || self == .format || self == .lineSeparator || self == .paragraphSeparator }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import PostgresNIO
+import Shared
+
+/// Writes audit events into `audit.events` in batches: jobs that arrive within `window` (or up to
+/// `maxBatch` of them) share one INSERT. Each job's handler call returns when its batch is stored.
+/// Idempotent: an event already stored (same id and time) is skipped.
+final class AuditIngester: JobHandler, Sendable {
+    private let database: Database
+    private let window: Duration
+    private let maxBatch: Int
+    private let pending = NIOLockedValueBox<[(AuditEvent, CheckedContinuation<Void, any Error>)]>([])
+
+    init(database: Database, window: Duration = .milliseconds(5), maxBatch: Int = 500) {
+        self.database = database
+        self.window = window
+        self.maxBatch = maxBatch
+    }
+
+    func handle(_ job: ClaimedJob, logger: Logger) async throws {
+        let event: AuditEvent
+        do {
+            event = try job.decodePayload(as: AuditEvent.self)
+        } catch {
+            throw JobFailure("audit payload is not an event: \(error)", permanent: true)
+        }
+        guard !event.action.isEmpty, event.action.count <= 100 else {
+            throw JobFailure("audit event has no usable action", permanent: true)
+        }
+        try await withCheckedThrowingContinuation { continuation in
+            let (isFirst, isFull) = pending.withLockedValue { pending in
+                pending.append((event, continuation))
+                return (pending.count == 1, pending.count >= maxBatch)
+            }
+            if isFull {
+                Task { await self.flush(logger: logger) }
+            } else if isFirst {
+                Task {
+                    try? await Task.sleep(for: self.window)
+                    await self.flush(logger: logger)
+                }
+            }
+        }
+    }
+
+    private func flush(logger: Logger) async {
+        let batch = pending.withLockedValue { pending in
+            defer { pending = [] }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            let stored = try await insert(batch.map(\.0), logger: logger)
+            Counter(label: "audit_events_ingested_total").increment(by: stored)
+            Counter(label: "audit_events_duplicate_total").increment(by: batch.count - stored)
+            for (_, continuation) in batch { continuation.resume() }
+        } catch {
+            for (_, continuation) in batch { continuation.resume(throwing: error) }
+        }
+    }
+
+    /// Returns how many events were new.
+    private func insert(_ events: [AuditEvent], logger: Logger) async throws -> Int {
+        // Unique per batch: Postgres refuses ON CONFLICT touching one row twice in a statement.
+        var seen = Set<UUID>()
+        let events = events.filter { seen.insert($0.eventID).inserted }
+        let payloads = try events.map { String(decoding: try JSONEncoder().encode($0.payload), as: UTF8.self) }
+        let rows = try await database.query("""
+            INSERT INTO audit.events (event_id, occurred_at, actor_id, action, target_type, target_id, client_address, user_agent, payload)
+            SELECT e.id::uuid, e.at, nullif(e.actor, ''), e.action, nullif(e.ttype, ''), nullif(e.tid, ''), nullif(e.addr, ''),
+                   nullif(e.agent, ''), e.payload::jsonb
+            FROM unnest(\(events.map(\.eventID.uuidString))::text[], \(events.map(\.occurredAt))::timestamptz[],
+                        \(events.map { $0.actorID ?? "" })::text[], \(events.map(\.action))::text[],
+                        \(events.map { $0.targetType ?? "" })::text[], \(events.map { $0.targetID ?? "" })::text[],
+                        \(events.map { $0.clientAddress ?? "" })::text[], \(events.map { $0.userAgent ?? "" })::text[],
+                        \(payloads)::text[]) AS e(id, at, actor, action, ttype, tid, addr, agent, payload)
+            ON CONFLICT (event_id, occurred_at) DO NOTHING
+            RETURNING event_id
+            """, logger: logger)
+        return rows.count
+    }
+}
+
+/// Keeps monthly partitions of `audit.events` created ahead of time.
+struct AuditPartitions: Sendable {
+    let database: Database
+    let logger: Logger
+
+    func ensure() async throws {
+        let created = try await database.query(
+            "SELECT audit.ensure_partitions(date_trunc('month', now())::date, 3)", logger: logger)[0].decode(Int.self)
+        if created > 0 { logger.info("created audit partitions", metadata: ["count": "\(created)"]) }
+    }
+}

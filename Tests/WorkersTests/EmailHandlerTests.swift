@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Shared
+@testable import Workers
+
+/// Against the SMTP sink `deploy/dev test` starts, which saves each message in a maildir.
+@Suite struct EmailHandlerTests {
+    let smtpURL = ProcessInfo.processInfo.environment["SMTP_URL"] ?? "smtp://127.0.0.1:1025"
+    let maildir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TEST_MAILDIR"] ?? "/tmp/mail").appendingPathComponent("new")
+
+    func mailer(url: String? = nil) -> SMTPMailer {
+        SMTPMailer(settings: .init(url: url ?? smtpURL, from: "Content Platform <no-reply@contentplatform.local>",
+                                   connectTimeout: .seconds(2), timeout: .seconds(5)), threads: 2)
+    }
+
+    /// Messages in the sink addressed to `recipient`.
+    func messages(to recipient: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(at: maildir, includingPropertiesForKeys: nil).compactMap { file in
+            let text = try String(contentsOf: file, encoding: .utf8)
+            return text.contains("To: <\(recipient)>") ? text : nil
+        }
+    }
+
+    @Test func sendsOneVerificationMessageEvenWhenTheJobRunsTwice() async throws {
+        try await withQueue { queue, db in
+            let recipient = "user-\(UUID().uuidString.prefix(8))@example.com"
+            let email = EmailJob(template: .verifyEmail, to: recipient, nickname: "민수\r\nBcc: evil@example.com",
+                                 link: "http://127.0.0.1:8080/api/auth/email/verify?token=abc")
+            try await queue.enqueue([try .email(email)])
+            let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+            let handler = EmailHandler(mailer: mailer(), database: db)
+            try await handler.handle(job, logger: TestEnvironment.logger)
+            try await handler.handle(job, logger: TestEnvironment.logger)  // a rerun after a crash
+            let received = try messages(to: recipient)
+            #expect(received.count == 1)
+            let text = try #require(received.first)
+            #expect(text.contains("Subject: Confirm your email address"))
+            #expect(text.contains("Hello 민수Bcc: evil@example.com,"))  // the line break is gone: no header injected
+            #expect(!text.contains("\nBcc:"))
+            #expect(text.contains("token=abc"))
+            #expect(text.contains("Message-ID: <job-\(job.id)@contentplatform>"))
+        }
+    }
+
+    @Test func smtpAnswersDecideRetryOrDeath() async throws {
+        try await withQueue { _, db in
+            let handler = EmailHandler(mailer: mailer(), database: db)
+            func failure(for address: String, id: Int64) async -> JobFailure? {
+                let job = ClaimedJob(id: id, queue: "email", kind: EmailJob.kind,
+                                     payload: String(decoding: try! JSONEncoder().encode(EmailJob(template: .welcome, to: address, nickname: "n")), as: UTF8.self),
+                                     attempt: 1, maxAttempts: 5, createdAt: Date(), runAt: Date())
+                do {
+                    try await handler.handle(job, logger: TestEnvironment.logger)
+                    return nil
+                } catch {
+                    return error as? JobFailure
+                }
+            }
+            let rejected = await failure(for: "reject-me@example.com", id: 9_000_001)
+            #expect(rejected?.permanent == true)
+            #expect(rejected?.message.contains("550") == true)
+            let deferred = await failure(for: "tempfail-me@example.com", id: 9_000_002)
+            #expect(deferred?.permanent == false)
+            #expect(deferred?.message.contains("451") == true)
+            let invalid = await failure(for: "not an address", id: 9_000_003)
+            #expect(invalid?.permanent == true)
+        }
+    }
+
+    @Test func unreachableServerIsTransient() async throws {
+        do {
+            try await mailer(url: "smtp://127.0.0.1:1").send(to: "a@example.com", message: "Subject: x\r\n\r\nx\r\n")
+            Issue.record("sending to a closed port succeeded")
+        } catch let failure as SMTPMailer.Failure {
+            guard case .transient = failure else { Issue.record("expected transient, got \(failure)"); return }
+        }
+    }
+}
