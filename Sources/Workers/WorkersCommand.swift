@@ -9,7 +9,7 @@ struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Workers",
         abstract: "Consume the jobs table: email, thumbnail and audit queues.",
-        subcommands: [Run.self, Jobs.self])
+        subcommands: [Run.self, Jobs.self, Bench.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Process jobs; serve health, readiness and metrics.")
