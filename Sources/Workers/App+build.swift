@@ -27,7 +27,10 @@ func buildApplication(reader: ConfigReader, queues: [String] = ["email", "thumbn
     var app = runtime.makeApplication(
         router: router, services: [runner, PeriodicTask(every: .seconds(6 * 3600), logger: runtime.logger) { try await partitions.ensure() }],
         migrations: [try MigrationSet(schema: "audit", bundle: .module)])
-    app.beforeServerStarts { try await partitions.ensure() }
+    app.beforeServerStarts {
+        try await partitions.ensure()
+        runner.begin()
+    }
     return app
 }
 

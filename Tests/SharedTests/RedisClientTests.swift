@@ -8,7 +8,7 @@ import TestSupport
 @Suite struct RedisClientTests {
     func client(url: String = TestEnvironment.redisURL, poolSize: Int = 2, timeout: Duration = .seconds(2)) throws -> RedisClient {
         RedisClient(
-            configuration: try RedisConfiguration(url: url, poolSize: poolSize, commandTimeout: timeout, connectTimeout: .milliseconds(500)),
+            configuration: try RedisConfiguration(url: url, poolSize: poolSize, commandTimeout: timeout, connectTimeout: .seconds(2)),
             logger: TestEnvironment.logger)
     }
 

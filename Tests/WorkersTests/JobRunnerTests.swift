@@ -29,6 +29,7 @@ struct RecordingHandler: JobHandler {
 
     /// Runs the runner until `done` says so (or 20 s pass), then shuts it down gracefully.
     func run(_ runner: JobRunner, until done: @escaping @Sendable () async throws -> Bool) async throws {
+        runner.begin()
         let group = ServiceGroup(configuration: .init(services: [runner], logger: TestEnvironment.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -56,11 +56,18 @@ public struct JobQueue: Sendable {
     public func claim(queues: [String], limit: Int, worker: String, lease: Duration) async throws -> [ClaimedJob] {
         let rows = try await database.query("""
             WITH picked AS (
-                SELECT id FROM queue.jobs
-                WHERE state = 'available' AND queue = ANY(\(queues)::text[]) AND run_at <= now()
-                ORDER BY priority, run_at, id
+                -- Per queue, so each scan walks the (queue, priority, run_at, id) index in order
+                -- instead of sorting every waiting job of all the queues.
+                SELECT p.id FROM unnest(\(queues)::text[]) AS q(name)
+                CROSS JOIN LATERAL (
+                    SELECT id, priority, run_at FROM queue.jobs
+                    WHERE state = 'available' AND queue = q.name AND run_at <= now()
+                    ORDER BY priority, run_at, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                ) p
+                ORDER BY p.priority, p.run_at, p.id
                 LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
             )
             UPDATE queue.jobs j
             SET state = 'running', attempts = j.attempts + 1, locked_by = \(worker),
@@ -130,14 +137,23 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Pushes the leases of jobs still running forward (heartbeat).
+    /// Pushes the leases of jobs still running forward (heartbeat). Rows locked by a concurrent
+    /// complete or fail of the same worker are skipped: they are about to leave, and waiting for
+    /// them in another order could deadlock.
     @discardableResult
     public func extendLeases(_ jobs: [ClaimedJob], worker: String, lease: Duration) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
         let rows = try await database.query("""
+            WITH held AS (
+                SELECT j.id FROM queue.jobs j
+                JOIN unnest(\(jobs.map(\.id))::int8[], \(jobs.map(\.attempt))::int4[]) AS h(id, attempt)
+                  ON j.id = h.id AND j.attempts = h.attempt
+                WHERE j.state = 'running' AND j.locked_by = \(worker)
+                ORDER BY j.id
+                FOR UPDATE OF j SKIP LOCKED
+            )
             UPDATE queue.jobs j SET locked_until = now() + make_interval(secs => \(lease.seconds))
-            FROM unnest(\(jobs.map(\.id))::int8[], \(jobs.map(\.attempt))::int4[]) AS held(id, attempt)
-            WHERE j.id = held.id AND j.attempts = held.attempt AND j.state = 'running' AND j.locked_by = \(worker)
+            FROM held WHERE j.id = held.id
             RETURNING j.id
             """, logger: logger)
         return rows.count

@@ -59,11 +59,14 @@ FROM audit.events
 GROUP BY 1, 2;
 
 -- A read-only role for analysts: grant it to a login role (GRANT analyst TO alice).
+-- Roles are shared by every database of the cluster, so another database may be creating it now.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'analyst') THEN
         CREATE ROLE analyst NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 GRANT USAGE ON SCHEMA audit TO analyst;

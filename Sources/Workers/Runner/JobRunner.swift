@@ -32,6 +32,7 @@ final class JobRunner: Service, Sendable {
     private let state = NIOLockedValueBox(State())
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (flushes, flushNow) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    private let (starts, startSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     private struct State {
         var running: [Int64: ClaimedJob] = [:]
@@ -50,7 +51,16 @@ final class JobRunner: Service, Sendable {
         self.logger = logger
     }
 
+    /// Lets `run` start claiming: the application calls it once the schemas are migrated.
+    func begin() {
+        startSignal.yield()
+        startSignal.finish()
+    }
+
     func run() async throws {
+        // Wait for the migrations (or for shutdown before they finished).
+        let began = await cancelWhenGracefulShutdown { await self.starts.first { _ in true } != nil }
+        guard began else { return }
         logger.info("worker started", metadata: ["queues": .string(settings.queues.joined(separator: ",")), "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.listen() }
@@ -97,7 +107,7 @@ final class JobRunner: Service, Sendable {
                 do {
                     claimed = try await queue.claim(queues: settings.queues, limit: free, worker: workerID, lease: settings.lease)
                 } catch {
-                    logger.error("claim failed", metadata: ["error": "\(error)"])
+                    logger.error("claim failed", metadata: ["error": "\(String(reflecting: error))"])
                 }
             }
             if claimed.isEmpty {
@@ -171,7 +181,7 @@ final class JobRunner: Service, Sendable {
                 logger.warning("outcomes for jobs no longer held were dropped", metadata: ["count": "\(lost)"])
             }
         } catch {
-            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(error)"])
+            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(String(reflecting: error))"])
         }
         state.withLockedValue { state in
             for job in done { state.running[job.id] = nil }
@@ -194,7 +204,7 @@ final class JobRunner: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("LISTEN connection lost; polling until it is back", metadata: ["error": "\(error)"])
+                logger.warning("LISTEN connection lost; polling until it is back", metadata: ["error": "\(String(reflecting: error))"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -226,7 +236,7 @@ final class JobRunner: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(error)"]) }
+            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(String(reflecting: error))"]) }
         }
     }
 }
