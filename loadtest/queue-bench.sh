@@ -104,26 +104,33 @@ print(f"jobs {total:.0f}  p50 {quantile(0.5) * 1000:.1f} ms  p99 {quantile(0.99)
 '
 stop_workers
 
-echo "== the same SQL raw through pgbench (2 clients, 20 s): claim 100 and delete them, per transaction"
-"${psql[@]}" -c "INSERT INTO queue.jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, 2000000)"
+echo "== the same SQL raw through pgbench (2 clients, 20 s): claim 100 in one transaction, delete them in the next"
+"${psql[@]}" -c "INSERT INTO queue.jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, 1500000)"
 "${psql[@]}" -c "VACUUM ANALYZE queue.jobs"
 cat >"$tmp/claim.sql" <<'SQL'
 BEGIN;
 WITH picked AS (
-  SELECT id FROM queue.jobs WHERE state = 'available' AND queue = ANY('{bench}') AND run_at <= now()
-  ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED
+  SELECT p.id FROM unnest('{bench}'::text[]) AS q(name)
+  CROSS JOIN LATERAL (
+    SELECT id, priority, run_at FROM queue.jobs
+    WHERE state = 'available' AND queue = q.name AND run_at <= now()
+    ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED
+  ) p
+  ORDER BY p.priority, p.run_at, p.id LIMIT 100
 ), claimed AS (
   UPDATE queue.jobs j SET state = 'running', attempts = j.attempts + 1, locked_by = 'pgbench',
          locked_until = now() + interval '30 seconds'
-  FROM picked WHERE j.id = picked.id RETURNING j.id, j.attempts
+  FROM picked WHERE j.id = picked.id RETURNING j.id
 )
-SELECT count(*) FROM claimed;
+SELECT coalesce(string_agg(id::text, ','), '0') AS ids FROM claimed \gset
 COMMIT;
-DELETE FROM queue.jobs WHERE id IN (SELECT id FROM queue.jobs WHERE state = 'running' AND locked_by = 'pgbench' LIMIT 100);
+DELETE FROM queue.jobs WHERE id IN (:ids) AND state = 'running' AND locked_by = 'pgbench';
 SQL
 tps=$("$(pg_bin)/pgbench" -h 127.0.0.1 -p "$pg_port" -U app -n -c 2 -j 2 -T 20 -f "$tmp/claim.sql" app 2>/dev/null \
   | sed -nE 's/^tps = ([0-9.]+).*/\1/p')
 python3 -c "print(f'pgbench: {$tps:.0f} transactions/s = {$tps * 100:.0f} jobs/s')"
+"${psql[@]}" -c "DELETE FROM queue.jobs"
+"${psql[@]}" -c "VACUUM queue.jobs"
 
-echo "== queue.jobs after the runs"
+echo "== queue.jobs after the runs and a VACUUM"
 "${psql[@]}" -c "SELECT 'live ' || n_live_tup || ', dead ' || n_dead_tup || ', size ' || pg_size_pretty(pg_total_relation_size('queue.jobs')) FROM pg_stat_user_tables WHERE relid = 'queue.jobs'::regclass"
