@@ -6,13 +6,21 @@
 #   4. the same claim + complete SQL run raw through pgbench, 2 clients, for comparison;
 #   5. size and dead tuples of queue.jobs after the runs.
 #
-#   loadtest/queue-bench.sh [JOBS]        (default 100000)
+#   loadtest/queue-bench.sh [JOBS]                 (default 100000)
+#   loadtest/queue-bench.sh --soak MINUTES RATE    sustained RATE jobs/s through one worker,
+#                                                  sampling the hot table's size every 30 s
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$(pwd)
 # shellcheck source=deploy/lib.sh
 . deploy/lib.sh
 
+soak_minutes=0 soak_rate=0
+if [ "${1:-}" = --soak ]; then
+  soak_minutes=${2:?minutes}
+  soak_rate=${3:?jobs per second}
+  set -- 0
+fi
 jobs=${1:-100000}
 tmp=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -58,6 +66,26 @@ remaining() { "${psql[@]}" -c "SELECT count(*) FROM queue.jobs WHERE queue = 'be
 # The first worker run creates the schemas.
 start_workers 1 1 >/dev/null
 stop_workers
+
+if [ "$soak_minutes" -gt 0 ]; then
+  echo "== soak: $soak_rate jobs/s for $soak_minutes min, one worker (concurrency 64)"
+  start_workers 1 64 >/dev/null
+  total=$((soak_rate * soak_minutes * 60))
+  # Two enqueuers, 50 jobs per transaction, paced to the rate.
+  "$bin" bench enqueue --count "$total" --batch 50 --concurrency 2 --interval-ms $((2 * 50 * 1000 / soak_rate)) >"$tmp/enqueue.out" &
+  enqueuer=$!
+  printf '%-8s %10s %12s %12s %12s\n' minute waiting live_tuples dead_tuples table_size
+  for ((t = 0; t <= soak_minutes * 60; t += 30)); do
+    "${psql[@]}" -c "SELECT to_char($t / 60.0, 'FM990.0'), (SELECT count(*) FROM queue.jobs), n_live_tup, n_dead_tup,
+                       pg_size_pretty(pg_total_relation_size('queue.jobs'))
+                     FROM pg_stat_user_tables WHERE relid = 'queue.jobs'::regclass" |
+      awk -F'|' '{ printf "%-8s %10s %12s %12s %12s\n", $1, $2, $3, $4, $5 }'
+    sleep 30
+  done
+  wait "$enqueuer"
+  cat "$tmp/enqueue.out"
+  exit 0
+fi
 
 echo "== enqueue"
 "$bin" bench enqueue --count 20000 --batch 1 --concurrency 4

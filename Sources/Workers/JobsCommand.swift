@@ -69,7 +69,8 @@ struct Jobs: AsyncParsableCommand {
 func withJobQueue<T: Sendable>(_ body: @Sendable (JobQueue) async throws -> T) async throws -> T {
     let config = ServiceConfig(name: "workers-cli", defaultPort: 0, reader: .environment())
     var logger = Logger(label: "workers-cli")
-    logger.logLevel = .warning
+    // Errors reach the operator as thrown errors; the pool's own start-up chatter is not for them.
+    logger.logLevel = .error
     let database = try Database(url: config.databaseURL, applicationName: "workers-cli", maxConnections: 2, logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await database.run() }

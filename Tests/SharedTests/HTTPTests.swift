@@ -20,6 +20,7 @@ import TestSupport
             if id == 0 { throw APIError.notFound("No item 0") }
             if id == 1 { throw APIError.tooManyRequests("Slow down", retryAfter: 7) }
             if id == 2 { throw CancellationError() }  // anything unexpected
+            if id == 3 { throw RedisError.timeout }  // a dependency down
             return "item \(id)"
         }
         router.post("/items") { request, context -> String in
@@ -57,6 +58,11 @@ import TestSupport
             try await client.execute(uri: "/items/2", method: .get) { response in
                 #expect(response.status == .internalServerError)
                 #expect(errorBody(response) == ErrorFields(code: "internal_error", message: "Internal server error"))
+            }
+            try await client.execute(uri: "/items/3", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "2")
+                #expect(errorBody(response).code == "unavailable")
             }
             try await client.execute(uri: "/items/abc", method: .get) { response in
                 #expect(response.status == .badRequest)

@@ -27,6 +27,9 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(error.status, code: APIError.code(for: error.status), message: error.status.reasonPhrase)
         case let error as PSQLError where error.serverInfo?[.sqlState] == "23505":
             return .conflict("The resource already exists")
+        case let error as RedisError where error.isConnectionProblem:
+            context.logger.warning("redis unavailable", metadata: ["error": "\(error)"])
+            return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
         case is DependencyUnavailable:
             context.logger.warning("dependency unavailable", metadata: ["error": "\(error)"])
             return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
