@@ -18,6 +18,9 @@ func buildApplication(reader: ConfigReader, queues: [String] = ["email", "thumbn
     handlers.register("noop", NoopHandler())
     handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database))
     handlers.register(AuditEvent.kind, AuditIngester(database: runtime.database))
+    handlers.register(ThumbnailJob.kind, ThumbnailHandler(
+        database: runtime.database,
+        mediaDirectory: URL(fileURLWithPath: reader.string(forKey: "media.dir", default: "media"))))
     var settings = RunnerSettings(queues: queues, concurrency: concurrency)
     settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
     settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))

@@ -1,0 +1,37 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Runs a program to completion without blocking a thread, killing it after `timeout`.
+enum ChildProcess {
+    struct Result: Sendable {
+        var status: Int32
+        var output: String
+        var timedOut: Bool
+    }
+
+    static func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        let exited = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        try process.run()
+        // Read output on a thread of its own: a full pipe would stall the child.
+        let output = Task.detached { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let timedOut = NIOLockedValueBox(false)
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            timedOut.withLockedValue { $0 = true }
+            // SIGKILL: the child may have inherited a blocked SIGTERM from this process.
+            kill(process.processIdentifier, SIGKILL)
+        }
+        var iterator = exited.stream.makeAsyncIterator()
+        let status = await iterator.next() ?? -1
+        killer.cancel()
+        return Result(status: status, output: String((await output.value).suffix(2000)), timedOut: timedOut.withLockedValue { $0 })
+    }
+}
