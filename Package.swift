@@ -108,7 +108,11 @@ let package = Package(
         // Helpers for the test targets: scratch databases, settings from the test environment.
         .target(
             name: "TestSupport",
-            dependencies: ["Shared", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "Shared",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -40,8 +40,14 @@ public struct ClaimedJob: Sendable, Identifiable {
     /// When it became runnable: enqueue time, or the end of its backoff.
     public var runAt: Date
 
+    /// The payload as `type`; one that does not decode is a permanent failure (retrying the same
+    /// bytes cannot help).
     public func decodePayload<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(type, from: Data(payload.utf8))
+        do {
+            return try JSONDecoder().decode(type, from: Data(payload.utf8))
+        } catch {
+            throw JobFailure("\(kind) payload does not decode as \(T.self): \(error)", permanent: true)
+        }
     }
 
     public var isLastAttempt: Bool { attempt >= maxAttempts }

@@ -21,12 +21,7 @@ final class AuditIngester: JobHandler, Sendable {
     }
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
-        let event: AuditEvent
-        do {
-            event = try job.decodePayload(as: AuditEvent.self)
-        } catch {
-            throw JobFailure("audit payload is not an event: \(error)", permanent: true)
-        }
+        let event = try job.decodePayload(as: AuditEvent.self)
         guard !event.action.isEmpty, event.action.count <= 100 else {
             throw JobFailure("audit event has no usable action", permanent: true)
         }

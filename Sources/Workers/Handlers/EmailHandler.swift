@@ -10,12 +10,7 @@ struct EmailHandler: JobHandler {
     let database: Database
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
-        let email: EmailJob
-        do {
-            email = try job.decodePayload(as: EmailJob.self)
-        } catch {
-            throw JobFailure("email payload is not a message: \(error)", permanent: true)
-        }
+        let email = try job.decodePayload(as: EmailJob.self)
         let delivered = try await database.query(
             "SELECT 1 FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: logger)
         if !delivered.isEmpty {

@@ -15,12 +15,7 @@ struct ThumbnailHandler: JobHandler {
     var timeout: Duration = .seconds(120)
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
-        let request: ThumbnailJob
-        do {
-            request = try job.decodePayload(as: ThumbnailJob.self)
-        } catch {
-            throw JobFailure("thumbnail payload is not a job: \(error)", permanent: true)
-        }
+        let request = try job.decodePayload(as: ThumbnailJob.self)
         let status = try await database.query(
             "SELECT status FROM content.videos WHERE id = \(request.videoID)", logger: logger
         ).first.map { try $0.decode(String.self) }
