@@ -5,8 +5,8 @@ import TestSupport
 @testable import Shared
 @testable import Workers
 
-/// Real `Workers run` processes: one is killed with SIGKILL in the middle of sending a message; a
-/// second one rescues the job when its lease runs out and sends it. Exactly one message arrives.
+/// Real `Workers run` processes: killed with SIGKILL, or stopped with SIGTERM, in the middle of
+/// sending a message.
 @Suite struct CrashRecoveryTests {
     let environment = ProcessInfo.processInfo.environment
 
@@ -39,6 +39,49 @@ import TestSupport
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+    }
+
+    /// Polls until the job is running, or about five seconds have passed.
+    func waitUntilRunning(_ db: Database) async throws -> Bool {
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(50))
+            let running = try await db.query("SELECT 1 FROM queue.jobs WHERE state = 'running'", logger: TestEnvironment.logger)
+            if !running.isEmpty { return true }
+        }
+        return false
+    }
+
+    func delivered(to recipient: String) throws -> Int {
+        let maildir = URL(fileURLWithPath: environment["TEST_MAILDIR"] ?? "/tmp/mail").appendingPathComponent("new")
+        return try FileManager.default.contentsOfDirectory(at: maildir, includingPropertiesForKeys: nil)
+            .filter { try String(contentsOf: $0, encoding: .utf8).contains("To: <\(recipient)>") }.count
+    }
+
+    /// SIGTERM while a message is being sent: the worker stops claiming, finishes the job, and exits 0.
+    @Test func sigtermLetsTheRunningJobFinish() async throws {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "term")
+        let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"
+        try await TestEnvironment.withDatabase(url: url) { db in
+            let logger = TestEnvironment.logger
+            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
+            let worker = try startWorker(databaseURL: url)
+            defer { kill9(worker) }
+            let queue = JobQueue(database: db, logger: logger)
+            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "term"))])
+            #expect(try await waitUntilRunning(db))
+            // A job that arrives after the signal must stay for the next worker.
+            kill(worker.processIdentifier, SIGTERM)
+            try await Task.sleep(for: .milliseconds(200))
+            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "later@example.com", nickname: "later"))])
+            let deadline = ContinuousClock.now + .seconds(15)
+            while worker.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(!worker.isRunning)
+            #expect(worker.terminationStatus == 0)
+            #expect(try delivered(to: recipient) == 1)
+            let left = try await db.query("SELECT payload->>'to', state FROM queue.jobs", logger: logger)
+                .map { try $0.decode((String, String).self) }
+            #expect(left.count == 1 && left.first?.0 == "later@example.com" && left.first?.1 == "available")
+        }
     }
 
     @Test func aJobOfAKilledWorkerIsSentOnceByAnother() async throws {
