@@ -46,14 +46,15 @@ psql=("$(pg_bin)/psql" -h 127.0.0.1 -p "$pg_port" -U app -d app -qtAX -v ON_ERRO
 "$(pg_bin)/psql" -h 127.0.0.1 -p "$pg_port" -U app -d postgres -qc "CREATE DATABASE app"
 export DATABASE_URL="postgres://app@127.0.0.1:$pg_port/app" LOG_LEVEL=warning REDIS_URL=redis://127.0.0.1:1
 
-start_workers() { # N CONCURRENCY
-  local i port
+# start_workers N CONCURRENCY: starts N workers and waits for them; the last one's port is in
+# $worker_port. (Not meant for $(...): the pids must be recorded in this shell to be stopped.)
+start_workers() {
+  local i
   for ((i = 0; i < $1; i++)); do
-    port=$(free_port)
-    HTTP_PORT=$port "$bin" run --queues bench --concurrency "$2" >>"$tmp/workers.log" 2>&1 &
+    worker_port=$(free_port)
+    HTTP_PORT=$worker_port "$bin" run --queues bench --concurrency "$2" >>"$tmp/workers.log" 2>&1 &
     workers_pids+=($!)
-    until curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do sleep 0.2; done
-    echo "$port"
+    until curl -fs "http://127.0.0.1:$worker_port/healthz" >/dev/null 2>&1; do sleep 0.2; done
   done
 }
 stop_workers() {
@@ -64,12 +65,12 @@ stop_workers() {
 remaining() { "${psql[@]}" -c "SELECT count(*) FROM queue.jobs WHERE queue = 'bench'"; }
 
 # The first worker run creates the schemas.
-start_workers 1 1 >/dev/null
+start_workers 1 1
 stop_workers
 
 if [ "$soak_minutes" -gt 0 ]; then
   echo "== soak: $soak_rate jobs/s for $soak_minutes min, one worker (concurrency 64)"
-  start_workers 1 64 >/dev/null
+  start_workers 1 64
   total=$((soak_rate * soak_minutes * 60))
   # Two enqueuers, 50 jobs per transaction, paced to the rate.
   "$bin" bench enqueue --count "$total" --batch 50 --concurrency 2 --interval-ms $((2 * 50 * 1000 / soak_rate)) >"$tmp/enqueue.out" &
@@ -98,7 +99,7 @@ for n in 1 2 4; do
   "${psql[@]}" -c "INSERT INTO queue.jobs (queue, kind) SELECT 'bench', 'noop' FROM generate_series(1, $jobs)"
   "${psql[@]}" -c "VACUUM ANALYZE queue.jobs"
   start=$(date +%s.%N)
-  start_workers "$n" 64 >/dev/null
+  start_workers "$n" 64
   until [ "$(remaining)" -eq 0 ]; do sleep 0.1; done
   end=$(date +%s.%N)
   stop_workers
@@ -107,12 +108,12 @@ done
 echo "(each time includes the workers' start-up)"
 
 echo "== enqueue-to-start latency, one idle worker, 500 jobs enqueued 20 ms apart"
-port=$(start_workers 1 16)
+start_workers 1 16
 sleep 1
 "$bin" bench enqueue --count 500 --batch 1 --concurrency 1 --interval-ms 20 >/dev/null
 until [ "$(remaining)" -eq 0 ]; do sleep 0.1; done
 sleep 0.5
-curl -fs "http://127.0.0.1:$port/metrics" | python3 -c '
+curl -fs "http://127.0.0.1:$worker_port/metrics" | python3 -c '
 import sys, re
 buckets = []
 for line in sys.stdin:
