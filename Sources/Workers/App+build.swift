@@ -4,12 +4,15 @@ import Hummingbird
 import Shared
 
 enum WorkerQueues {
-    static let all: Set<String> = ["email", "thumbnail", "audit", "bench"]
+    /// What `Workers run` consumes unless told otherwise.
+    static let defaults = ["email", "thumbnail", "audit"]
+    /// `bench` holds the load tests' no-op jobs.
+    static let all = Set(defaults + ["bench"])
 }
 
 /// Composes a Workers process: the job runner for `queues`, and health, readiness and metrics on
 /// its own port.
-func buildApplication(reader: ConfigReader, queues: [String] = ["email", "thumbnail", "audit"], concurrency: Int = 16) throws -> some ApplicationProtocol {
+func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defaults, concurrency: Int = 16) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader))
     let mailer = SMTPMailer(settings: .init(
         url: reader.string(forKey: "smtp.url", default: "smtp://127.0.0.1:1025"),

@@ -72,9 +72,5 @@ func withJobQueue<T: Sendable>(_ body: @Sendable (JobQueue) async throws -> T) a
     // Errors reach the operator as thrown errors; the pool's own start-up chatter is not for them.
     logger.logLevel = .error
     let database = try Database(url: config.databaseURL, applicationName: "workers-cli", maxConnections: 2, logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.run() }
-        defer { group.cancelAll() }
-        return try await body(JobQueue(database: database, logger: logger))
-    }
+    return try await database.whileRunning { try await body(JobQueue(database: $0, logger: logger)) }
 }

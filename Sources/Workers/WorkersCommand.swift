@@ -15,7 +15,7 @@ struct WorkersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Process jobs; serve health, readiness and metrics.")
 
         @Option(help: "Comma-separated queues to consume (email, thumbnail, audit, bench).")
-        var queues = "email,thumbnail,audit"
+        var queues = WorkerQueues.defaults.joined(separator: ",")
 
         @Option(help: "Jobs this process runs at once.")
         var concurrency = 16

@@ -19,11 +19,8 @@ public enum TestEnvironment {
     /// A new, empty database on the test server, so a test's migrations and rows are its own.
     public static func scratchDatabase(prefix: String = "test") async throws -> String {
         let name = "\(prefix)_\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
-        let admin = PostgresClient(configuration: try PostgresClient.Configuration(url: databaseURL), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await admin.run() }
+        _ = try await withDatabase(url: databaseURL) { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-            group.cancelAll()
         }
         var url = URLComponents(string: databaseURL)!
         url.path = "/\(name)"
@@ -44,11 +41,6 @@ public enum TestEnvironment {
 
     /// A `Database` on `url`, running for the duration of `body`.
     public static func withDatabase<T: Sendable>(url: String, _ body: (Database) async throws -> T) async throws -> T {
-        let database = try Database(url: url, applicationName: "test", maxConnections: 8, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
-            defer { group.cancelAll() }
-            return try await body(database)
-        }
+        try await Database(url: url, applicationName: "test", maxConnections: 8, logger: logger).whileRunning(body)
     }
 }

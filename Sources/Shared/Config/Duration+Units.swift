@@ -6,6 +6,11 @@ extension Duration {
     }
 
     public var milliseconds: Int64 { nanoseconds / 1_000_000 }
+
+    /// Fractional seconds, for SQL intervals and rates.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }
 
 extension Double {

@@ -26,6 +26,15 @@ public struct Database: Sendable, Service {
         await client.run()
     }
 
+    /// Runs the pool for the length of `body`, for tools and tests that live outside a service group.
+    public func whileRunning<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.run() }
+            defer { group.cancelAll() }
+            return try await body(self)
+        }
+    }
+
     public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         usage.beganWaiting()
         var leased = false

@@ -124,22 +124,15 @@ public enum Migrator {
             for statement in SQLStatements.split(migration.sql) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
-            try await connection.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO \(schema).schema_migrations (version, name, checksum) VALUES ($1, $2, $3)
-                """, binds: binds(migration.version, migration.name, migration.checksum)), logger: logger)
+            try await connection.query("""
+                INSERT INTO \(unescaped: schema).schema_migrations (version, name, checksum)
+                VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                """, logger: logger)
             let label = "\(set.schema)/\(String(format: "%04d", migration.version))_\(migration.name)"
             logger.info("applied migration", metadata: ["migration": .string(label)])
             applied.append(label)
         }
         return applied
-    }
-
-    private static func binds(_ version: Int, _ name: String, _ checksum: String) -> PostgresBindings {
-        var binds = PostgresBindings()
-        binds.append(version)
-        binds.append(name)
-        binds.append(checksum)
-        return binds
     }
 
     static func quotedIdentifier(_ name: String) throws -> String {

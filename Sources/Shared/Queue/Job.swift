@@ -94,9 +94,3 @@ public struct Backoff: Sendable {
         return .milliseconds(Int64(seconds * Double.random(in: 0.9...1.1) * 1000))
     }
 }
-
-extension Duration {
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

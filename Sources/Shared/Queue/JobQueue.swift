@@ -102,8 +102,8 @@ public struct JobQueue: Sendable {
     public func fail(_ failures: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)], worker: String) async throws -> Set<Int64> {
         guard !failures.isEmpty else { return [] }
         let dies = failures.map { $0.failure.permanent || $0.job.isLastAttempt }
-        return try await database.withTransaction(logger: logger) { connection in
-            let rows = try await connection.query("""
+        // One statement: atomic without an explicit transaction.
+        let rows = try await database.query("""
                 WITH failed AS (
                     SELECT * FROM unnest(\(failures.map(\.job.id))::int8[], \(failures.map(\.job.attempt))::int4[],
                                          \(failures.map(\.failure.message))::text[], \(failures.map { $0.retryIn.seconds })::float8[],
@@ -133,8 +133,7 @@ public struct JobQueue: Sendable {
                 )
                 SELECT id FROM dead UNION ALL SELECT id FROM retried
                 """, logger: logger)
-            return Set(try await rows.collect().map { try $0.decode(Int64.self) })
-        }
+        return Set(try rows.map { try $0.decode(Int64.self) })
     }
 
     /// Pushes the leases of jobs still running forward (heartbeat). Rows locked by a concurrent
@@ -185,29 +184,23 @@ public struct JobQueue: Sendable {
             let dead = expired.filter(\.1).map(\.0)
             let retry = expired.filter { !$0.1 }.map(\.0)
             if !dead.isEmpty {
-                try await connection.query(PostgresQuery(unsafeSQL: """
+                try await connection.query("""
                     WITH buried AS (
-                        DELETE FROM queue.jobs WHERE id = ANY($1::int8[])
-                        RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors || \(note), created_at
+                        DELETE FROM queue.jobs WHERE id = ANY(\(dead)::int8[])
+                        RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors || \(unescaped: note), created_at
                     )
                     INSERT INTO queue.dead_jobs (id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors, created_at)
                     SELECT * FROM buried
-                    """, binds: Self.binds(dead)), logger: logger)
+                    """, logger: logger)
             }
             if !retry.isEmpty {
-                try await connection.query(PostgresQuery(unsafeSQL: """
-                    UPDATE queue.jobs SET state = 'available', locked_by = NULL, locked_until = NULL, errors = errors || \(note)
-                    WHERE id = ANY($1::int8[])
-                    """, binds: Self.binds(retry)), logger: logger)
+                try await connection.query("""
+                    UPDATE queue.jobs SET state = 'available', locked_by = NULL, locked_until = NULL, errors = errors || \(unescaped: note)
+                    WHERE id = ANY(\(retry)::int8[])
+                    """, logger: logger)
             }
             return expired.count
         }
-    }
-
-    static func binds(_ ids: [Int64]) -> PostgresBindings {
-        var binds = PostgresBindings()
-        binds.append(ids)
-        return binds
     }
 }
 

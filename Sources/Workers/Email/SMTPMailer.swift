@@ -35,12 +35,13 @@ final class SMTPMailer: Sendable {
         self.settings = settings
         self.pool = NIOThreadPool(numberOfThreads: threads)
         pool.start()
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        _ = Self.curlGlobalInit
     }
 
-    func shutdown() async {
-        try? await pool.shutdownGracefully()
-    }
+    /// `curl_global_init` is not thread-safe and belongs once per process; a static let runs once.
+    private static let curlGlobalInit: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
 
     func send(to recipient: String, message: String) async throws {
         let settings = self.settings
