@@ -38,7 +38,7 @@ final class SMTPMailer: Sendable {
         _ = Self.curlGlobalInit
     }
 
-    /// `curl_global_init` is not thread-safe and belongs once per process; a static let runs once.
+    /// `curl_global_init` belongs once per process (older libcurl builds are not thread-safe there); a static let runs once.
     private static let curlGlobalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }()
