@@ -3,21 +3,40 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// The settings only AuthService reads.
-struct AuthConfig: Sendable {
-    var accessTokenTTL: Duration
-
-    init(reader: ConfigReader) {
-        accessTokenTTL = .seconds(reader.int(forKey: "access.token.ttl.seconds", default: 600))
-    }
-}
-
 /// Composes AuthService; `main` and the tests both start here.
 func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "auth", defaultPort: 8081, reader: reader))
-    let authConfig = AuthConfig(reader: reader)
-    let keys = SigningKeyStore(database: runtime.database, logger: runtime.logger)
+    let config = AuthConfig(reader: reader)
+    let database = runtime.database
+    let logger = runtime.logger
+
+    let keys = SigningKeyStore(database: database, logger: logger)
+    let signer = TokenSigner(keys: keys, issuer: runtime.config.jwtIssuer, audience: runtime.config.jwtAudience,
+                             ttl: config.accessTokenTTL, keyCacheTTL: config.signingKeyCacheTTL)
+    let users = UserStore(database: database, logger: logger)
+    let hasher = PasswordHasher(settings: config.passwords)
+    let throttle = LoginThrottle(settings: config.throttle, redis: runtime.redis)
+    let refreshTokens = RefreshTokenStore(redis: runtime.redis, settings: .init(
+        idleTTL: config.refreshIdleTTL, absoluteTTL: config.refreshAbsoluteTTL, grace: config.refreshGrace,
+        maxSessionsPerUser: config.maxSessionsPerUser))
+    let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users)
+    let jobs = JobQueue(database: database, logger: logger)
+
     let router = runtime.makeRouter()
-    JWKSController(keys: keys, maxTokenAge: authConfig.accessTokenTTL).addRoutes(to: router.group("api/auth"))
-    return runtime.makeApplication(router: router, migrations: [try MigrationSet(schema: "auth", bundle: .module)])
+    let auth = router.group("api/auth")
+    let signedIn = auth.group().add(middleware: runtime.authMiddleware())
+    JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
+    SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs)
+        .addRoutes(to: auth, authenticated: signedIn)
+    AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions, config: config, logger: logger)
+        .addRoutes(to: auth, authenticated: signedIn)
+    UsersController(users: users)
+        .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
+    AdminController(database: database, users: users, sessions: sessions, logger: logger)
+        .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
+
+    let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
+    return runtime.makeApplication(
+        router: router, services: [hasher, cleanup],
+        migrations: [try MigrationSet(schema: "auth", bundle: .module)])
 }

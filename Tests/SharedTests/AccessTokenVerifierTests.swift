@@ -120,14 +120,17 @@ import TestSupport
         let published = NIOLockedValueBox([pair])
         try await withJWKSServer(published) { url in
             let verifier = verifier(url)
+            let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger)
+            let revocations = RevocationList(redis: redis, cacheTTL: .zero)
             let router = Router(context: AppRequestContext.self)
             router.add(middleware: ErrorMiddleware())
-            router.group("me").add(middleware: AuthMiddleware(verifier: verifier)).get { _, context in
+            router.group("me").add(middleware: AuthMiddleware(verifier: verifier, revocations: revocations)).get { _, context in
                 try context.requireIdentity().userID
             }
-            router.group("admin").add(middleware: AuthMiddleware(verifier: verifier)).add(middleware: RequireAdminMiddleware())
+            router.group("admin").add(middleware: AuthMiddleware(verifier: verifier, revocations: revocations))
+                .add(middleware: RequireAdminMiddleware())
                 .get { _, _ in "welcome" }
-            router.group("open").add(middleware: AuthMiddleware(verifier: verifier, required: false)).get { _, context in
+            router.group("open").add(middleware: AuthMiddleware(verifier: verifier, revocations: revocations, required: false)).get { _, context in
                 context.identity?.userID ?? "anonymous"
             }
             let token = try await sign(with: pair)
@@ -150,7 +153,19 @@ import TestSupport
                 try await client.execute(uri: "/open", method: .get, headers: [.authorization: "Bearer nonsense"]) {
                     #expect($0.status == .unauthorized)
                 }
+
+                // A revocation mark refuses the tokens issued before it, not those issued after.
+                try await revocations.revokeTokens(of: "user-1", tokenLifetime: .seconds(60))
+                try await client.execute(uri: "/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
+                    #expect(response.status == .unauthorized)
+                    #expect(String(buffer: response.body).contains("token_revoked"))
+                }
+                let fresh = try await sign(with: pair)
+                try await client.execute(uri: "/me", method: .get, headers: [.authorization: "Bearer \(fresh)"]) {
+                    #expect($0.status == .ok)
+                }
             }
+            await redis.shutdown()
         }
     }
 }

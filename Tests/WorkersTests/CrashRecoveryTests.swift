@@ -10,18 +10,9 @@ import TestSupport
 @Suite struct CrashRecoveryTests {
     let environment = ProcessInfo.processInfo.environment
 
-    /// The `Workers` executable built beside the test bundle.
-    var workersBinary: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Workers").path), directory.path != "/" {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("Workers")
-    }
-
     func startWorker(databaseURL: String) throws -> Process {
         let process = Process()
-        process.executableURL = workersBinary
+        process.executableURL = TestEnvironment.executable(named: "Workers")
         process.arguments = ["run", "--queues", "email", "--concurrency", "2"]
         var env = environment
         env["DATABASE_URL"] = databaseURL

@@ -80,7 +80,7 @@ public final class AccessTokenVerifier: Sendable {
         guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
         return Identity(
             userID: claims.sub.value, role: role, tokenID: claims.jti.value,
-            issuedAt: Int(claims.iat.value.timeIntervalSince1970))
+            issuedAtMilliseconds: Int64((claims.iat.value.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one.

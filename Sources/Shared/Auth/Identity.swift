@@ -8,14 +8,15 @@ public struct Identity: Sendable, Equatable {
     public var userID: String
     public var role: Role
     public var tokenID: String
-    /// When the token was issued, in seconds since 1970; compared with a user's revocation mark.
-    public var issuedAt: Int
+    /// When the token was issued, in milliseconds since 1970; compared with the user's revocation
+    /// mark, so a token issued after a logout-all in the same second still counts.
+    public var issuedAtMilliseconds: Int64
 
-    public init(userID: String, role: Role, tokenID: String, issuedAt: Int) {
+    public init(userID: String, role: Role, tokenID: String, issuedAtMilliseconds: Int64) {
         self.userID = userID
         self.role = role
         self.tokenID = tokenID
-        self.issuedAt = issuedAt
+        self.issuedAtMilliseconds = issuedAtMilliseconds
     }
 
     public var isAdmin: Bool { role == .admin }

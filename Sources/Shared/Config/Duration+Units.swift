@@ -11,6 +11,9 @@ extension Duration {
     public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
+
+    /// Whole seconds, rounded up: what a `Retry-After` header says.
+    public var wholeSecondsUp: Int { Int(seconds.rounded(.up)) }
 }
 
 extension Double {

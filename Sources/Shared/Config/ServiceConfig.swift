@@ -15,6 +15,8 @@ public struct ServiceConfig: Sendable {
     public var jwtIssuer: String
     public var jwtAudience: String
     public var jwksCacheTTL: Duration
+    /// How long a user's revocation mark (ban, logout-all) is cached per process.
+    public var revocationCacheTTL: Duration
     public var maxBodyBytes: Int
     public var logLevel: String
     public var logFormat: String
@@ -35,6 +37,7 @@ public struct ServiceConfig: Sendable {
         self.jwtIssuer = reader.string(forKey: "jwt.issuer", default: "contentplatform-auth")
         self.jwtAudience = reader.string(forKey: "jwt.audience", default: "contentplatform")
         self.jwksCacheTTL = .seconds(reader.int(forKey: "jwks.cache.seconds", default: 300))
+        self.revocationCacheTTL = .milliseconds(reader.int(forKey: "auth.revocation.cache.ms", default: 1000))
         self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")

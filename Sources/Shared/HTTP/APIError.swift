@@ -45,7 +45,10 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         let body = ErrorBody(error: .init(code: code, message: message))
-        let data = try JSONEncoder().encode(body)
+        let encoder = JSONEncoder()
+        // A stable byte-for-byte body: clients and tests may compare error bodies.
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

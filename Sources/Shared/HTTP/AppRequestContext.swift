@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// The request context every service uses: the authenticated caller (if any) and the body limit.
@@ -9,6 +10,15 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int = 1 << 20
     /// The client address as nginx reported it, for audit events and per-address limits.
     public var clientAddress: String?
+
+    /// JSON with ISO 8601 dates for every response body.
+    public var responseEncoder: JSONEncoder { Self.encoder }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

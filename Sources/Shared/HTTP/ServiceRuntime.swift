@@ -11,6 +11,7 @@ public struct ServiceRuntime: Sendable {
     public let database: Database
     public let redis: RedisClient
     public let verifier: AccessTokenVerifier
+    public let revocations: RevocationList
 
     public init(config: ServiceConfig) throws {
         LoggingSetup.bootstrap(format: config.logFormat, level: config.logLevel)
@@ -27,6 +28,12 @@ public struct ServiceRuntime: Sendable {
         var settings = AccessTokenVerifier.Settings(jwksURL: config.jwksURL, issuer: config.jwtIssuer, audience: config.jwtAudience)
         settings.cacheTTL = config.jwksCacheTTL
         self.verifier = AccessTokenVerifier(settings: settings, logger: logger)
+        self.revocations = RevocationList(redis: redis, cacheTTL: config.revocationCacheTTL)
+    }
+
+    /// Authenticates callers; with `required: false` anonymous requests pass too.
+    public func authMiddleware(required: Bool = true) -> AuthMiddleware {
+        AuthMiddleware(verifier: verifier, revocations: revocations, required: required)
     }
 
     /// The readiness checks for Postgres and Redis.

@@ -1,0 +1,53 @@
+import Foundation
+import Shared
+
+/// The rules for what a client may send as email, nickname and password.
+enum Credentials {
+    static let passwordBytes = 8...72
+    static let nicknameLength = 1...50
+    static let maxEmailLength = 254
+
+    /// Trimmed and lower-cased, so `Ann@Example.com ` and `ann@example.com` are one account.
+    static func normalizedEmail(_ raw: String) -> String {
+        raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// A normalised email that looks deliverable, or 422.
+    static func validEmail(_ raw: String) throws -> String {
+        let email = normalizedEmail(raw)
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= maxEmailLength, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
+              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else { throw APIError.invalid("email must be a valid address of at most \(maxEmailLength) characters", code: "invalid_email") }
+        return email
+    }
+
+    static func validNickname(_ raw: String) throws -> String {
+        let nickname = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard nicknameLength.contains(nickname.count), nickname.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
+        else { throw APIError.invalid("nickname must be 1 to 50 characters", code: "invalid_nickname") }
+        return nickname
+    }
+
+    /// 8 to 72 bytes of UTF-8 without NUL. bcrypt ignores everything after byte 72 and stops at a
+    /// NUL, so a longer password is refused rather than silently cut.
+    static func validatePassword(_ password: String) throws {
+        guard isAcceptablePassword(password) else {
+            throw APIError.invalid("password must be 8 to 72 bytes of UTF-8 without NUL characters", code: "invalid_password")
+        }
+    }
+
+    static func isAcceptablePassword(_ password: String) -> Bool {
+        passwordBytes.contains(password.utf8.count) && !password.utf8.contains(0)
+    }
+}
+
+extension Unicode.GeneralCategory {
+    var isControl: Bool {
+        switch self {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .unassigned, .surrogate, .privateUse: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// The SQL for `auth.users` and `auth.one_time_tokens`. Writes take the caller's connection so
+/// they commit together with the jobs that report them.
+struct UserStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    static let columns = "id::text, email, nickname, password_hash, role, email_verified_at IS NOT NULL, banned_at IS NOT NULL, created_at"
+
+    func find(email: String) async throws -> User? {
+        try await database.query("SELECT \(unescaped: Self.columns) FROM auth.users WHERE email = \(email)", logger: logger)
+            .first.map(Self.user)
+    }
+
+    func find(id: String) async throws -> User? {
+        guard UUID(uuidString: id) != nil else { return nil }
+        return try await database.query("SELECT \(unescaped: Self.columns) FROM auth.users WHERE id = \(id)::uuid", logger: logger)
+            .first.map(Self.user)
+    }
+
+    /// Inserts a new account; nil when the email is taken.
+    func insert(email: String, nickname: String, passwordHash: String, role: Identity.Role, on connection: PostgresConnection) async throws -> User? {
+        let rows = try await connection.query("""
+            INSERT INTO auth.users (email, nickname, password_hash, role)
+            VALUES (\(email), \(nickname), \(passwordHash), \(role.rawValue))
+            ON CONFLICT (email) DO NOTHING
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger).collect()
+        return try rows.first.map(Self.user)
+    }
+
+    /// Creates an ADMIN, or promotes the account and sets its password; returns its id.
+    func upsertAdmin(email: String, nickname: String, passwordHash: String, on connection: PostgresConnection) async throws -> String {
+        let rows = try await connection.query("""
+            INSERT INTO auth.users (email, nickname, password_hash, role, email_verified_at)
+            VALUES (\(email), \(nickname), \(passwordHash), 'ADMIN', now())
+            ON CONFLICT (email) DO UPDATE
+            SET role = 'ADMIN', password_hash = excluded.password_hash, updated_at = now()
+            RETURNING id::text
+            """, logger: logger).collect()
+        return try rows[0].decode(String.self)
+    }
+
+    func setPassword(userID: String, passwordHash: String, on connection: PostgresConnection) async throws {
+        // Reading the reset mail proved the address too.
+        try await connection.query("""
+            UPDATE auth.users SET password_hash = \(passwordHash), updated_at = now(),
+                email_verified_at = coalesce(email_verified_at, now())
+            WHERE id = \(userID)::uuid
+            """, logger: logger)
+    }
+
+    /// Marks the email verified; false when it already was.
+    func markVerified(userID: String, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query("""
+            UPDATE auth.users SET email_verified_at = now(), updated_at = now()
+            WHERE id = \(userID)::uuid AND email_verified_at IS NULL RETURNING 1
+            """, logger: logger).collect()
+        return !rows.isEmpty
+    }
+
+    /// Bans (with a reason) or unbans; nil when there is no such user, else whether it changed.
+    func setBanned(userID: String, reason: String?, on connection: PostgresConnection) async throws -> Bool? {
+        guard UUID(uuidString: userID) != nil else { return nil }
+        let rows = try await connection.query("""
+            WITH target AS (SELECT id, banned_at IS NOT NULL AS was FROM auth.users WHERE id = \(userID)::uuid FOR UPDATE)
+            UPDATE auth.users u
+            SET banned_at = CASE WHEN \(reason != nil) THEN coalesce(u.banned_at, now()) END,
+                ban_reason = \(reason), updated_at = now()
+            FROM target WHERE u.id = target.id
+            RETURNING target.was
+            """, logger: logger).collect()
+        guard let was = try rows.first?.decode(Bool.self) else { return nil }
+        return was != (reason != nil)
+    }
+
+    // MARK: One-time tokens
+
+    enum Purpose: String, Sendable {
+        case verifyEmail = "verify_email"
+        case passwordReset = "password_reset"
+    }
+
+    /// A new token for `userID`, replacing any earlier one for the same purpose.
+    func issueToken(userID: String, purpose: Purpose, ttl: Duration, on connection: PostgresConnection) async throws -> SecretToken {
+        let token = SecretToken()
+        try await connection.query("""
+            INSERT INTO auth.one_time_tokens (token_hash, user_id, purpose, expires_at)
+            VALUES (\(ByteBuffer(bytes: token.digest)), \(userID)::uuid, \(purpose.rawValue), now() + make_interval(secs => \(ttl.seconds)))
+            ON CONFLICT (user_id, purpose) DO UPDATE
+            SET token_hash = excluded.token_hash, expires_at = excluded.expires_at, created_at = now()
+            """, logger: logger)
+        return token
+    }
+
+    /// Uses up a token: returns its user when it was live. An expired one is deleted too.
+    func consumeToken(_ value: String, purpose: Purpose, on connection: PostgresConnection) async throws -> String? {
+        guard SecretToken.isWellFormed(value) else { return nil }
+        let rows = try await connection.query("""
+            DELETE FROM auth.one_time_tokens
+            WHERE token_hash = \(ByteBuffer(bytes: SecretToken.digest(of: value))) AND purpose = \(purpose.rawValue)
+            RETURNING user_id::text, expires_at > now()
+            """, logger: logger).collect()
+        guard let (userID, live) = try rows.first?.decode((String, Bool).self), live else { return nil }
+        return userID
+    }
+
+    /// Whether a token is live, without using it up.
+    func tokenIsLive(_ value: String, purpose: Purpose) async throws -> Bool {
+        guard SecretToken.isWellFormed(value) else { return false }
+        return try await !database.query("""
+            SELECT 1 FROM auth.one_time_tokens
+            WHERE token_hash = \(ByteBuffer(bytes: SecretToken.digest(of: value))) AND purpose = \(purpose.rawValue) AND expires_at > now()
+            """, logger: logger).isEmpty
+    }
+
+    func deleteExpiredTokens() async throws {
+        _ = try await database.query("DELETE FROM auth.one_time_tokens WHERE expires_at < now()", logger: logger)
+    }
+
+    private static func user(_ row: PostgresRow) throws -> User {
+        let (id, email, nickname, hash, role, verified, banned, createdAt) =
+            try row.decode((String, String, String, String, String, Bool, Bool, Date).self)
+        return User(id: id, email: email, nickname: nickname, passwordHash: hash, role: Identity.Role(rawValue: role) ?? .user,
+                    emailVerified: verified, banned: banned, createdAt: createdAt)
+    }
+}

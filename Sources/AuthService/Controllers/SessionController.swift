@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Shared
+
+/// Login, refresh, logout and logout-all.
+struct SessionController: Sendable {
+    let users: UserStore
+    let hasher: PasswordHasher
+    let throttle: LoginThrottle
+    let sessions: Sessions
+    let jobs: JobQueue
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
+        group.post("login", use: login)
+        group.post("refresh", use: refresh)
+        group.post("logout", use: logout)
+        authenticated.post("logout-all", use: logoutAll)
+    }
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+    }
+
+    struct RefreshRequest: Decodable {
+        var refreshToken: String
+    }
+
+    /// The one answer for an unknown email and a wrong password.
+    static let invalidCredentials = APIError.unauthorized("The email or password is incorrect", code: "invalid_credentials")
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let email = Credentials.normalizedEmail(body.email)
+        guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
+        let address = context.clientAddress ?? "unknown"
+        if let wait = try await throttle.checkLogin(email: email, address: address) {
+            Self.count(login: "throttled")
+            throw APIError.tooManyRequests("Too many login attempts, try again later", code: "too_many_attempts", retryAfter: wait.wholeSecondsUp)
+        }
+        let user = try await users.find(email: email)
+        // A password bcrypt would truncate or cut at a NUL cannot be anyone's: no hash needed.
+        let matches = Credentials.isAcceptablePassword(body.password)
+            ? try await PasswordHasher.shedding { try await hasher.verify(body.password, against: user?.passwordHash) }
+            : false
+        guard let user, matches else {
+            Self.count(login: "invalid")
+            try await throttle.recordFailure(email: email, address: address)
+            try await jobs.enqueue([.audit(AuditEvent(
+                "user.login_failed", actorID: nil, targetType: user == nil ? nil : "user", targetID: user?.id,
+                payload: ["reason": "invalid_credentials"], request: request, context: context))])
+            throw Self.invalidCredentials
+        }
+        guard !user.banned else {
+            Self.count(login: "banned")
+            try await jobs.enqueue([.audit(AuditEvent(
+                "user.login_failed", actorID: user.id, targetType: "user", targetID: user.id,
+                payload: ["reason": "account_banned"], request: request, context: context))])
+            throw APIError.forbidden("This account is banned", code: "account_banned")
+        }
+        try await throttle.recordSuccess(email: email, address: address)
+        let pair = try await sessions.start(for: user)
+        try await jobs.enqueue([.audit(AuditEvent("user.logged_in", actorID: user.id, request: request, context: context))])
+        Self.count(login: "success")
+        return pair
+    }
+
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        do {
+            let pair = try await sessions.refresh(body.refreshToken)
+            Self.count(refresh: "rotated")
+            return pair
+        } catch Sessions.RefreshFailure.invalid {
+            Self.count(refresh: "invalid")
+            throw APIError.unauthorized("The refresh token is not valid", code: "invalid_refresh_token")
+        } catch Sessions.RefreshFailure.banned {
+            Self.count(refresh: "banned")
+            throw APIError.forbidden("This account is banned", code: "account_banned")
+        } catch Sessions.RefreshFailure.reused(let userID) {
+            Self.count(refresh: "reused")
+            context.logger.warning("auth.refresh_reuse: a rotated refresh token came back; its session is revoked",
+                                   metadata: ["user_id": .string(userID)])
+            try await jobs.enqueue([.audit(AuditEvent(
+                "auth.refresh_reuse", actorID: nil, targetType: "user", targetID: userID, request: request, context: context))])
+            throw APIError.unauthorized("The refresh token was already used; the session has been ended", code: "refresh_token_reused")
+        }
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let body = try await request.decode(as: RefreshRequest.self, context: context)
+        if let userID = try await sessions.end(body.refreshToken) {
+            try await jobs.enqueue([.audit(AuditEvent("user.logged_out", actorID: userID, request: request, context: context))])
+        }
+        return .noContent
+    }
+
+    @Sendable func logoutAll(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        try await sessions.endAll(of: identity.userID)
+        try await jobs.enqueue([.audit(AuditEvent("user.logged_out_all", actorID: identity.userID, request: request, context: context))])
+        return .noContent
+    }
+
+    private static func count(login outcome: String) {
+        Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    private static func count(refresh outcome: String) {
+        Counter(label: "auth_refreshes_total", dimensions: [("outcome", outcome)]).increment()
+    }
+}

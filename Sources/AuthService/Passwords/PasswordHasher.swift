@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HummingbirdBcrypt
+import Metrics
+import NIOConcurrencyHelpers
+import NIOPosix
+import ServiceLifecycle
+import Shared
+
+/// bcrypt on a pool of its own threads, sized to the cores, with admission control.
+///
+/// Hashing is what bounds login throughput, so queueing more work than the pool can finish within
+/// `maxWait` only turns every login slow. A caller whose estimated wait (the work ahead of it,
+/// divided among the threads, at the recent hash time) exceeds `maxWait` is refused at once with
+/// `Overloaded`, and work that still waited longer (the estimate was low) is dropped unhashed.
+/// The threads run at a lower CPU priority, so event loops answering other requests (refresh,
+/// `/api/users/me`) are not starved while every core is hashing.
+final class PasswordHasher: Service, Sendable {
+    struct Settings: Sendable {
+        var cost: Int
+        var threads: Int
+        var maxWait: Duration
+    }
+
+    /// The hash queue is too long to start this work within `maxWait`.
+    struct Overloaded: Error {
+        var retryAfter: Duration
+    }
+
+    private struct Load {
+        /// Calls admitted and not finished (queued or hashing).
+        var outstanding = 0
+        /// Recent time of one bcrypt operation, smoothed.
+        var averageHash: Duration
+    }
+
+    let settings: Settings
+    private let pool: NIOThreadPool
+    private let load: NIOLockedValueBox<Load>
+    /// Checked when the email is unknown, so that answer takes as long as a wrong password.
+    private let dummyHash: String
+    private let outstandingGauge = Gauge(label: "auth_password_hash_outstanding")
+    private let shedCounter = Counter(label: "auth_password_hash_shed_total")
+
+    init(settings: Settings) {
+        self.settings = settings
+        self.pool = NIOThreadPool(numberOfThreads: settings.threads)
+        self.pool.start()
+        self.dummyHash = Self.dummyHash(cost: settings.cost)
+        // No estimate until the first hash is timed: admit until then.
+        self.load = NIOLockedValueBox(Load(averageHash: .zero))
+    }
+
+    /// A well-formed hash at `cost` with a random salt and digest. Checking a password against it
+    /// costs a full bcrypt run, like a real hash, and never matches; making it costs nothing, so
+    /// start-up does not block on bcrypt.
+    static func dummyHash(cost: Int) -> String {
+        let alphabet = Array("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        let salt = String((0..<22).map { _ in alphabet.randomElement()! })
+        let digest = String((0..<31).map { _ in alphabet.randomElement()! })
+        return "$2b$\(cost < 10 ? "0" : "")\(cost)$\(salt)\(digest)"
+    }
+
+    /// Keeps the pool until graceful shutdown (after the HTTP server has drained), then stops it.
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    func shutdown() async throws {
+        try await pool.shutdownGracefully()
+    }
+
+    func hash(_ password: String) async throws -> String {
+        try await execute(operation: "hash") { [cost = settings.cost] in Bcrypt.hash(password, cost: UInt8(cost)) }
+    }
+
+    /// Checks `password` against `hash`, or against a dummy hash when there is no account, so both
+    /// answers cost the same.
+    func verify(_ password: String, against hash: String?) async throws -> Bool {
+        let matches = try await execute(operation: "verify") { [dummyHash] in Bcrypt.verify(password, hash: hash ?? dummyHash) }
+        return matches && hash != nil
+    }
+
+    /// Runs `work` on the pool if it can start within `maxWait`; otherwise throws `Overloaded`.
+    func execute<T: Sendable>(operation: String, _ work: @escaping @Sendable () -> T) async throws -> T {
+        let threads = settings.threads
+        let maxWait = settings.maxWait
+        let admitted: Duration? = load.withLockedValue { load in
+            let ahead = load.outstanding - threads + 1
+            let wait = ahead > 0 ? load.averageHash * (Double(ahead) / Double(threads)) : .zero
+            guard wait <= maxWait else { return nil }
+            load.outstanding += 1
+            return wait
+        }
+        guard admitted != nil else {
+            shedCounter.increment()
+            throw Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
+        }
+        outstandingGauge.record(load.withLockedValue { $0.outstanding })
+        defer {
+            let outstanding = load.withLockedValue { load in
+                load.outstanding -= 1
+                return load.outstanding
+            }
+            outstandingGauge.record(outstanding)
+        }
+        let enqueued = ContinuousClock.now
+        let result: T? = try await pool.runIfActive { [load] in
+            guard ContinuousClock.now - enqueued <= maxWait else { return nil }
+            Self.lowerThreadPriority()
+            let start = ContinuousClock.now
+            let value = work()
+            let elapsed = ContinuousClock.now - start
+            load.withLockedValue { $0.averageHash = $0.averageHash == .zero ? elapsed : $0.averageHash * 0.8 + elapsed * 0.2 }
+            Timer(label: "auth_password_hash_duration_seconds", dimensions: [("operation", operation)])
+                .recordNanoseconds(elapsed.nanoseconds)
+            return value
+        }
+        guard let result else {
+            shedCounter.increment()
+            throw Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
+        }
+        return result
+    }
+
+    /// Nice 10 for the calling thread: on Linux nice is per thread, and `who = 0` means the calling
+    /// thread. It only ever lowers, so calling it on every hash is harmless: one syscall next to
+    /// tens of milliseconds of bcrypt.
+    private static func lowerThreadPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+    }
+}
+
+extension PasswordHasher {
+    /// Runs `work`, turning an overloaded hash pool into a 503 with `Retry-After` (counted in
+    /// `auth_password_hash_shed_total`).
+    static func shedding<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let overloaded as PasswordHasher.Overloaded {
+            throw APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: overloaded.retryAfter.wholeSecondsUp)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Crypto
+import Foundation
+import Shared
+
+/// Refresh tokens in Redis, grouped in families (one family per login).
+///
+/// Keys: `auth:rt:<sha256>` is a token (user, family, state active or rotated, when it was rotated
+/// and its sealed successor); `auth:fam:<id>` is a live family (user, absolute expiry); and
+/// `auth:user-fams:<user>` lists a user's families by expiry. A token is valid while it is active
+/// and its family lives, so ending a family (logout, reuse, ban) ends every token in it at once.
+///
+/// Every use rotates. The new pair is sealed with a key derived from the old token and kept with
+/// it, so a concurrent use within the grace window returns the same pair without Redis ever
+/// holding a usable token. A use after the window is a stolen or replayed token: the family dies.
+struct RefreshTokenStore: Sendable {
+    struct Settings: Sendable {
+        var idleTTL: Duration
+        var absoluteTTL: Duration
+        var grace: Duration
+        var maxSessionsPerUser: Int
+    }
+
+    enum Rotation: Sendable {
+        /// The token was active; the pair passed in is now current.
+        case rotated
+        /// Another request rotated it moments ago; this is the pair it got.
+        case concurrent(sealedPair: String)
+        /// A rotated token came back after the grace window: its family is revoked.
+        case reused(userID: String, family: String)
+        /// Unknown, expired or revoked.
+        case invalid
+    }
+
+    let redis: RedisClient
+    let settings: Settings
+
+    /// Starts a family for a new login and returns its first token.
+    func startFamily(userID: String, now: Date = Date()) async throws -> SecretToken {
+        let token = SecretToken()
+        let family = UUID().uuidString.lowercased()
+        _ = try await redis.run(Self.startScript,
+            keys: [Self.tokenKey(token.value), Self.familyKey(family), Self.userKey(userID)],
+            arguments: [userID, family, String(Self.ms(now)), String(settings.idleTTL.milliseconds),
+                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser)])
+        return token
+    }
+
+    /// The user a token belongs to, if it is known (it may still be rotated or revoked).
+    func owner(of token: String) async throws -> String? {
+        guard SecretToken.isWellFormed(token) else { return nil }
+        return try await redis.send("HGET", Self.tokenKey(token), "u").string
+    }
+
+    /// Rotates `old` to `new` for `userID` in one atomic step; `sealedPair` is kept with `old` for
+    /// the grace window.
+    func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, now: Date = Date()) async throws -> Rotation {
+        let reply = try await redis.run(Self.rotateScript,
+            keys: [Self.tokenKey(old), Self.tokenKey(new.value)],
+            arguments: [userID, String(Self.ms(now)), String(settings.grace.milliseconds),
+                        String(settings.idleTTL.milliseconds), sealedPair]).array ?? []
+        switch reply.first?.string {
+        case "rotated": return .rotated
+        case "concurrent": return reply.count > 1 ? .concurrent(sealedPair: reply[1].string ?? "") : .invalid
+        case "reused": return .reused(userID: userID, family: reply.count > 1 ? reply[1].string ?? "" : "")
+        default: return .invalid
+        }
+    }
+
+    /// Ends the family `token` belongs to; returns its user when there was a live one.
+    func endFamily(of token: String) async throws -> String? {
+        guard SecretToken.isWellFormed(token) else { return nil }
+        return try await redis.run(Self.endScript, keys: [Self.tokenKey(token)], arguments: []).string
+    }
+
+    /// Ends every family of `userID`; returns how many were live.
+    @discardableResult
+    func endAllFamilies(of userID: String) async throws -> Int {
+        try await redis.run(Self.endAllScript, keys: [Self.userKey(userID)], arguments: []).int ?? 0
+    }
+
+    // MARK: Sealing the pair kept for the grace window
+
+    static func seal(_ pair: Data, with oldToken: String) throws -> String {
+        try AES.GCM.seal(pair, using: sealingKey(oldToken)).combined!.base64EncodedString()
+    }
+
+    static func open(_ sealed: String, with oldToken: String) throws -> Data {
+        guard let combined = Data(base64Encoded: sealed) else { throw CryptoKitError.incorrectParameterSize }
+        return try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: sealingKey(oldToken))
+    }
+
+    private static func sealingKey(_ token: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(token.utf8)), info: Data("refresh-grace-pair".utf8), outputByteCount: 32)
+    }
+
+    // MARK: Keys and scripts
+
+    static func tokenKey(_ token: String) -> String { "auth:rt:" + SecretToken.digest(of: token).map { String(format: "%02x", $0) }.joined() }
+    static func familyKey(_ family: String) -> String { "auth:fam:\(family)" }
+    static func userKey(_ userID: String) -> String { "auth:user-fams:\(userID)" }
+    private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// KEYS: token, family, user's families. ARGV: user, family, now, idle, absolute, max sessions.
+    private static let startScript = RedisScript("""
+        local now = tonumber(ARGV[3])
+        local expires = now + tonumber(ARGV[5])
+        redis.call('HSET', KEYS[1], 'u', ARGV[1], 'f', ARGV[2], 's', 'a')
+        redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]), tonumber(ARGV[5])))
+        redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires)
+        redis.call('PEXPIREAT', KEYS[2], expires)
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+        redis.call('ZADD', KEYS[3], expires, ARGV[2])
+        redis.call('PEXPIREAT', KEYS[3], expires)
+        local extra = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[6])
+        if extra > 0 then
+          local oldest = redis.call('ZPOPMIN', KEYS[3], extra)
+          for i = 1, #oldest, 2 do redis.call('DEL', 'auth:fam:' .. oldest[i]) end
+        end
+        return 0
+        """)
+
+    /// KEYS: old token, new token. ARGV: user, now, grace, idle, sealed new pair.
+    private static let rotateScript = RedisScript("""
+        local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's', 'at', 'nx')
+        if not t[1] or t[1] ~= ARGV[1] then return {'invalid'} end
+        local family = 'auth:fam:' .. t[2]
+        local expires = tonumber(redis.call('HGET', family, 'exp') or '0')
+        local now = tonumber(ARGV[2])
+        if expires <= now then return {'invalid'} end
+        if t[3] == 'r' then
+          if now - tonumber(t[4]) <= tonumber(ARGV[3]) then return {'concurrent', t[5]} end
+          redis.call('DEL', family)
+          redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
+          return {'reused', t[2]}
+        end
+        redis.call('HSET', KEYS[1], 's', 'r', 'at', now, 'nx', ARGV[5])
+        redis.call('HSET', KEYS[2], 'u', t[1], 'f', t[2], 's', 'a')
+        redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), expires - now))
+        return {'rotated'}
+        """)
+
+    /// KEYS: a token of the family. Returns the user when the family was live.
+    private static let endScript = RedisScript("""
+        local t = redis.call('HMGET', KEYS[1], 'u', 'f')
+        if not t[1] then return false end
+        if redis.call('DEL', 'auth:fam:' .. t[2]) == 0 then return false end
+        redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
+        return t[1]
+        """)
+
+    /// KEYS: the user's families.
+    private static let endAllScript = RedisScript("""
+        local families = redis.call('ZRANGE', KEYS[1], 0, -1)
+        local ended = 0
+        for _, family in ipairs(families) do ended = ended + redis.call('DEL', 'auth:fam:' .. family) end
+        redis.call('DEL', KEYS[1])
+        return ended
+        """)
+}

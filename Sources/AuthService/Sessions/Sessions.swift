@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import Logging
+import Shared
+
+/// What a login or a refresh answers.
+struct TokenPair: ResponseCodable, Equatable {
+    var accessToken: String
+    var refreshToken: String
+    var tokenType = "Bearer"
+    /// Seconds until the access token expires.
+    var expiresIn: Int
+    var user: UserView
+}
+
+/// Sessions: a login starts one (an access token plus the first refresh token of a new family),
+/// refreshes rotate it, and logout, reuse, bans and password resets end it.
+struct Sessions: Sendable {
+    enum RefreshFailure: Error {
+        case invalid
+        case reused(userID: String)
+        case banned
+    }
+
+    let signer: TokenSigner
+    let refreshTokens: RefreshTokenStore
+    let revocations: RevocationList
+    let users: UserStore
+
+    func start(for user: User) async throws -> TokenPair {
+        let access = try await signer.accessToken(userID: user.id, role: user.role)
+        let refresh = try await refreshTokens.startFamily(userID: user.id)
+        return TokenPair(accessToken: access.token, refreshToken: refresh.value, expiresIn: access.expiresIn, user: user.publicView)
+    }
+
+    /// Rotates `token`. The new pair is made before the atomic step so it can be sealed into it;
+    /// a concurrent refresh inside the grace window gets that same pair back.
+    func refresh(_ token: String) async throws -> TokenPair {
+        guard let userID = try await refreshTokens.owner(of: token), let user = try await users.find(id: userID) else {
+            throw RefreshFailure.invalid
+        }
+        guard !user.banned else { throw RefreshFailure.banned }
+        let access = try await signer.accessToken(userID: user.id, role: user.role)
+        let next = SecretToken()
+        let pair = TokenPair(accessToken: access.token, refreshToken: next.value, expiresIn: access.expiresIn, user: user.publicView)
+        let sealed = try RefreshTokenStore.seal(try JSONEncoder().encode(pair), with: token)
+        switch try await refreshTokens.rotate(old: token, new: next, userID: user.id, sealedPair: sealed) {
+        case .rotated:
+            return pair
+        case .concurrent(let sealedPair):
+            return try JSONDecoder().decode(TokenPair.self, from: RefreshTokenStore.open(sealedPair, with: token))
+        case .reused(let userID, _):
+            throw RefreshFailure.reused(userID: userID)
+        case .invalid:
+            throw RefreshFailure.invalid
+        }
+    }
+
+    /// Ends the session `token` belongs to; returns its user when there was a live one.
+    func end(_ token: String) async throws -> String? {
+        try await refreshTokens.endFamily(of: token)
+    }
+
+    /// Ends every session of `userID` and refuses its access tokens issued until now, everywhere.
+    func endAll(of userID: String) async throws {
+        try await refreshTokens.endAllFamilies(of: userID)
+        try await revocations.revokeTokens(of: userID, tokenLifetime: signer.ttl)
+    }
+}

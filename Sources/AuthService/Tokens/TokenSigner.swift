@@ -1,0 +1,52 @@
+import Foundation
+import JWTKit
+import NIOConcurrencyHelpers
+import Shared
+
+/// Signs access tokens with the current key from the store.
+///
+/// The key is cached for `keyCacheTTL` so a login does not read Postgres for it. After a rotation
+/// elsewhere an instance may sign with the retired key for that long, which is safe: a retired key
+/// stays published for a token lifetime plus a minute.
+final class TokenSigner: Sendable {
+    let keys: SigningKeyStore
+    let issuer: String
+    let audience: String
+    let ttl: Duration
+    let keyCacheTTL: Duration
+    private let cached = NIOLockedValueBox<(kid: String, keys: JWTKeyCollection, fetchedAt: ContinuousClock.Instant)?>(nil)
+
+    init(keys: SigningKeyStore, issuer: String, audience: String, ttl: Duration, keyCacheTTL: Duration = .seconds(30)) {
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+        self.keyCacheTTL = keyCacheTTL
+    }
+
+    func accessToken(userID: String, role: Identity.Role, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+        let (kid, collection) = try await currentKey()
+        let seconds = Int(ttl.components.seconds)
+        let claims = AccessTokenClaims(
+            userID: userID, role: role, issuedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(seconds)),
+            issuer: issuer, audience: audience, tokenID: UUID().uuidString.lowercased())
+        let token = try await collection.sign(claims, kid: JWKIdentifier(string: kid))
+        return (token, seconds)
+    }
+
+    /// Forgets the cached key, so the next token is signed with the newest one.
+    func reloadKey() {
+        cached.withLockedValue { $0 = nil }
+    }
+
+    private func currentKey() async throws -> (String, JWTKeyCollection) {
+        if let entry = cached.withLockedValue({ $0 }), ContinuousClock.now - entry.fetchedAt < keyCacheTTL {
+            return (entry.kid, entry.keys)
+        }
+        let key = try await keys.currentKey()
+        let collection = JWTKeyCollection()
+        await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.kid))
+        cached.withLockedValue { $0 = (key.kid, collection, .now) }
+        return (key.kid, collection)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Sliding-window limits in Redis: each key is a sorted set of attempt times, trimmed to the
+/// window on every check, so a limit of N per window never lets N+1 through in any window and
+/// frees up exactly when the oldest attempt leaves it (no fixed-window bursts at the boundary).
+public struct SlidingWindowLimiter: Sendable {
+    public struct Rule: Sendable {
+        public var key: String
+        public var limit: Int
+        public var window: Duration
+        /// Whether a permitted attempt is counted under this key. Rules that count only failures
+        /// are checked here and counted later with `record`.
+        public var counts: Bool
+
+        public init(key: String, limit: Int, window: Duration, counts: Bool = true) {
+            self.key = key
+            self.limit = limit
+            self.window = window
+            self.counts = counts
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case allowed
+        /// Refused by the rule at `ruleIndex`; it frees up after `retryAfter`.
+        case limited(ruleIndex: Int, retryAfter: Duration)
+    }
+
+    let redis: RedisClient
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    /// Checks every rule in one atomic step; when all allow, counts the attempt under the rules
+    /// that count. A refused attempt is never counted, so hammering a limit does not extend it.
+    public func acquire(_ rules: [Rule], now: Date = Date()) async throws -> Decision {
+        guard !rules.isEmpty else { return .allowed }
+        var arguments = [String(Self.milliseconds(now)), UUID().uuidString]
+        for rule in rules {
+            arguments += [String(rule.limit), String(rule.window.milliseconds), rule.counts ? "1" : "0"]
+        }
+        let reply = try await redis.run(Self.acquireScript, keys: rules.map(\.key), arguments: arguments).array ?? []
+        guard reply.count == 2, let index = reply[0].int, let wait = reply[1].int else {
+            throw RedisError.protocolError("unexpected limiter reply")
+        }
+        return index == 0 ? .allowed : .limited(ruleIndex: index - 1, retryAfter: .milliseconds(max(wait, 1)))
+    }
+
+    /// Counts an attempt under `rules` without checking them (a failure found after the check).
+    public func record(_ rules: [Rule], now: Date = Date()) async throws {
+        let member = UUID().uuidString
+        let score = String(Self.milliseconds(now))
+        let commands = rules.flatMap { rule in
+            [RedisCommand("ZADD", [rule.key, score, member]),
+             RedisCommand("PEXPIRE", [rule.key, String(rule.window.milliseconds)])]
+        }
+        for reply in try await redis.pipeline(commands) { _ = try reply.throwingError() }
+    }
+
+    /// Forgets the attempts under `keys` (a success that should wipe earlier failures).
+    public func reset(_ keys: [String]) async throws {
+        guard !keys.isEmpty else { return }
+        try await redis.send(RedisCommand("DEL", keys))
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// KEYS: one sorted set per rule. ARGV: now, a unique member, then limit, window and counts
+    /// for each rule. Returns {0, 0} when allowed, else {rule number, milliseconds to wait}.
+    private static let acquireScript = RedisScript("""
+        local now = tonumber(ARGV[1])
+        for i, key in ipairs(KEYS) do
+          local limit = tonumber(ARGV[3 * i])
+          local window = tonumber(ARGV[3 * i + 1])
+          redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+          if redis.call('ZCARD', key) >= limit then
+            local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+            local wait = window
+            if oldest[2] then wait = tonumber(oldest[2]) + window - now end
+            return {i, wait}
+          end
+        end
+        for i, key in ipairs(KEYS) do
+          if ARGV[3 * i + 2] == '1' then
+            redis.call('ZADD', key, now, ARGV[2])
+            redis.call('PEXPIRE', key, ARGV[3 * i + 1])
+          end
+        end
+        return {0, 0}
+        """)
+}

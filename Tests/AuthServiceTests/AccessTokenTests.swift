@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import AuthService
+@testable import Shared
+
+@Suite struct AccessTokenTests {
+    @Test func tokensSurviveKeyRotationAndNewOnesUseTheNewKey() async throws {
+        try await AuthServer.run(["SIGNING_KEY_CACHE_SECONDS": "0"]) { server in
+            let email = AuthServer.newEmail()
+            let before = try await server.session(email)
+            let newKid = try await server.withDatabase { db in try await SigningKeyStore(database: db, logger: TestEnvironment.logger).rotate() }
+            let after = try #require(try await server.login(email)["accessToken"])
+            #expect(kid(of: after) == newKid)
+            #expect(kid(of: before.access) != newKid)
+            #expect(try await server.me(before.access).status == 200)
+            #expect(try await server.me(after).status == 200)
+            let jwks = try await server.call(.GET, "/api/auth/jwks.json")
+            #expect(((jwks.json["keys"] as? [[String: Any]]) ?? []).count == 2)
+        }
+    }
+
+    @Test func expiredAndTamperedTokensAreRefused() async throws {
+        try await AuthServer.run(["ACCESS_TOKEN_TTL_SECONDS": "1"]) { server in
+            let session = try await server.session()
+            let parts = session.access.split(separator: ".").map(String.init)
+            // Claim ADMIN without re-signing.
+            let payload = try #require(Data(base64URL: parts[1]))
+            var claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+            claims["role"] = "ADMIN"
+            let forged = [parts[0], base64URL(try JSONSerialization.data(withJSONObject: claims)), parts[2]].joined(separator: ".")
+            #expect(try await server.me(forged).errorCode == "invalid_token")
+            // alg "none" with no signature.
+            let none = [base64URL(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)), parts[1], ""].joined(separator: ".")
+            #expect(try await server.me(none).errorCode == "invalid_token")
+
+            try await Task.sleep(for: .milliseconds(2100))
+            let expired = try await server.me(session.access)
+            #expect(expired.status == 401)
+            #expect(expired.errorCode == "token_expired")
+        }
+    }
+
+    func kid(of token: String) -> String? {
+        let header = token.split(separator: ".").first.flatMap { Data(base64URL: $0) }
+        return header.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["kid"] as? String
+    }
+
+    func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import AuthService
+
+@Suite struct EmailVerificationTests {
+    @Test func theMailedTokenVerifiesOnceByPostOrByTheLink() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let token = try #require(try await server.mailedToken(to: email, template: "verify_email"))
+            let verified = try await server.call(.POST, "/api/auth/email/verify", json: ["token": token])
+            #expect(verified.status == 200)
+            #expect(verified.json["emailVerified"] as? Bool == true)
+            let again = try await server.call(.POST, "/api/auth/email/verify", json: ["token": token])
+            #expect(again.status == 422)
+            #expect(again.errorCode == "invalid_token")
+            #expect(try await server.auditActions().contains("user.email_verified"))
+
+            let other = AuthServer.newEmail()
+            try await server.signup(other)
+            let link = try #require(try await server.mailedToken(to: other, template: "verify_email"))
+            #expect(try await server.call(.GET, "/api/auth/email/verify?token=\(link)").status == 200)
+            #expect(try await server.call(.GET, "/api/auth/email/verify?token=garbage").status == 422)
+            #expect(try await server.call(.GET, "/api/auth/email/verify").status == 422)
+        }
+    }
+
+    @Test func resendReplacesTheOldToken() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            let session = try await server.session(email)
+            let old = try #require(try await server.mailedToken(to: email, template: "verify_email"))
+            #expect(try await server.call(.POST, "/api/auth/email/resend").status == 401)
+            #expect(try await server.call(.POST, "/api/auth/email/resend", token: session.access).status == 202)
+            let new = try #require(try await server.mailedToken(to: email, template: "verify_email"))
+            #expect(new != old)
+            #expect(try await server.call(.POST, "/api/auth/email/verify", json: ["token": old]).status == 422)
+            #expect(try await server.call(.POST, "/api/auth/email/verify", json: ["token": new]).status == 200)
+            #expect(try await server.me(session.access).json["emailVerified"] as? Bool == true)
+            // Already verified: accepted, and no new mail.
+            #expect(try await server.call(.POST, "/api/auth/email/resend", token: session.access).status == 202)
+            #expect(try await server.mailedToken(to: email, template: "verify_email") == new)
+        }
+    }
+
+    @Test func resendIsLimitedPerAccount() async throws {
+        try await AuthServer.run(["MAIL_PER_ACCOUNT_LIMIT": "2"]) { server in
+            let session = try await server.session()
+            for _ in 0..<2 { #expect(try await server.call(.POST, "/api/auth/email/resend", token: session.access).status == 202) }
+            let limited = try await server.call(.POST, "/api/auth/email/resend", token: session.access)
+            #expect(limited.status == 429)
+            #expect(limited.headers.first(name: "Retry-After") != nil)
+        }
+    }
+
+    @Test func anExpiredTokenIsRefused() async throws {
+        try await AuthServer.run(["VERIFY_TOKEN_TTL_SECONDS": "1"]) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let token = try #require(try await server.mailedToken(to: email, template: "verify_email"))
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await server.call(.POST, "/api/auth/email/verify", json: ["token": token]).status == 422)
+        }
+    }
+}
+
+@Suite struct PasswordResetTests {
+    @Test func forgotAnswers202ForAnyEmailAndMailsOnlyRealAccounts() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail(), stranger = AuthServer.newEmail()
+            try await server.signup(email)
+            let known = try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email])
+            let unknown = try await server.call(.POST, "/api/auth/password/forgot", json: ["email": stranger])
+            #expect(known.status == 202 && unknown.status == 202)
+            #expect(known.body == unknown.body)
+            #expect(try await server.mailedToken(to: email, template: "password_reset") != nil)
+            #expect(try await server.mailedToken(to: stranger, template: "password_reset") == nil)
+            #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": "nonsense"]).status == 422)
+        }
+    }
+
+    @Test func resetSetsThePasswordEndsEverySessionAndIsSingleUse() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            let session = try await server.session(email)
+            #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email]).status == 202)
+            let first = try #require(try await server.mailedToken(to: email, template: "password_reset"))
+            #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email]).status == 202)
+            let token = try #require(try await server.mailedToken(to: email, template: "password_reset"))
+            // A new request cancels the earlier link.
+            #expect(try await server.call(.POST, "/api/auth/password/reset", json: ["token": first, "newPassword": "new password 1"]).status == 422)
+            let weak = try await server.call(.POST, "/api/auth/password/reset", json: ["token": token, "newPassword": "short"])
+            #expect(weak.status == 422)
+            #expect(weak.errorCode == "invalid_password")
+            #expect(try await server.call(.POST, "/api/auth/password/reset", json: ["token": token, "newPassword": "new password 1"]).status == 204)
+
+            #expect(try await server.login(email).status == 401)
+            #expect(try await server.login(email, password: "new password 1").status == 200)
+            #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": session.refresh]).status == 401)
+            #expect(try await server.me(session.access).errorCode == "token_revoked")
+            #expect(try await server.call(.POST, "/api/auth/password/reset", json: ["token": token, "newPassword": "new password 2"]).status == 422)
+            let actions = try await server.auditActions()
+            #expect(actions.contains("user.password_reset_requested") && actions.contains("user.password_reset"))
+        }
+    }
+}

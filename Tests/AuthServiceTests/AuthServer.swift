@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import NIOHTTP1
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+import TestSupport
+@testable import AuthService
+
+/// A live AuthService on a scratch database, spoken to over HTTP like any client would.
+struct AuthServer: Sendable {
+    let port: Int
+    let databaseURL: String
+
+    /// Settings for speed: bcrypt at cost 4 and no revocation cache, unless a test says otherwise.
+    static let testSettings = [
+        "BCRYPT_COST": "4", "AUTH_REVOCATION_CACHE_MS": "0",
+        "SIGNUP_ADDRESS_LIMIT": "100000", "LOGIN_ADDRESS_LIMIT": "100000",
+    ]
+
+    static func run<T: Sendable>(_ overrides: [String: String] = [:], _ body: @escaping @Sendable (AuthServer) async throws -> T) async throws -> T {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "auth")
+        let port = try TestEnvironment.freePort()
+        var settings = testSettings
+        settings["HTTP_PORT"] = String(port)
+        settings["JWKS_URL"] = "http://127.0.0.1:\(port)/api/auth/jwks.json"
+        settings.merge(overrides) { _, new in new }
+        let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings))
+        // Run on a port chosen up front (HummingbirdTesting's live mode picks its own), because the
+        // service verifies its own tokens through its JWKS URL.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: TestEnvironment.logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { tasks.cancelAll() }
+            let server = AuthServer(port: port, databaseURL: url)
+            try await server.waitUntilReady()
+            do {
+                let result = try await body(server)
+                await group.triggerGracefulShutdown()
+                try await tasks.next()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    private func waitUntilReady() async throws {
+        for _ in 0..<200 {
+            if let reply = try? await call(.GET, "/readyz"), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw TestFailure("AuthService did not become ready on port \(port)")
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        subscript(key: String) -> String? { json[key] as? String }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, json: [String: String]? = nil, token: String? = nil,
+              address: String = "192.0.2.1", port: Int? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(path)")
+        request.method = method
+        request.headers.add(name: "X-Real-IP", value: address)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+    }
+
+    // MARK: Flows
+
+    static func newEmail() -> String { "u\(UUID().uuidString.prefix(12).lowercased())@example.com" }
+
+    @discardableResult
+    func signup(_ email: String, password: String = "correct horse", nickname: String = "Ann") async throws -> Reply {
+        try await call(.POST, "/api/auth/signup", json: ["email": email, "password": password, "nickname": nickname])
+    }
+
+    func login(_ email: String, password: String = "correct horse", address: String = "192.0.2.1") async throws -> Reply {
+        try await call(.POST, "/api/auth/login", json: ["email": email, "password": password], address: address)
+    }
+
+    /// Signs up and logs in; returns the access and refresh tokens.
+    func session(_ email: String = newEmail(), password: String = "correct horse") async throws -> (access: String, refresh: String, userID: String) {
+        let signup = try await signup(email, password: password)
+        guard signup.status == 201 else { throw TestFailure("signup answered \(signup.status): \(signup.body)") }
+        let login = try await login(email, password: password)
+        guard login.status == 200, let access = login["accessToken"], let refresh = login["refreshToken"],
+              let user = login.json["user"] as? [String: Any], let id = user["id"] as? String
+        else { throw TestFailure("login answered \(login.status): \(login.body)") }
+        return (access, refresh, id)
+    }
+
+    // MARK: What the service wrote
+
+    func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
+        try await TestEnvironment.withDatabase(url: databaseURL, body)
+    }
+
+    /// The token in the newest mail of `template` to `email`, read from the email queue.
+    func mailedToken(to email: String, template: String) async throws -> String? {
+        let link = try await withDatabase { db in
+            try await db.query("""
+                SELECT payload->>'link' FROM queue.jobs
+                WHERE kind = 'email.send' AND payload->>'to' = \(email) AND payload->>'template' = \(template)
+                ORDER BY id DESC LIMIT 1
+                """, logger: TestEnvironment.logger).first?.decode(String?.self) ?? nil
+        }
+        return link.flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "token" }?.value }
+    }
+
+    /// The audit actions enqueued so far, oldest first.
+    func auditActions() async throws -> [String] {
+        try await withDatabase { db in
+            try await db.query("SELECT payload->>'action' FROM queue.jobs WHERE kind = 'audit.event' ORDER BY id", logger: TestEnvironment.logger)
+                .map { try $0.decode(String.self) }
+        }
+    }
+
+    /// Makes `email` an ADMIN the way `AuthService create-admin` does.
+    func promote(_ email: String) async throws {
+        try await withDatabase { db in
+            _ = try await db.query("UPDATE auth.users SET role = 'ADMIN' WHERE email = \(email)", logger: TestEnvironment.logger)
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import AuthService
+
+@Suite struct LoginTests {
+    @Test func loginAnswersTokensAndTheUser() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let reply = try await server.login(email.uppercased())
+            #expect(reply.status == 200)
+            #expect(reply["tokenType"] == "Bearer")
+            #expect(reply.json["expiresIn"] as? Int == 600)
+            #expect(reply["refreshToken"]?.utf8.count == 43)
+            #expect((reply.json["user"] as? [String: Any])?["email"] as? String == email)
+            let me = try await server.call(.GET, "/api/users/me", token: reply["accessToken"])
+            #expect(me.status == 200)
+            #expect(me["email"] == email)
+            #expect(Set(me.json.keys) == ["id", "email", "nickname", "role", "emailVerified", "createdAt"])
+            #expect(try await server.auditActions() == ["user.signed_up", "user.logged_in"])
+        }
+    }
+
+    /// Unknown email and wrong password: same status, same body, and (with a dummy hash at the
+    /// real cost) the same time.
+    @Test func unknownEmailAndWrongPasswordAreIndistinguishable() async throws {
+        let settings = ["BCRYPT_COST": "10", "LOGIN_PAIR_FAILURE_LIMIT": "100000", "LOGIN_ACCOUNT_FAILURE_LIMIT": "100000"]
+        try await AuthServer.run(settings) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let unknown = AuthServer.newEmail()
+            var wrongTimes: [Duration] = []
+            var unknownTimes: [Duration] = []
+            var bodies = Set<String>()
+            let clock = ContinuousClock()
+            for _ in 0..<200 {
+                var reply: AuthServer.Reply?
+                wrongTimes.append(try await clock.measure { reply = try await server.login(email, password: "wrong password") })
+                #expect(reply?.status == 401)
+                bodies.insert(reply?.body ?? "")
+                unknownTimes.append(try await clock.measure { reply = try await server.login(unknown, password: "wrong password") })
+                #expect(reply?.status == 401)
+                bodies.insert(reply?.body ?? "")
+            }
+            #expect(bodies.count == 1, "\(bodies)")
+            #expect(bodies.first?.contains("invalid_credentials") == true)
+            let wrong = median(wrongTimes), missing = median(unknownTimes)
+            print("login medians: wrong password \(wrong), unknown email \(missing)")
+            #expect(abs((wrong - missing).milliseconds) < 10)
+            // And both really paid for a hash (cost 10 is tens of milliseconds here).
+            #expect(missing > .milliseconds(20))
+        }
+    }
+
+    @Test func bannedUserWithTheRightPasswordIsForbidden() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            try await server.withDatabase { db in
+                _ = try await db.query("UPDATE auth.users SET banned_at = now() WHERE email = \(email)", logger: .init(label: "t"))
+            }
+            let right = try await server.login(email)
+            #expect(right.status == 403)
+            #expect(right.errorCode == "account_banned")
+            #expect(try await server.login(email, password: "wrong password").status == 401)
+        }
+    }
+
+    @Test func failuresFromOneAddressThrottleThatAddressOnlyAndExpire() async throws {
+        try await AuthServer.run(["LOGIN_PAIR_FAILURE_LIMIT": "3", "LOGIN_PAIR_WINDOW_SECONDS": "2"]) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let attacker = randomAddress()
+            for _ in 0..<3 { #expect(try await server.login(email, password: "guess guess", address: attacker).status == 401) }
+            let blocked = try await server.login(email, address: attacker)
+            #expect(blocked.status == 429)
+            #expect(blocked.errorCode == "too_many_attempts")
+            #expect((1...2).contains(Int(blocked.headers.first(name: "Retry-After") ?? "") ?? 0))
+            // The owner elsewhere is not locked out.
+            #expect(try await server.login(email, address: randomAddress()).status == 200)
+            // Hammering while blocked does not extend the block.
+            for _ in 0..<5 { #expect(try await server.login(email, password: "guess guess", address: attacker).status == 429) }
+            try await Task.sleep(for: .milliseconds(2100))
+            #expect(try await server.login(email, address: attacker).status == 200)
+        }
+    }
+
+    @Test func distributedGuessingLocksUnknownAddressesButNotTheOwners() async throws {
+        try await AuthServer.run(["LOGIN_ACCOUNT_FAILURE_LIMIT": "4", "LOGIN_ACCOUNT_WINDOW_SECONDS": "60"]) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let home = randomAddress()
+            #expect(try await server.login(email, address: home).status == 200)
+            for _ in 0..<4 { #expect(try await server.login(email, password: "guess guess", address: randomAddress()).status == 401) }
+            let botnet = try await server.login(email, password: "guess guess", address: randomAddress())
+            #expect(botnet.status == 429)
+            #expect(try await server.login(email, address: randomAddress()).status == 429)
+            // The owner's usual address still gets in.
+            #expect(try await server.login(email, address: home).status == 200)
+        }
+    }
+
+    @Test func oneAddressCannotSprayManyAccounts() async throws {
+        try await AuthServer.run(["LOGIN_ADDRESS_LIMIT": "3"]) { server in
+            let address = randomAddress()
+            for _ in 0..<3 {
+                #expect(try await server.login(AuthServer.newEmail(), password: "Winter2026!", address: address).status == 401)
+            }
+            let sprayed = try await server.login(AuthServer.newEmail(), password: "Winter2026!", address: address)
+            #expect(sprayed.status == 429)
+            #expect(try await server.auditActions().filter { $0 == "user.login_failed" }.count == 3)
+        }
+    }
+
+    @Test func tooLongPasswordsNeverMatch() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            let password = String(repeating: "p", count: 72)
+            try await server.signup(email, password: password)
+            // bcrypt would ignore the 73rd byte and accept this.
+            #expect(try await server.login(email, password: password + "x").status == 401)
+            #expect(try await server.login(email, password: password).status == 200)
+        }
+    }
+}
+
+func randomAddress() -> String { "10.\(Int.random(in: 0...255)).\(Int.random(in: 0...255)).\(Int.random(in: 1...254))" }
+
+func median(_ values: [Duration]) -> Duration {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
