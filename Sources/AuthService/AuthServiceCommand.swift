@@ -2,7 +2,9 @@ import ArgumentParser
 import Configuration
 import Hummingbird
 import HummingbirdBcrypt
+import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Shared
 
 @main
@@ -10,7 +12,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "AuthService",
         abstract: "Accounts, passwords, access and refresh tokens, and the public signing keys.",
-        subcommands: [Serve.self, CreateAdmin.self, RotateSigningKey.self],
+        subcommands: [Serve.self, CreateAdmin.self, RotateSigningKey.self, BenchBcrypt.self],
         defaultSubcommand: Serve.self)
 
     struct Serve: AsyncParsableCommand {
@@ -56,6 +58,37 @@ struct AuthServiceCommand: AsyncParsableCommand {
                 try await SigningKeyStore(database: database, logger: logger).rotate()
             }
             print("signing with \(kid)")
+        }
+    }
+
+    /// The machine's limit for logins: bcrypt verifications per second, on as many threads as
+    /// the server would use. `loadtest/auth-bench.sh` compares login throughput with it.
+    struct BenchBcrypt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench-bcrypt", abstract: "Measure raw bcrypt verifications per second.")
+
+        @Option(help: "bcrypt cost.") var cost = 10
+        @Option(help: "Threads verifying at once (default: the cores).") var threads = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Seconds to measure.") var seconds = 10.0
+
+        func run() async throws {
+            let hash = Bcrypt.hash("bench password", cost: UInt8(cost))
+            let deadline = Date().addingTimeInterval(seconds)
+            let counts = (0..<threads).map { _ in NIOLockedValueBox(0) }
+            let workers = counts.map { count in
+                Thread {
+                    while Date() < deadline {
+                        precondition(Bcrypt.verify("bench password", hash: hash))
+                        count.withLockedValue { $0 += 1 }
+                    }
+                }
+            }
+            let start = Date()
+            workers.forEach { $0.start() }
+            while workers.contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(50)) }
+            let elapsed = Date().timeIntervalSince(start)
+            let total = counts.reduce(0) { $0 + $1.withLockedValue { $0 } }
+            print(String(format: "bcrypt cost %d, %d thread(s): %d verifications in %.1f s = %.1f/s", cost, threads, total, elapsed, Double(total) / elapsed))
         }
     }
 }

@@ -46,6 +46,7 @@ struct AccountController: Sendable {
         let email = try Credentials.validEmail(body.email)
         let nickname = try Credentials.validNickname(body.nickname)
         try Credentials.validatePassword(body.password)
+        try PasswordHasher.shedding { try hasher.checkAdmission() }
         if let wait = try await throttle.checkSignup(address: context.clientAddress ?? "unknown") {
             throw APIError.tooManyRequests("Too many signups from this address, try again later", retryAfter: wait.wholeSecondsUp)
         }

@@ -35,6 +35,8 @@ struct SessionController: Sendable {
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
+        // Shed first: under overload a refused login must cost next to nothing.
+        try PasswordHasher.shedding { try hasher.checkAdmission() }
         let address = context.clientAddress ?? "unknown"
         if let wait = try await throttle.checkLogin(email: email, address: address) {
             Self.count(login: "throttled")

@@ -85,19 +85,13 @@ final class PasswordHasher: Service, Sendable {
 
     /// Runs `work` on the pool if it can start within `maxWait`; otherwise throws `Overloaded`.
     func execute<T: Sendable>(operation: String, _ work: @escaping @Sendable () -> T) async throws -> T {
-        let threads = settings.threads
         let maxWait = settings.maxWait
-        let admitted: Duration? = load.withLockedValue { load in
-            let ahead = load.outstanding - threads + 1
-            let wait = ahead > 0 ? load.averageHash * (Double(ahead) / Double(threads)) : .zero
-            guard wait <= maxWait else { return nil }
+        let admitted = load.withLockedValue { load in
+            guard estimatedWait(load) <= maxWait else { return false }
             load.outstanding += 1
-            return wait
+            return true
         }
-        guard admitted != nil else {
-            shedCounter.increment()
-            throw Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
-        }
+        guard admitted else { throw shed() }
         outstandingGauge.record(load.withLockedValue { $0.outstanding })
         defer {
             let outstanding = load.withLockedValue { load in
@@ -118,11 +112,26 @@ final class PasswordHasher: Service, Sendable {
                 .recordNanoseconds(elapsed.nanoseconds)
             return value
         }
-        guard let result else {
-            shedCounter.increment()
-            throw Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
-        }
+        guard let result else { throw shed() }
         return result
+    }
+
+    /// Refuses at once when new work would not start within `maxWait`, so a caller can shed a
+    /// request before spending anything else on it (Redis, Postgres).
+    func checkAdmission() throws {
+        let wait = load.withLockedValue { estimatedWait($0) }
+        if wait > settings.maxWait { throw shed() }
+    }
+
+    /// The work ahead of a new arrival, shared among the threads, at the recent hash time.
+    private func estimatedWait(_ load: Load) -> Duration {
+        let ahead = load.outstanding - settings.threads + 1
+        return ahead > 0 ? load.averageHash * (Double(ahead) / Double(settings.threads)) : .zero
+    }
+
+    private func shed() -> Overloaded {
+        shedCounter.increment()
+        return Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
     }
 
     /// Nice 10 for the calling thread: on Linux nice is per thread, and `who = 0` means the calling
@@ -142,7 +151,21 @@ extension PasswordHasher {
         do {
             return try await work()
         } catch let overloaded as PasswordHasher.Overloaded {
-            throw APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: overloaded.retryAfter.wholeSecondsUp)
+            throw overloaded.apiError
         }
+    }
+
+    static func shedding<T>(_ work: () throws -> T) throws -> T {
+        do {
+            return try work()
+        } catch let overloaded as PasswordHasher.Overloaded {
+            throw overloaded.apiError
+        }
+    }
+}
+
+extension PasswordHasher.Overloaded {
+    var apiError: APIError {
+        APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: retryAfter.wholeSecondsUp)
     }
 }

@@ -37,7 +37,9 @@ public struct ObservabilityMiddleware: RouterMiddleware {
             label: "http_server_request_duration_seconds",
             dimensions: [("service", service), ("route", route), ("method", method), ("status", String(status))]
         ).recordNanoseconds(elapsed.nanoseconds)
-        let level: Logger.Level = status >= 500 ? .error : (Self.quietRoutes.contains(route) ? .debug : .info)
+        // A 503 is load shedding or a dependency outage, already logged where it is decided; at
+        // error level every shed request would flood the log exactly when the machine is busiest.
+        let level: Logger.Level = status >= 500 && status != 503 ? .error : (Self.quietRoutes.contains(route) ? .debug : .info)
         context.logger.log(level: level, "request", metadata: [
             "method": .string(method),
             "path": .string(request.uri.path),

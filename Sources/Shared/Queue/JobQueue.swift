@@ -26,28 +26,31 @@ public struct JobQueue: Sendable {
     @discardableResult
     public static func enqueue(_ jobs: [NewJob], on connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let rows = try await connection.query("""
+        return try await connection.query(insertion(of: jobs), logger: logger).collect().map { try $0.decode((Int64, String?).self).0 }
+    }
+
+    /// Enqueues outside any transaction: one statement, so one round trip, committing on its own.
+    @discardableResult
+    public func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
+        guard !jobs.isEmpty else { return [] }
+        return try await database.query(Self.insertion(of: jobs), logger: logger).map { try $0.decode((Int64, String?).self).0 }
+    }
+
+    /// Inserts the jobs and notifies the queues of those runnable now. Postgres folds the repeated
+    /// notifications of a transaction into one per queue, and sends them only when it commits.
+    private static func insertion(of jobs: [NewJob]) -> PostgresQuery {
+        """
+        WITH inserted AS (
             INSERT INTO queue.jobs (queue, kind, payload, priority, run_at, max_attempts, unique_key)
             SELECT q, k, p::jsonb, pr, now() + make_interval(secs => d), m, nullif(u, '')
             FROM unnest(\(jobs.map(\.queue))::text[], \(jobs.map(\.kind))::text[], \(jobs.map(\.payload))::text[],
                         \(jobs.map(\.priority))::int2[], \(jobs.map { $0.runAfter.seconds })::float8[],
                         \(jobs.map(\.maxAttempts))::int4[], \(jobs.map { $0.uniqueKey ?? "" })::text[]) AS t(q, k, p, pr, d, m, u)
             ON CONFLICT (queue, unique_key) WHERE unique_key IS NOT NULL DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        var ids: [Int64] = []
-        for try await id in rows.decode(Int64.self) { ids.append(id) }
-        // One notification per queue; Postgres folds repeats within a transaction into one.
-        for queue in Set(jobs.filter { $0.runAfter <= .zero }.map(\.queue)).sorted() {
-            try await connection.query("SELECT pg_notify(\(channel), \(queue))", logger: logger)
-        }
-        return ids
-    }
-
-    /// Enqueues in a transaction of its own.
-    @discardableResult
-    public func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
-        try await database.withTransaction(logger: logger) { try await Self.enqueue(jobs, on: $0, logger: logger) }
+            RETURNING id, queue, run_at
+        )
+        SELECT id, (CASE WHEN run_at <= now() THEN pg_notify(\(channel), queue) END)::text FROM inserted
+        """
     }
 
     // MARK: Workers

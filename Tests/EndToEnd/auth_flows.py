@@ -1,0 +1,175 @@
+"""End-to-end tests of the account flows through nginx, against a whole stack started by
+`deploy/dev e2e`: nginx, AuthService, the Workers (real mail to the SMTP sink, audit rows in
+Postgres) and the other services, each its own process.
+
+Settings come from the environment `deploy/dev e2e` sets:
+E2E_URL (nginx), E2E_MAILDIR (the sink's maildir), E2E_AUTH_BIN (the AuthService executable),
+E2E_DATABASE_URL (the stack's database), E2E_PSQL (psql), E2E_NGINX_LOG (nginx's access log).
+"""
+import email
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+URL = os.environ.get("E2E_URL", "http://127.0.0.1:8080")
+MAILDIR = os.environ.get("E2E_MAILDIR", ".dev/mail")
+AUTH_BIN = os.environ.get("E2E_AUTH_BIN", "AuthService")
+DATABASE_URL = os.environ.get("E2E_DATABASE_URL", "postgres://app:app@127.0.0.1:5433/app")
+PSQL = os.environ.get("E2E_PSQL", "psql")
+NGINX_LOG = os.environ.get("E2E_NGINX_LOG", "")
+
+
+def call(method, path, body=None, token=None):
+    """(status, headers, parsed JSON or None) of one request through nginx."""
+    request = urllib.request.Request(URL + path, method=method)
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            status, headers, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, raw = error.code, error.headers, error.read()
+    return status, headers, (json.loads(raw) if raw else None)
+
+
+def new_email():
+    return f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def wait_for_mail(to, subject, timeout=20):
+    """The body of the first message to `to` with `subject`, delivered by the Workers."""
+    deadline = time.monotonic() + timeout
+    folder = os.path.join(MAILDIR, "new")
+    while time.monotonic() < deadline:
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            with open(os.path.join(folder, name), "rb") as f:
+                message = email.message_from_bytes(f.read())
+            if to in (message["To"] or "") and message["Subject"] == subject:
+                return message.get_payload(decode=True).decode()
+        time.sleep(0.2)
+    raise AssertionError(f"no mail '{subject}' to {to} within {timeout} s")
+
+
+def link_in(body):
+    return re.search(r"https?://\S+", body).group(0)
+
+
+def token_in(link):
+    return re.search(r"[?&]token=([A-Za-z0-9_-]+)", link).group(1)
+
+
+def sql(query):
+    return subprocess.run([PSQL, DATABASE_URL, "-qtAX", "-c", query], check=True, capture_output=True, text=True).stdout.strip()
+
+
+class AccountFlows(unittest.TestCase):
+    def signup_and_login(self, address, password="correct horse"):
+        status, _, user = call("POST", "/api/auth/signup", {"email": address, "password": password, "nickname": "E2E"})
+        self.assertEqual(status, 201, user)
+        status, _, session = call("POST", "/api/auth/login", {"email": address, "password": password})
+        self.assertEqual(status, 200, session)
+        return user, session
+
+    def test_signup_mails_a_link_that_verifies_then_sessions_rotate_and_end(self):
+        address = new_email()
+        user, session = self.signup_and_login(address)
+        self.assertIn("Welcome aboard", wait_for_mail(address, "Welcome to Content Platform"))
+        link = link_in(wait_for_mail(address, "Confirm your email address"))
+        self.assertTrue(link.startswith(URL + "/api/auth/email/verify?token="), link)
+        # The link as a mail client opens it: a GET through nginx.
+        with urllib.request.urlopen(link, timeout=15) as response:
+            self.assertEqual(response.status, 200)
+            self.assertTrue(json.loads(response.read())["emailVerified"])
+        status, _, me = call("GET", "/api/users/me", token=session["accessToken"])
+        self.assertEqual((status, me["id"], me["emailVerified"]), (200, user["id"], True))
+
+        status, _, rotated = call("POST", "/api/auth/refresh", {"refreshToken": session["refreshToken"]})
+        self.assertEqual(status, 200)
+        self.assertNotEqual(rotated["refreshToken"], session["refreshToken"])
+        self.assertEqual(call("POST", "/api/auth/logout", {"refreshToken": rotated["refreshToken"]})[0], 204)
+        status, _, error = call("POST", "/api/auth/refresh", {"refreshToken": rotated["refreshToken"]})
+        self.assertEqual((status, error["error"]["code"]), (401, "invalid_refresh_token"))
+
+    def test_password_reset_by_mail_ends_old_sessions(self):
+        address = new_email()
+        _, session = self.signup_and_login(address)
+        self.assertEqual(call("POST", "/api/auth/password/forgot", {"email": address})[0], 202)
+        self.assertEqual(call("POST", "/api/auth/password/forgot", {"email": new_email()})[0], 202)
+        token = token_in(link_in(wait_for_mail(address, "Reset your password")))
+        self.assertEqual(call("POST", "/api/auth/password/reset", {"token": token, "newPassword": "brand new password"})[0], 204)
+        self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 401)
+        self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "brand new password"})[0], 200)
+        status, _, error = call("GET", "/api/users/me", token=session["accessToken"])
+        self.assertEqual((status, error["error"]["code"]), (401, "token_revoked"))
+
+    def test_an_admin_made_by_the_cli_bans_and_unbans(self):
+        admin_address = new_email()
+        subprocess.run([AUTH_BIN, "create-admin", "--email", admin_address, "--password", "admin password"],
+                       check=True, capture_output=True, env={**os.environ, "DATABASE_URL": DATABASE_URL})
+        status, _, admin = call("POST", "/api/auth/login", {"email": admin_address, "password": "admin password"})
+        self.assertEqual((status, admin["user"]["role"]), (200, "ADMIN"))
+        address = new_email()
+        user, session = self.signup_and_login(address)
+
+        ban = f"/api/admin/users/{user['id']}/ban"
+        self.assertEqual(call("POST", ban, {"reason": "spam"}, token=session["accessToken"])[0], 403)
+        self.assertEqual(call("POST", ban, {"reason": "spam"}, token=admin["accessToken"])[0], 204)
+        status, _, error = call("GET", "/api/users/me", token=session["accessToken"])
+        self.assertEqual((status, error["error"]["code"]), (401, "token_revoked"))
+        status, _, error = call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})
+        self.assertEqual((status, error["error"]["code"]), (403, "account_banned"))
+        self.assertEqual(call("POST", f"/api/admin/users/{user['id']}/unban", token=admin["accessToken"])[0], 204)
+        self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 200)
+
+    def test_events_reach_the_analysts_table(self):
+        address = new_email()
+        user, _ = self.signup_and_login(address)
+        call("POST", "/api/auth/login", {"email": address, "password": "wrong password"})
+        expected = {"user.signed_up", "user.logged_in"}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            actions = set(sql(f"SELECT action FROM audit.events WHERE actor_id = '{user['id']}'").split())
+            if expected <= actions:
+                break
+            time.sleep(0.3)
+        self.assertLessEqual(expected, actions)
+        failed = sql(f"SELECT count(*) FROM audit.events WHERE action = 'user.login_failed' AND target_id = '{user['id']}'")
+        self.assertEqual(failed, "1")
+        # Neither events nor logs carry secrets.
+        self.assertEqual(sql("SELECT count(*) FROM audit.events WHERE payload::text ~* 'password\"|token\"'"), "0")
+
+    def test_errors_from_nginx_and_services_are_json(self):
+        status, headers, body = call("POST", "/api/auth/login", {"email": "x@example.com"})
+        self.assertEqual(status, 400)
+        self.assertIn("error", body)
+        self.assertTrue(headers.get("X-Request-Id"))
+        status, _, body = call("GET", "/api/nothing-here")
+        self.assertEqual((status, body["error"]["code"]), (404, "not_found"))
+
+
+class Logs(unittest.TestCase):
+    def test_the_access_log_has_no_query_strings(self):
+        if not NGINX_LOG:
+            self.skipTest("E2E_NGINX_LOG not set")
+        address = new_email()
+        call("POST", "/api/auth/signup", {"email": address, "password": "correct horse", "nickname": "L"})
+        link = link_in(wait_for_mail(address, "Confirm your email address"))
+        urllib.request.urlopen(link, timeout=15).read()
+        time.sleep(0.5)
+        with open(NGINX_LOG) as f:
+            log = f.read()
+        self.assertIn("/api/auth/email/verify", log)
+        self.assertNotIn(token_in(link), log)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
