@@ -21,6 +21,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         maxSessionsPerUser: config.maxSessionsPerUser))
     let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users)
     let jobs = JobQueue(database: database, logger: logger)
+    let background = BackgroundWork()
 
     let router = runtime.makeRouter()
     let auth = router.group("api/auth")
@@ -28,7 +29,8 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
     SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs)
         .addRoutes(to: auth, authenticated: signedIn)
-    AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions, config: config, logger: logger)
+    AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions,
+                      background: background, config: config, logger: logger)
         .addRoutes(to: auth, authenticated: signedIn)
     UsersController(users: users)
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
@@ -37,6 +39,6 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
 
     let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
     return runtime.makeApplication(
-        router: router, services: [hasher, cleanup],
+        router: router, services: [hasher, cleanup, background],
         migrations: [try MigrationSet(schema: "auth", bundle: .module)])
 }

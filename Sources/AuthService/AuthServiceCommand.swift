@@ -29,12 +29,16 @@ struct AuthServiceCommand: AsyncParsableCommand {
             commandName: "create-admin", abstract: "Create an ADMIN account, or promote an existing one and set its password.")
 
         @Option(help: "The account's email.") var email: String
-        @Option(help: "Its password (8 to 72 bytes).") var password: String
+        @Option(help: "Its password (8 to 72 bytes); without it, the first line of standard input, which keeps it out of the process list and the shell history.")
+        var password: String?
         @Option(help: "The nickname of a new account.") var nickname = "admin"
 
         func run() async throws {
             let email = try Credentials.validEmail(email)
             let nickname = try Credentials.validNickname(nickname)
+            guard let password = password ?? readLine(strippingNewline: true) else {
+                throw ValidationError("give --password, or the password on standard input")
+            }
             try Credentials.validatePassword(password)
             let config = AuthConfig(reader: .environment())
             let hash = Bcrypt.hash(password, cost: UInt8(config.passwords.cost))

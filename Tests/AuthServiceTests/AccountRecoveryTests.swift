@@ -73,9 +73,20 @@ import Testing
             let unknown = try await server.call(.POST, "/api/auth/password/forgot", json: ["email": stranger])
             #expect(known.status == 202 && unknown.status == 202)
             #expect(known.body == unknown.body)
-            #expect(try await server.mailedToken(to: email, template: "password_reset") != nil)
+            #expect(try await server.waitForMailedToken(to: email, template: "password_reset") != nil)
             #expect(try await server.mailedToken(to: stranger, template: "password_reset") == nil)
             #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": "nonsense"]).status == 422)
+        }
+    }
+
+    @Test func resetRequestsPerAddressAreLimited() async throws {
+        try await AuthServer.run(["FORGOT_ADDRESS_LIMIT": "2"]) { server in
+            let address = randomAddress()
+            for _ in 0..<2 {
+                #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": AuthServer.newEmail()], address: address).status == 202)
+            }
+            let limited = try await server.call(.POST, "/api/auth/password/forgot", json: ["email": AuthServer.newEmail()], address: address)
+            #expect(limited.status == 429)
         }
     }
 
@@ -84,9 +95,9 @@ import Testing
             let email = AuthServer.newEmail()
             let session = try await server.session(email)
             #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email]).status == 202)
-            let first = try #require(try await server.mailedToken(to: email, template: "password_reset"))
+            let first = try #require(try await server.waitForMailedToken(to: email, template: "password_reset"))
             #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email]).status == 202)
-            let token = try #require(try await server.mailedToken(to: email, template: "password_reset"))
+            let token = try #require(try await server.waitForMailedToken(to: email, template: "password_reset", other: first))
             // A new request cancels the earlier link.
             #expect(try await server.call(.POST, "/api/auth/password/reset", json: ["token": first, "newPassword": "new password 1"]).status == 422)
             let weak = try await server.call(.POST, "/api/auth/password/reset", json: ["token": token, "newPassword": "short"])

@@ -33,6 +33,7 @@ import TestSupport
 
             let path = "/api/admin/users/\(user.userID)/ban"
             #expect(try await server.call(.POST, path, json: ["reason": " "], token: admin).status == 422)
+            #expect(try await server.call(.POST, path, json: ["reason": "nul\u{0}byte"], token: admin).status == 422)
             #expect(try await server.call(.POST, "/api/admin/users/\(UUID())/ban", json: ["reason": "spam"], token: admin).status == 404)
             #expect(try await server.call(.POST, "/api/admin/users/not-a-uuid/ban", json: ["reason": "spam"], token: admin).status == 404)
             #expect(try await server.call(.POST, path, json: ["reason": "spam"], token: admin).status == 204)
@@ -88,17 +89,26 @@ import TestSupport
             #expect((try await server.login(existing, password: "another password").json["user"] as? [String: Any])?["role"] as? String == "ADMIN")
 
             #expect(try runCommand(["create-admin", "--email", "x@example.com", "--password", "short"], databaseURL: server.databaseURL) != 0)
+
+            // The password can come on standard input instead of the command line.
+            let piped = AuthServer.newEmail()
+            #expect(try runCommand(["create-admin", "--email", piped], databaseURL: server.databaseURL, input: "piped password\n") == 0)
+            #expect(try await server.login(piped, password: "piped password").status == 200)
         }
     }
 
-    func runCommand(_ arguments: [String], databaseURL: String) throws -> Int32 {
+    func runCommand(_ arguments: [String], databaseURL: String, input: String? = nil) throws -> Int32 {
         let process = Process()
+        let stdin = Pipe()
+        process.standardInput = stdin
         process.executableURL = TestEnvironment.executable(named: "AuthService")
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": databaseURL, "BCRYPT_COST": "4"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
+        try stdin.fileHandleForWriting.close()
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -124,6 +124,16 @@ struct AuthServer: Sendable {
         return link.flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "token" }?.value }
     }
 
+    /// Like `mailedToken`, waiting up to five seconds for one (other than `other`) to be enqueued:
+    /// reset mails are requested after `forgot` has answered.
+    func waitForMailedToken(to email: String, template: String, other: String? = nil) async throws -> String? {
+        for _ in 0..<100 {
+            if let token = try await mailedToken(to: email, template: template), token != other { return token }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     /// The audit actions enqueued so far, oldest first.
     func auditActions() async throws -> [String] {
         try await withDatabase { db in

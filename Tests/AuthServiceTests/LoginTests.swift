@@ -112,6 +112,42 @@ import Testing
         }
     }
 
+    /// Guesses sent all at once cannot slip under the failure limit while their hashes run.
+    @Test func aBurstOfConcurrentGuessesIsCountedAsItArrives() async throws {
+        try await AuthServer.run(["LOGIN_PAIR_FAILURE_LIMIT": "3"]) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let attacker = randomAddress()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await server.login(email, password: "guess guess", address: attacker).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count == 3)
+            #expect(statuses.filter { $0 == 429 }.count == 9)
+        }
+    }
+
+    @Test func oddEmailsAtLoginAreUnknownAccountsNotErrors() async throws {
+        try await AuthServer.run { server in
+            for email in ["a\u{0}@example.com", "jörg@example.de", "no-at-sign", String(repeating: "x", count: 300) + "@example.com"] {
+                let reply = try await server.login(email, password: "whatever password")
+                #expect(reply.status == 401, "\(email.debugDescription)")
+                #expect(reply.errorCode == "invalid_credentials")
+            }
+        }
+    }
+
+    @Test func ipv6ClientsAreThrottledPerSlash64() {
+        let a = LoginThrottle.addressKey("2001:db8:1:2:aaaa::1"), b = LoginThrottle.addressKey("2001:db8:1:2:bbbb:cccc:dddd:2")
+        #expect(a == b)
+        #expect(a != LoginThrottle.addressKey("2001:db8:1:3::1"))
+        #expect(LoginThrottle.addressKey("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(LoginThrottle.addressKey("192.0.2.7") == "192.0.2.7")
+        #expect(LoginThrottle.addressKey("unknown") == "unknown")
+    }
+
     @Test func tooLongPasswordsNeverMatch() async throws {
         try await AuthServer.run { server in
             let email = AuthServer.newEmail()

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
+@testable import Shared
 @testable import AuthService
 
 @Suite struct SessionTests {
@@ -47,7 +49,9 @@ import Testing
             let legit = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": current])
             #expect(legit.status == 401)
             #expect(legit.errorCode == "invalid_refresh_token")
-            // ...but the user's other session is untouched.
+            // ...and so did the access token whoever refreshed first got...
+            #expect(try await server.me(try #require(first["accessToken"])).errorCode == "token_revoked")
+            // ...but the user's other session only has to refresh.
             #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": try #require(other["refreshToken"])]).status == 200)
             #expect(try await server.auditActions().contains("auth.refresh_reuse"))
         }
@@ -92,14 +96,15 @@ import Testing
 
             let email = try #require(await server.me(idle.access)["email"])
             var refresh = try #require(try await server.login(email)["refreshToken"])
-            // Used every 0.7 s it never idles out, but the session still ends at 3 s.
-            for _ in 0..<3 {
-                try await Task.sleep(for: .milliseconds(700))
+            // Used every 0.5 s it never idles out, but the session still ends 3 s after the login:
+            // the last try comes 0.6 s after the previous refresh, well inside the idle second.
+            for _ in 0..<5 {
+                try await Task.sleep(for: .milliseconds(500))
                 let reply = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": refresh])
                 #expect(reply.status == 200)
                 refresh = try #require(reply["refreshToken"])
             }
-            try await Task.sleep(for: .milliseconds(1000))
+            try await Task.sleep(for: .milliseconds(600))
             #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": refresh]).status == 401)
         }
     }
@@ -124,6 +129,23 @@ import Testing
             #expect(try await server.call(.GET, "/api/users/me", token: "abc.def.ghi").errorCode == "invalid_token")
             #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": ""]).status == 401)
         }
+    }
+}
+
+/// The race between a login and a password reset or ban, driven step by step.
+@Suite struct SessionRaceTests {
+    @Test func aLoginThatBeganBeforeARevocationGetsNoSession() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger)
+        let store = RefreshTokenStore(redis: redis, settings: .init(idleTTL: .seconds(60), absoluteTTL: .seconds(600), grace: .seconds(5), maxSessionsPerUser: 5))
+        let revocations = RevocationList(redis: redis, cacheTTL: .zero)
+        let userID = UUID().uuidString.lowercased()
+        let before = Date()
+        try await Task.sleep(for: .milliseconds(5))
+        try await revocations.revokeTokens(of: userID, tokenLifetime: .seconds(60))
+        #expect(try await store.startFamily(userID: userID, startedAt: before) == nil)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(try await store.startFamily(userID: userID, startedAt: Date()) != nil)
+        await redis.shutdown()
     }
 }
 

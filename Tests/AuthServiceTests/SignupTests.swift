@@ -50,6 +50,10 @@ import Testing
                 (email, "password\u{0}suffix", "Ann", "invalid_password"),
                 (email, "correct horse", "   ", "invalid_nickname"),
                 (email, "correct horse", String(repeating: "n", count: 51), "invalid_nickname"),
+                // 50 characters on screen, 100 code points: too long for the column.
+                (email, "correct horse", String(repeating: "e\u{301}", count: 50), "invalid_nickname"),
+                // The mailer could never send to it.
+                ("jörg@example.de", "correct horse", "Ann", "invalid_email"),
             ]
             for c in cases {
                 let reply = try await server.signup(c.email, password: c.password, nickname: c.nickname)

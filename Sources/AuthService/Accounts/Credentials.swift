@@ -5,27 +5,25 @@ import Shared
 enum Credentials {
     static let passwordBytes = 8...72
     static let nicknameLength = 1...50
-    static let maxEmailLength = 254
 
     /// Trimmed and lower-cased, so `Ann@Example.com ` and `ann@example.com` are one account.
     static func normalizedEmail(_ raw: String) -> String {
         raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
-    /// A normalised email that looks deliverable, or 422.
+    /// A normalised email the Workers can send to, or 422.
     static func validEmail(_ raw: String) throws -> String {
         let email = normalizedEmail(raw)
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard email.utf8.count <= maxEmailLength, parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64,
-              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
-        else { throw APIError.invalid("email must be a valid address of at most \(maxEmailLength) characters", code: "invalid_email") }
+        guard EmailAddress.isValid(email) else {
+            throw APIError.invalid("email must be a valid ASCII address of at most \(EmailAddress.maxLength) characters", code: "invalid_email")
+        }
         return email
     }
 
     static func validNickname(_ raw: String) throws -> String {
         let nickname = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard nicknameLength.contains(nickname.count), nickname.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
+        // Counted in code points, as Postgres counts `length(nickname)`.
+        guard nicknameLength.contains(nickname.unicodeScalars.count), nickname.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
         else { throw APIError.invalid("nickname must be 1 to 50 characters", code: "invalid_nickname") }
         return nickname
     }

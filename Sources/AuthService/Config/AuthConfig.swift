@@ -48,7 +48,9 @@ struct AuthConfig: Sendable {
             signupAddressLimit: reader.int(forKey: "signup.address.limit", default: 20),
             signupAddressWindow: .seconds(reader.int(forKey: "signup.address.window.seconds", default: 3600)),
             mailLimit: reader.int(forKey: "mail.per.account.limit", default: 5),
-            mailWindow: .seconds(reader.int(forKey: "mail.per.account.window.seconds", default: 3600)))
+            mailWindow: .seconds(reader.int(forKey: "mail.per.account.window.seconds", default: 3600)),
+            forgotAddressLimit: reader.int(forKey: "forgot.address.limit", default: 10),
+            forgotAddressWindow: .seconds(reader.int(forKey: "forgot.address.window.seconds", default: 3600)))
         verifyTokenTTL = .seconds(reader.int(forKey: "verify.token.ttl.seconds", default: 86_400))
         resetTokenTTL = .seconds(reader.int(forKey: "reset.token.ttl.seconds", default: 3600))
         publicBaseURL = reader.string(forKey: "public.base.url", default: "http://127.0.0.1:8080")

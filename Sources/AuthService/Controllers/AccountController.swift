@@ -10,6 +10,7 @@ struct AccountController: Sendable {
     let hasher: PasswordHasher
     let throttle: LoginThrottle
     let sessions: Sessions
+    let background: BackgroundWork
     let config: AuthConfig
     let logger: Logger
 
@@ -91,7 +92,7 @@ struct AccountController: Sendable {
         let identity = try context.requireIdentity()
         guard let user = try await users.find(id: identity.userID) else { throw APIError.unauthorized() }
         guard !user.emailVerified else { return .accepted }
-        if let wait = try await throttle.checkMail(userID: user.id) {
+        if let wait = try await throttle.checkMail(userID: user.id, purpose: .verifyEmail) {
             throw APIError.tooManyRequests("Too many mails for this account, try again later", retryAfter: wait.wholeSecondsUp)
         }
         try await database.withTransaction(logger: logger) { connection in
@@ -103,20 +104,37 @@ struct AccountController: Sendable {
         return .accepted
     }
 
-    /// 202 whatever the email, so the answer says nothing about which accounts exist.
+    /// 202 whatever the email, at once: the lookup and the mail happen after the answer, so
+    /// neither its content nor its timing says which accounts exist.
     @Sendable func forgot(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let email = try Credentials.validEmail(try await request.decode(as: ForgotRequest.self, context: context).email)
+        if let wait = try await throttle.checkForgot(address: context.clientAddress ?? "unknown") {
+            throw APIError.tooManyRequests("Too many reset requests from this address, try again later", retryAfter: wait.wholeSecondsUp)
+        }
+        let event = AuditEvent("user.password_reset_requested", actorID: nil, targetType: "user", request: request, context: context)
+        background.submit { [self] in
+            do {
+                try await mailResetLink(to: email, event: event)
+            } catch {
+                logger.warning("password reset request failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return .accepted
+    }
+
+    private func mailResetLink(to email: String, event: AuditEvent) async throws {
         guard let user = try await users.find(email: email), !user.banned,
-              try await throttle.checkMail(userID: user.id) == nil
-        else { return .accepted }
+              try await throttle.checkMail(userID: user.id, purpose: .passwordReset) == nil
+        else { return }
+        var event = event
+        event.targetID = user.id
         try await database.withTransaction(logger: logger) { connection in
             let token = try await users.issueToken(userID: user.id, purpose: .passwordReset, ttl: config.resetTokenTTL, on: connection)
             try await JobQueue.enqueue([
                 .email(EmailJob(template: .passwordReset, to: user.email, nickname: user.nickname, link: resetLink(token))),
-                .audit(AuditEvent("user.password_reset_requested", actorID: nil, targetType: "user", targetID: user.id, request: request, context: context)),
+                .audit(event),
             ], on: connection, logger: logger)
         }
-        return .accepted
     }
 
     /// Sets a new password with a reset token, and ends every session of the account.
@@ -127,15 +145,16 @@ struct AccountController: Sendable {
         // Checked before hashing, so bad tokens cannot make us burn bcrypt time.
         guard try await users.tokenIsLive(body.token, purpose: .passwordReset) else { throw invalid }
         let hash = try await PasswordHasher.shedding { try await hasher.hash(body.newPassword) }
-        let userID = try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(logger: logger) { connection in
             guard let userID = try await users.consumeToken(body.token, purpose: .passwordReset, on: connection) else { throw invalid }
             try await users.setPassword(userID: userID, passwordHash: hash, on: connection)
             try await JobQueue.enqueue([.audit(AuditEvent(
                 "user.password_reset", actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
                 on: connection, logger: logger)
-            return userID
+            // Before the commit: if Redis fails, the password stays and the link still works, so
+            // the user can retry; the reverse would leave an attacker's sessions alive.
+            try await sessions.endAll(of: userID)
         }
-        try await sessions.endAll(of: userID)
         return .noContent
     }
 

@@ -26,8 +26,10 @@ struct AdminController: Sendable {
         let admin = try context.requireIdentity()
         let userID = try context.parameters.require("id").lowercased()
         let reason = try await request.decode(as: BanRequest.self, context: context).reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...Self.maxReasonLength).contains(reason.count) else {
-            throw APIError.invalid("reason must be 1 to \(Self.maxReasonLength) characters", code: "invalid_reason")
+        guard (1...Self.maxReasonLength).contains(reason.unicodeScalars.count),
+              reason.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl || $0 == "\n" })
+        else {
+            throw APIError.invalid("reason must be 1 to \(Self.maxReasonLength) characters without control characters", code: "invalid_reason")
         }
         guard userID != admin.userID else {
             throw APIError.conflict("Administrators cannot ban themselves", code: "cannot_ban_self")

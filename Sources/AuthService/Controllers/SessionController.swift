@@ -32,41 +32,57 @@ struct SessionController: Sendable {
     static let invalidCredentials = APIError.unauthorized("The email or password is incorrect", code: "invalid_credentials")
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+        let startedAt = Date()
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
         // Shed first: under overload a refused login must cost next to nothing.
         try PasswordHasher.shedding { try hasher.checkAdmission() }
-        let address = context.clientAddress ?? "unknown"
-        if let wait = try await throttle.checkLogin(email: email, address: address) {
+        let attempt: LoginThrottle.Attempt
+        switch try await throttle.checkLogin(email: email, address: context.clientAddress ?? "unknown") {
+        case .allowed(let allowed):
+            attempt = allowed
+        case .limited(let wait):
             Self.count(login: "throttled")
             throw APIError.tooManyRequests("Too many login attempts, try again later", code: "too_many_attempts", retryAfter: wait.wholeSecondsUp)
         }
-        let user = try await users.find(email: email)
+        // An address no account can have (one with a NUL, say) is looked up by nobody, but still
+        // pays for a hash like any unknown email.
+        let user = EmailAddress.isValid(email) ? try await users.find(email: email) : nil
         // A password bcrypt would truncate or cut at a NUL cannot be anyone's: no hash needed.
-        let matches = Credentials.isAcceptablePassword(body.password)
-            ? try await PasswordHasher.shedding { try await hasher.verify(body.password, against: user?.passwordHash) }
-            : false
+        var matches = false
+        if Credentials.isAcceptablePassword(body.password) {
+            do {
+                matches = try await hasher.verify(body.password, against: user?.passwordHash)
+            } catch let overloaded as PasswordHasher.Overloaded {
+                try await throttle.forget(attempt)
+                throw overloaded.apiError
+            }
+        }
         guard let user, matches else {
-            Self.count(login: "invalid")
-            try await throttle.recordFailure(email: email, address: address)
-            try await jobs.enqueue([.audit(AuditEvent(
-                "user.login_failed", actorID: nil, targetType: user == nil ? nil : "user", targetID: user?.id,
-                payload: ["reason": "invalid_credentials"], request: request, context: context))])
+            try await loginFailed(user: user, reason: "invalid_credentials", request: request, context: context)
             throw Self.invalidCredentials
         }
         guard !user.banned else {
-            Self.count(login: "banned")
-            try await jobs.enqueue([.audit(AuditEvent(
-                "user.login_failed", actorID: user.id, targetType: "user", targetID: user.id,
-                payload: ["reason": "account_banned"], request: request, context: context))])
+            try await loginFailed(user: user, reason: "account_banned", request: request, context: context)
             throw APIError.forbidden("This account is banned", code: "account_banned")
         }
-        try await throttle.recordSuccess(email: email, address: address)
-        let pair = try await sessions.start(for: user)
+        // nil: a password reset or a ban committed while the hash ran, and wins.
+        guard let pair = try await sessions.start(for: user, startedAt: startedAt) else {
+            try await loginFailed(user: user, reason: "revoked_meanwhile", request: request, context: context)
+            throw Self.invalidCredentials
+        }
+        try await throttle.succeeded(attempt)
         try await jobs.enqueue([.audit(AuditEvent("user.logged_in", actorID: user.id, request: request, context: context))])
         Self.count(login: "success")
         return pair
+    }
+
+    private func loginFailed(user: User?, reason: String, request: Request, context: AppRequestContext) async throws {
+        Self.count(login: reason == "account_banned" ? "banned" : "invalid")
+        try await jobs.enqueue([.audit(AuditEvent(
+            "user.login_failed", actorID: nil, targetType: user == nil ? nil : "user", targetID: user?.id,
+            payload: ["reason": reason], request: request, context: context))])
     }
 
     @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenPair {

@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Shared
 
@@ -6,12 +9,14 @@ import Shared
 ///
 /// Three sliding windows:
 /// - per client address, every attempt: one address cannot spray passwords across accounts;
-/// - per account and address, failures only: one address cannot guess one account's password;
-/// - per account, failures only (ASVS: at most 100 an hour): a botnet cannot either.
+/// - per account and address, failures: one address cannot guess one account's password;
+/// - per account, failures (ASVS: at most 100 an hour): a botnet cannot either.
 ///
-/// The last one could lock the owner out, so it does not apply from an address the account has
-/// logged in from before: an attacker elsewhere cannot keep the owner out of their own account.
-/// Refused attempts are not counted, so a lockout ends one window after the attacker stops.
+/// An attempt counts as a failure from the moment it passes the check, so a burst of concurrent
+/// guesses cannot all slip under a limit while their hashes run; a success takes it back. The
+/// per-account window could lock the owner out, so it does not apply from an address the account
+/// has logged in from before. Refused attempts are not counted, so a lockout ends one window
+/// after the attacker stops.
 struct LoginThrottle: Sendable {
     struct Settings: Sendable {
         var addressLimit: Int
@@ -25,6 +30,9 @@ struct LoginThrottle: Sendable {
         /// Verification and reset mails per account.
         var mailLimit: Int
         var mailWindow: Duration
+        /// Password-reset requests per address, so one address cannot spend every account's budget.
+        var forgotAddressLimit: Int
+        var forgotAddressWindow: Duration
     }
 
     /// How long an address stays known after a successful login.
@@ -40,60 +48,97 @@ struct LoginThrottle: Sendable {
         self.limiter = SlidingWindowLimiter(redis: redis)
     }
 
-    /// The wait before another attempt, or nil when this one may go ahead (and is counted).
-    func checkLogin(email: String, address: String) async throws -> Duration? {
+    /// A login attempt that passed the throttle. It is counted as a failure from the start, so
+    /// concurrent guesses cannot all slip under a limit; a success takes it back.
+    struct Attempt: Sendable {
+        fileprivate let account: String
+        fileprivate let address: String
+        fileprivate let id: String
+    }
+
+    enum Verdict: Sendable {
+        case allowed(Attempt)
+        case limited(retryAfter: Duration)
+    }
+
+    func checkLogin(email: String, address: String) async throws -> Verdict {
         let account = Self.accountKey(email)
+        let address = Self.addressKey(address)
         let known = try await redis.send("EXISTS", Self.knownKey(account, address)).int == 1
         var rules = [
             SlidingWindowLimiter.Rule(key: "auth:throttle:addr:\(address)", limit: settings.addressLimit, window: settings.addressWindow),
-            failureRule(pairKey(account, address), settings.pairFailureLimit, settings.pairWindow),
+            SlidingWindowLimiter.Rule(key: pairKey(account, address), limit: settings.pairFailureLimit, window: settings.pairWindow),
         ]
         if !known {
-            rules.append(failureRule("auth:throttle:acct:\(account)", settings.accountFailureLimit, settings.accountWindow))
+            rules.append(SlidingWindowLimiter.Rule(key: accountKey(account), limit: settings.accountFailureLimit, window: settings.accountWindow))
         }
-        if case .limited(_, let retryAfter) = try await limiter.acquire(rules) { return retryAfter }
-        return nil
+        let attempt = Attempt(account: account, address: address, id: UUID().uuidString)
+        switch try await limiter.acquire(rules, member: attempt.id) {
+        case .allowed: return .allowed(attempt)
+        case .limited(_, let retryAfter): return .limited(retryAfter: retryAfter)
+        }
     }
 
-    func recordFailure(email: String, address: String) async throws {
-        let account = Self.accountKey(email)
-        try await limiter.record([
-            failureRule(pairKey(account, address), settings.pairFailureLimit, settings.pairWindow),
-            failureRule("auth:throttle:acct:\(account)", settings.accountFailureLimit, settings.accountWindow),
+    /// Takes back the attempt's failure marks, forgets this address's earlier failures on the
+    /// account, and remembers the address as the owner's.
+    func succeeded(_ attempt: Attempt) async throws {
+        _ = try await redis.pipeline([
+            RedisCommand("DEL", [pairKey(attempt.account, attempt.address)]),
+            RedisCommand("ZREM", [accountKey(attempt.account), attempt.id]),
+            RedisCommand("SET", [Self.knownKey(attempt.account, attempt.address), "1", "PX", String(Self.knownAddressTTL.milliseconds)]),
         ])
     }
 
-    /// Forgets this address's failures on the account and remembers the address as the owner's.
-    func recordSuccess(email: String, address: String) async throws {
-        let account = Self.accountKey(email)
+    /// Takes back an attempt that was never decided (the hash pool shed it).
+    func forget(_ attempt: Attempt) async throws {
         _ = try await redis.pipeline([
-            RedisCommand("DEL", [pairKey(account, address)]),
-            RedisCommand("SET", [Self.knownKey(account, address), "1", "PX", String(Self.knownAddressTTL.milliseconds)]),
+            RedisCommand("ZREM", [pairKey(attempt.account, attempt.address), attempt.id]),
+            RedisCommand("ZREM", [accountKey(attempt.account), attempt.id]),
         ])
     }
 
     /// Signups per address: each one costs a hash and a mail.
     func checkSignup(address: String) async throws -> Duration? {
-        let rule = SlidingWindowLimiter.Rule(key: "auth:throttle:signup:\(address)", limit: settings.signupAddressLimit, window: settings.signupAddressWindow)
+        let rule = SlidingWindowLimiter.Rule(key: "auth:throttle:signup:\(Self.addressKey(address))", limit: settings.signupAddressLimit, window: settings.signupAddressWindow)
+        if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
+        return nil
+    }
+
+    /// Password-reset requests per client address.
+    func checkForgot(address: String) async throws -> Duration? {
+        let rule = SlidingWindowLimiter.Rule(
+            key: "auth:throttle:forgot:\(Self.addressKey(address))", limit: settings.forgotAddressLimit, window: settings.forgotAddressWindow)
         if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
         return nil
     }
 
     /// Verification and reset mails per account, so nobody can mail-bomb an address through us:
-    /// the wait before another may be sent, or nil when this one may (and is counted).
-    func checkMail(userID: String) async throws -> Duration? {
-        let rule = SlidingWindowLimiter.Rule(key: "auth:throttle:mail:\(userID)", limit: settings.mailLimit, window: settings.mailWindow)
+    /// the wait before another may be sent, or nil when this one may (and is counted). Each kind
+    /// has its own budget, so exhausting one cannot block the other.
+    func checkMail(userID: String, purpose: UserStore.Purpose) async throws -> Duration? {
+        let rule = SlidingWindowLimiter.Rule(
+            key: "auth:throttle:mail:\(purpose.rawValue):\(userID)", limit: settings.mailLimit, window: settings.mailWindow)
         if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
         return nil
     }
 
-    private func failureRule(_ key: String, _ limit: Int, _ window: Duration) -> SlidingWindowLimiter.Rule {
-        SlidingWindowLimiter.Rule(key: key, limit: limit, window: window, counts: false)
-    }
+    private func accountKey(_ account: String) -> String { "auth:throttle:acct:\(account)" }
 
     private func pairKey(_ account: String, _ address: String) -> String { "auth:throttle:pair:\(account):\(address)" }
 
     private static func knownKey(_ account: String, _ address: String) -> String { "auth:known:\(account):\(address)" }
+
+    /// IPv6 clients are counted per /64, the block one household or server gets, so rotating
+    /// through its addresses does not escape the limits.
+    static func addressKey(_ address: String) -> String {
+        var ipv6 = in6_addr()
+        guard address.contains(":"), inet_pton(AF_INET6, address, &ipv6) == 1 else { return address }
+        let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")  // IPv4-mapped
+        }
+        return bytes.prefix(8).map { String(format: "%02x", $0) }.joined() + "::/64"
+    }
 
     /// Emails are hashed into keys: Redis holds no address book.
     static func accountKey(_ email: String) -> String {

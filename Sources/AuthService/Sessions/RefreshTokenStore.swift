@@ -4,14 +4,17 @@ import Shared
 
 /// Refresh tokens in Redis, grouped in families (one family per login).
 ///
-/// Keys: `auth:rt:<sha256>` is a token (user, family, state active or rotated, when it was rotated
-/// and its sealed successor); `auth:fam:<id>` is a live family (user, absolute expiry); and
-/// `auth:user-fams:<user>` lists a user's families by expiry. A token is valid while it is active
-/// and its family lives, so ending a family (logout, reuse, ban) ends every token in it at once.
+/// Keys: `auth:rt:<sha256>` is a token (user, family, state active or rotated); `auth:fam:<id>` is a
+/// live family (user, when its login started, absolute expiry); and `auth:user-fams:<user>` lists
+/// a user's families by expiry. A token is valid while it is active and its family lives, so
+/// ending a family (logout, reuse, ban) ends every token in it at once. A family cannot start for a
+/// login that began before the user's revocation mark (`RevocationList`), so a login racing a
+/// reset or a ban cannot leave a session behind.
 ///
-/// Every use rotates. The new pair is sealed with a key derived from the old token and kept with
-/// it, so a concurrent use within the grace window returns the same pair without Redis ever
-/// holding a usable token. A use after the window is a stolen or replayed token: the family dies.
+/// Every use rotates. The new pair is sealed with a key derived from the old token and kept in
+/// `auth:rt-next:<sha256>` for the grace window only, so a concurrent use within the window gets
+/// the same pair without Redis ever holding a usable token. A use after the window is a stolen or
+/// replayed token: the family dies.
 struct RefreshTokenStore: Sendable {
     struct Settings: Sendable {
         var idleTTL: Duration
@@ -34,15 +37,16 @@ struct RefreshTokenStore: Sendable {
     let redis: RedisClient
     let settings: Settings
 
-    /// Starts a family for a new login and returns its first token.
-    func startFamily(userID: String, now: Date = Date()) async throws -> SecretToken {
+    /// Starts a family for a login that began checking credentials at `startedAt`, and returns its
+    /// first token; nil when the user's tokens were revoked since (a reset or a ban won the race).
+    func startFamily(userID: String, startedAt: Date, now: Date = Date()) async throws -> SecretToken? {
         let token = SecretToken()
         let family = UUID().uuidString.lowercased()
-        _ = try await redis.run(Self.startScript,
-            keys: [Self.tokenKey(token.value), Self.familyKey(family), Self.userKey(userID)],
+        let started = try await redis.run(Self.startScript,
+            keys: [Self.tokenKey(token.value), Self.familyKey(family), Self.userKey(userID), RevocationList.key(userID: userID)],
             arguments: [userID, family, String(Self.ms(now)), String(settings.idleTTL.milliseconds),
-                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser)])
-        return token
+                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser), String(Self.ms(startedAt))])
+        return started.int == 1 ? token : nil
     }
 
     /// The user a token belongs to, if it is known (it may still be rotated or revoked).
@@ -55,7 +59,7 @@ struct RefreshTokenStore: Sendable {
     /// the grace window.
     func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, now: Date = Date()) async throws -> Rotation {
         let reply = try await redis.run(Self.rotateScript,
-            keys: [Self.tokenKey(old), Self.tokenKey(new.value)],
+            keys: [Self.tokenKey(old), Self.tokenKey(new.value), Self.nextKey(old)],
             arguments: [userID, String(Self.ms(now)), String(settings.grace.milliseconds),
                         String(settings.idleTTL.milliseconds), sealedPair]).array ?? []
         switch reply.first?.string {
@@ -95,18 +99,22 @@ struct RefreshTokenStore: Sendable {
 
     // MARK: Keys and scripts
 
-    static func tokenKey(_ token: String) -> String { "auth:rt:" + SecretToken.digest(of: token).map { String(format: "%02x", $0) }.joined() }
+    static func tokenKey(_ token: String) -> String { "auth:rt:" + digestHex(token) }
+    static func nextKey(_ token: String) -> String { "auth:rt-next:" + digestHex(token) }
+    private static func digestHex(_ token: String) -> String { SecretToken.digest(of: token).map { String(format: "%02x", $0) }.joined() }
     static func familyKey(_ family: String) -> String { "auth:fam:\(family)" }
     static func userKey(_ userID: String) -> String { "auth:user-fams:\(userID)" }
     private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
-    /// KEYS: token, family, user's families. ARGV: user, family, now, idle, absolute, max sessions.
+    /// KEYS: token, family, user's families, user's revocation mark. ARGV: user, family, now, idle,
+    /// absolute, max sessions, when the login started. Returns 1 when started, 0 when revoked.
     private static let startScript = RedisScript("""
+        if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[7]) then return 0 end
         local now = tonumber(ARGV[3])
         local expires = now + tonumber(ARGV[5])
         redis.call('HSET', KEYS[1], 'u', ARGV[1], 'f', ARGV[2], 's', 'a')
         redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]), tonumber(ARGV[5])))
-        redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires)
+        redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires, 'c', ARGV[7])
         redis.call('PEXPIREAT', KEYS[2], expires)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
         redis.call('ZADD', KEYS[3], expires, ARGV[2])
@@ -116,24 +124,27 @@ struct RefreshTokenStore: Sendable {
           local oldest = redis.call('ZPOPMIN', KEYS[3], extra)
           for i = 1, #oldest, 2 do redis.call('DEL', 'auth:fam:' .. oldest[i]) end
         end
-        return 0
+        return 1
         """)
 
-    /// KEYS: old token, new token. ARGV: user, now, grace, idle, sealed new pair.
+    /// KEYS: old token, new token, old token's sealed successor. ARGV: user, now, grace, idle,
+    /// sealed new pair.
     private static let rotateScript = RedisScript("""
-        local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's', 'at', 'nx')
+        local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's')
         if not t[1] or t[1] ~= ARGV[1] then return {'invalid'} end
         local family = 'auth:fam:' .. t[2]
         local expires = tonumber(redis.call('HGET', family, 'exp') or '0')
         local now = tonumber(ARGV[2])
         if expires <= now then return {'invalid'} end
         if t[3] == 'r' then
-          if now - tonumber(t[4]) <= tonumber(ARGV[3]) then return {'concurrent', t[5]} end
+          local sealed = redis.call('GET', KEYS[3])
+          if sealed then return {'concurrent', sealed} end
           redis.call('DEL', family)
           redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
           return {'reused', t[2]}
         end
-        redis.call('HSET', KEYS[1], 's', 'r', 'at', now, 'nx', ARGV[5])
+        redis.call('HSET', KEYS[1], 's', 'r')
+        if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[3]) end
         redis.call('HSET', KEYS[2], 'u', t[1], 'f', t[2], 's', 'a')
         redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), expires - now))
         return {'rotated'}

@@ -27,9 +27,11 @@ struct Sessions: Sendable {
     let revocations: RevocationList
     let users: UserStore
 
-    func start(for user: User) async throws -> TokenPair {
+    /// Starts a session for `user`, read when the login began at `startedAt`; nil when the user's
+    /// tokens were revoked since (a password reset or a ban committed meanwhile).
+    func start(for user: User, startedAt: Date) async throws -> TokenPair? {
+        guard let refresh = try await refreshTokens.startFamily(userID: user.id, startedAt: startedAt) else { return nil }
         let access = try await signer.accessToken(userID: user.id, role: user.role)
-        let refresh = try await refreshTokens.startFamily(userID: user.id)
         return TokenPair(accessToken: access.token, refreshToken: refresh.value, expiresIn: access.expiresIn, user: user.publicView)
     }
 
@@ -50,6 +52,9 @@ struct Sessions: Sendable {
         case .concurrent(let sealedPair):
             return try JSONDecoder().decode(TokenPair.self, from: RefreshTokenStore.open(sealedPair, with: token))
         case .reused(let userID, _):
+            // Whoever refreshed first may be the thief: their access token must die too. The
+            // user's other sessions simply refresh.
+            try await revocations.revokeTokens(of: userID, tokenLifetime: signer.ttl)
             throw RefreshFailure.reused(userID: userID)
         case .invalid:
             throw RefreshFailure.invalid
@@ -62,8 +67,9 @@ struct Sessions: Sendable {
     }
 
     /// Ends every session of `userID` and refuses its access tokens issued until now, everywhere.
+    /// The mark comes first: from then on no family that started earlier can start or rotate.
     func endAll(of userID: String) async throws {
-        try await refreshTokens.endAllFamilies(of: userID)
         try await revocations.revokeTokens(of: userID, tokenLifetime: signer.ttl)
+        try await refreshTokens.endAllFamilies(of: userID)
     }
 }

@@ -24,7 +24,9 @@ public final class RevocationList: Sendable {
         self.cacheTTL = cacheTTL
     }
 
-    static func key(userID: String) -> String { "auth:not-before:\(userID)" }
+    /// The Redis key of `userID`'s mark (milliseconds since 1970). AuthService's session scripts
+    /// read it too, so a session cannot start or rotate past a revocation.
+    public static func key(userID: String) -> String { "auth:not-before:\(userID)" }
 
     /// Whether `identity`'s token was issued before its user's mark.
     public func isRevoked(_ identity: Identity) async throws -> Bool {

@@ -27,6 +27,16 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError(error.status, code: APIError.code(for: error.status), message: error.status.reasonPhrase)
         case let error as PSQLError where error.serverInfo?[.sqlState] == "23505":
             return .conflict("The resource already exists")
+        case let error as PSQLError where error.serverInfo?[.sqlState] == "23514":
+            // A check constraint caught what validation let through: still the client's input.
+            context.logger.warning("check constraint refused input", metadata: ["constraint": "\(error.serverInfo?[.constraintName] ?? "-")"])
+            return .invalid("A field is not valid")
+        case let error as PSQLError:
+            // Never the server's DETAIL: it can quote the failing row, hashes included.
+            context.logger.error("database error", metadata: [
+                "sqlstate": "\(error.serverInfo?[.sqlState] ?? "-")", "message": "\(error.serverInfo?[.message] ?? "\(error.code)")",
+            ])
+            return APIError(.internalServerError, code: "internal_error", message: "Internal server error")
         case let error as RedisError where error.isConnectionProblem:
             context.logger.warning("redis unavailable", metadata: ["error": "\(error)"])
             return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)

@@ -32,11 +32,12 @@ public struct SlidingWindowLimiter: Sendable {
         self.redis = redis
     }
 
-    /// Checks every rule in one atomic step; when all allow, counts the attempt under the rules
-    /// that count. A refused attempt is never counted, so hammering a limit does not extend it.
-    public func acquire(_ rules: [Rule], now: Date = Date()) async throws -> Decision {
+    /// Checks every rule in one atomic step; when all allow, counts the attempt (as `member`)
+    /// under the rules that count. A refused attempt is never counted, so hammering a limit does
+    /// not extend it.
+    public func acquire(_ rules: [Rule], member: String = UUID().uuidString, now: Date = Date()) async throws -> Decision {
         guard !rules.isEmpty else { return .allowed }
-        var arguments = [String(Self.milliseconds(now)), UUID().uuidString]
+        var arguments = [String(Self.milliseconds(now)), member]
         for rule in rules {
             arguments += [String(rule.limit), String(rule.window.milliseconds), rule.counts ? "1" : "0"]
         }

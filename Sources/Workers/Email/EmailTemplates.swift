@@ -5,7 +5,7 @@ import Shared
 /// so a nickname cannot add headers.
 enum EmailTemplates {
     static func render(_ email: EmailJob, from: String, messageID: String, date: Date = Date()) throws -> String {
-        guard isPlausibleAddress(email.to) else {
+        guard EmailAddress.isValid(email.to) else {
             throw JobFailure("recipient \(email.to.debugDescription) is not an email address", permanent: true)
         }
         let name = clean(email.nickname).isEmpty ? "there" : clean(email.nickname)
@@ -42,12 +42,6 @@ enum EmailTemplates {
 
     static func clean(_ text: String) -> String {
         String(text.unicodeScalars.filter { !$0.properties.generalCategory.isControl }.prefix(200).map(Character.init))
-    }
-
-    static func isPlausibleAddress(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && address.count <= 254
-            && address.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\"\\".unicodeScalars.contains($0) }
     }
 
     private static func rfc5322Date(_ date: Date) -> String {
