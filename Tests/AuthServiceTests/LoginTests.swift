@@ -129,6 +129,26 @@ import Testing
         }
     }
 
+    /// More logins than one hash thread can start within the deadline: the rest are refused at once.
+    @Test func loginsBeyondTheHashDeadlineAre503WithRetryAfter() async throws {
+        let settings = ["BCRYPT_COST": "10", "BCRYPT_THREADS": "1", "BCRYPT_MAX_WAIT_MS": "200"]
+        try await AuthServer.run(settings) { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            let replies = try await withThrowingTaskGroup(of: AuthServer.Reply.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await server.login(email, password: "wrong password", address: randomAddress()) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let shed = replies.filter { $0.status == 503 }
+            #expect(!shed.isEmpty)
+            #expect(shed.allSatisfy { $0.errorCode == "overloaded" && $0.headers.first(name: "Retry-After") == "1" })
+            #expect(replies.allSatisfy { $0.status == 503 || $0.status == 401 })
+            #expect(replies.contains { $0.status == 401 })
+        }
+    }
+
     @Test func oddEmailsAtLoginAreUnknownAccountsNotErrors() async throws {
         try await AuthServer.run { server in
             for email in ["a\u{0}@example.com", "jörg@example.de", "no-at-sign", String(repeating: "x", count: 300) + "@example.com"] {

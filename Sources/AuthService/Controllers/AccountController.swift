@@ -47,11 +47,11 @@ struct AccountController: Sendable {
         let email = try Credentials.validEmail(body.email)
         let nickname = try Credentials.validNickname(body.nickname)
         try Credentials.validatePassword(body.password)
-        try PasswordHasher.shedding { try hasher.checkAdmission() }
+        try hasher.checkAdmission()
         if let wait = try await throttle.checkSignup(address: context.clientAddress ?? "unknown") {
             throw APIError.tooManyRequests("Too many signups from this address, try again later", retryAfter: wait.wholeSecondsUp)
         }
-        let hash = try await PasswordHasher.shedding { try await hasher.hash(body.password) }
+        let hash = try await hasher.hash(body.password)
         let user = try await database.withTransaction(logger: logger) { connection in
             guard let user = try await users.insert(email: email, nickname: nickname, passwordHash: hash, role: .user, on: connection) else {
                 throw APIError.conflict("An account with this email already exists", code: "email_taken")
@@ -144,7 +144,7 @@ struct AccountController: Sendable {
         let invalid = APIError.invalid("The reset link is invalid, used or expired", code: "invalid_token")
         // Checked before hashing, so bad tokens cannot make us burn bcrypt time.
         guard try await users.tokenIsLive(body.token, purpose: .passwordReset) else { throw invalid }
-        let hash = try await PasswordHasher.shedding { try await hasher.hash(body.newPassword) }
+        let hash = try await hasher.hash(body.newPassword)
         try await database.withTransaction(logger: logger) { connection in
             guard let userID = try await users.consumeToken(body.token, purpose: .passwordReset, on: connection) else { throw invalid }
             try await users.setPassword(userID: userID, passwordHash: hash, on: connection)

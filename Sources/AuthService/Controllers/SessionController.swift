@@ -37,7 +37,7 @@ struct SessionController: Sendable {
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
         // Shed first: under overload a refused login must cost next to nothing.
-        try PasswordHasher.shedding { try hasher.checkAdmission() }
+        try hasher.checkAdmission()
         let attempt: LoginThrottle.Attempt
         switch try await throttle.checkLogin(email: email, address: context.clientAddress ?? "unknown") {
         case .allowed(let allowed):
@@ -56,7 +56,7 @@ struct SessionController: Sendable {
                 matches = try await hasher.verify(body.password, against: user?.passwordHash)
             } catch let overloaded as PasswordHasher.Overloaded {
                 try await throttle.forget(attempt)
-                throw overloaded.apiError
+                throw overloaded
             }
         }
         guard let user, matches else {

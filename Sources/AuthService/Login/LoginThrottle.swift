@@ -99,25 +99,24 @@ struct LoginThrottle: Sendable {
 
     /// Signups per address: each one costs a hash and a mail.
     func checkSignup(address: String) async throws -> Duration? {
-        let rule = SlidingWindowLimiter.Rule(key: "auth:throttle:signup:\(Self.addressKey(address))", limit: settings.signupAddressLimit, window: settings.signupAddressWindow)
-        if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
-        return nil
+        try await check("auth:throttle:signup:\(Self.addressKey(address))", settings.signupAddressLimit, settings.signupAddressWindow)
     }
 
     /// Password-reset requests per client address.
     func checkForgot(address: String) async throws -> Duration? {
-        let rule = SlidingWindowLimiter.Rule(
-            key: "auth:throttle:forgot:\(Self.addressKey(address))", limit: settings.forgotAddressLimit, window: settings.forgotAddressWindow)
-        if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
-        return nil
+        try await check("auth:throttle:forgot:\(Self.addressKey(address))", settings.forgotAddressLimit, settings.forgotAddressWindow)
     }
 
     /// Verification and reset mails per account, so nobody can mail-bomb an address through us:
     /// the wait before another may be sent, or nil when this one may (and is counted). Each kind
     /// has its own budget, so exhausting one cannot block the other.
     func checkMail(userID: String, purpose: UserStore.Purpose) async throws -> Duration? {
-        let rule = SlidingWindowLimiter.Rule(
-            key: "auth:throttle:mail:\(purpose.rawValue):\(userID)", limit: settings.mailLimit, window: settings.mailWindow)
+        try await check("auth:throttle:mail:\(purpose.rawValue):\(userID)", settings.mailLimit, settings.mailWindow)
+    }
+
+    /// One window: the wait before another attempt, or nil when this one may go ahead (and is counted).
+    private func check(_ key: String, _ limit: Int, _ window: Duration) async throws -> Duration? {
+        let rule = SlidingWindowLimiter.Rule(key: key, limit: limit, window: window)
         if case .limited(_, let retryAfter) = try await limiter.acquire([rule]) { return retryAfter }
         return nil
     }

@@ -23,7 +23,8 @@ final class PasswordHasher: Service, Sendable {
         var maxWait: Duration
     }
 
-    /// The hash queue is too long to start this work within `maxWait`.
+    /// The hash queue is too long to start this work within `maxWait`: answered 503 with
+    /// `Retry-After` (and counted in `auth_password_hash_shed_total`).
     struct Overloaded: Error {
         var retryAfter: Duration
     }
@@ -144,27 +145,7 @@ final class PasswordHasher: Service, Sendable {
     }
 }
 
-extension PasswordHasher {
-    /// Runs `work`, turning an overloaded hash pool into a 503 with `Retry-After` (counted in
-    /// `auth_password_hash_shed_total`).
-    static func shedding<T>(_ work: () async throws -> T) async throws -> T {
-        do {
-            return try await work()
-        } catch let overloaded as PasswordHasher.Overloaded {
-            throw overloaded.apiError
-        }
-    }
-
-    static func shedding<T>(_ work: () throws -> T) throws -> T {
-        do {
-            return try work()
-        } catch let overloaded as PasswordHasher.Overloaded {
-            throw overloaded.apiError
-        }
-    }
-}
-
-extension PasswordHasher.Overloaded {
+extension PasswordHasher.Overloaded: APIErrorConvertible {
     var apiError: APIError {
         APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: retryAfter.wholeSecondsUp)
     }

@@ -61,6 +61,12 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 }
 
+/// A domain error that knows its HTTP answer (a shed request, say), so handlers can let it
+/// propagate and `ErrorMiddleware` renders it.
+public protocol APIErrorConvertible: Error {
+    var apiError: APIError { get }
+}
+
 extension APIError {
     /// The code used when an error from the framework carries only a status.
     static func code(for status: HTTPResponse.Status) -> String {

@@ -19,6 +19,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case let error as any APIErrorConvertible:
+            return error.apiError
         case let error as HTTPError:
             // Hummingbird's own errors: unknown route, body over the limit, undecodable JSON.
             let message = error.body ?? error.status.reasonPhrase

@@ -8,15 +8,11 @@ public struct SlidingWindowLimiter: Sendable {
         public var key: String
         public var limit: Int
         public var window: Duration
-        /// Whether a permitted attempt is counted under this key. Rules that count only failures
-        /// are checked here and counted later with `record`.
-        public var counts: Bool
 
-        public init(key: String, limit: Int, window: Duration, counts: Bool = true) {
+        public init(key: String, limit: Int, window: Duration) {
             self.key = key
             self.limit = limit
             self.window = window
-            self.counts = counts
         }
     }
 
@@ -32,14 +28,14 @@ public struct SlidingWindowLimiter: Sendable {
         self.redis = redis
     }
 
-    /// Checks every rule in one atomic step; when all allow, counts the attempt (as `member`)
-    /// under the rules that count. A refused attempt is never counted, so hammering a limit does
-    /// not extend it.
+    /// Checks every rule in one atomic step; when all allow, counts the attempt (as `member`, which
+    /// a caller may later take back with ZREM) under every rule. A refused attempt is never
+    /// counted, so hammering a limit does not extend it.
     public func acquire(_ rules: [Rule], member: String = UUID().uuidString, now: Date = Date()) async throws -> Decision {
         guard !rules.isEmpty else { return .allowed }
         var arguments = [String(Self.milliseconds(now)), member]
         for rule in rules {
-            arguments += [String(rule.limit), String(rule.window.milliseconds), rule.counts ? "1" : "0"]
+            arguments += [String(rule.limit), String(rule.window.milliseconds)]
         }
         let reply = try await redis.run(Self.acquireScript, keys: rules.map(\.key), arguments: arguments).array ?? []
         guard reply.count == 2, let index = reply[0].int, let wait = reply[1].int else {
@@ -48,32 +44,15 @@ public struct SlidingWindowLimiter: Sendable {
         return index == 0 ? .allowed : .limited(ruleIndex: index - 1, retryAfter: .milliseconds(max(wait, 1)))
     }
 
-    /// Counts an attempt under `rules` without checking them (a failure found after the check).
-    public func record(_ rules: [Rule], now: Date = Date()) async throws {
-        let member = UUID().uuidString
-        let score = String(Self.milliseconds(now))
-        let commands = rules.flatMap { rule in
-            [RedisCommand("ZADD", [rule.key, score, member]),
-             RedisCommand("PEXPIRE", [rule.key, String(rule.window.milliseconds)])]
-        }
-        for reply in try await redis.pipeline(commands) { _ = try reply.throwingError() }
-    }
-
-    /// Forgets the attempts under `keys` (a success that should wipe earlier failures).
-    public func reset(_ keys: [String]) async throws {
-        guard !keys.isEmpty else { return }
-        try await redis.send(RedisCommand("DEL", keys))
-    }
-
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
-    /// KEYS: one sorted set per rule. ARGV: now, a unique member, then limit, window and counts
-    /// for each rule. Returns {0, 0} when allowed, else {rule number, milliseconds to wait}.
+    /// KEYS: one sorted set per rule. ARGV: now, a unique member, then limit and window for each
+    /// rule. Returns {0, 0} when allowed, else {rule number, milliseconds to wait}.
     private static let acquireScript = RedisScript("""
         local now = tonumber(ARGV[1])
         for i, key in ipairs(KEYS) do
-          local limit = tonumber(ARGV[3 * i])
-          local window = tonumber(ARGV[3 * i + 1])
+          local limit = tonumber(ARGV[2 * i + 1])
+          local window = tonumber(ARGV[2 * i + 2])
           redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
           if redis.call('ZCARD', key) >= limit then
             local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
@@ -83,10 +62,8 @@ public struct SlidingWindowLimiter: Sendable {
           end
         end
         for i, key in ipairs(KEYS) do
-          if ARGV[3 * i + 2] == '1' then
-            redis.call('ZADD', key, now, ARGV[2])
-            redis.call('PEXPIRE', key, ARGV[3 * i + 1])
-          end
+          redis.call('ZADD', key, now, ARGV[2])
+          redis.call('PEXPIRE', key, ARGV[2 * i + 2])
         end
         return {0, 0}
         """)
