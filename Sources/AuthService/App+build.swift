@@ -10,7 +10,10 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let database = runtime.database
     let logger = runtime.logger
 
-    let keys = SigningKeyStore(database: database, logger: logger)
+    let keys = SigningKeyStore(database: database, logger: logger, sealer: try config.keySealer())
+    if config.signingKeySecret == nil {
+        logger.warning("SIGNING_KEY_SECRET is not set: signing keys are stored unencrypted in auth.signing_keys")
+    }
     let signer = TokenSigner(keys: keys, issuer: runtime.config.jwtIssuer, audience: runtime.config.jwtAudience,
                              ttl: config.accessTokenTTL, keyCacheTTL: config.signingKeyCacheTTL)
     let users = UserStore(database: database, logger: logger)
@@ -40,5 +43,8 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
     return runtime.makeApplication(
         router: router, services: [hasher, cleanup, background],
-        migrations: [try MigrationSet(schema: "auth", bundle: .module)])
+        migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)])
 }
+
+/// This module's resources (its migrations), for the commands and the tests.
+let resourceBundle = Bundle.module

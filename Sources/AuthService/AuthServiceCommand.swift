@@ -59,7 +59,8 @@ struct AuthServiceCommand: AsyncParsableCommand {
 
         func run() async throws {
             let kid = try await withAuthDatabase { database, logger in
-                try await SigningKeyStore(database: database, logger: logger).rotate()
+                let sealer = try AuthConfig(reader: .environment()).keySealer()
+                return try await SigningKeyStore(database: database, logger: logger, sealer: sealer).rotate()
             }
             print("signing with \(kid)")
         }
@@ -104,7 +105,7 @@ func withAuthDatabase<T: Sendable>(_ body: (Database, Logger) async throws -> T)
     logger.logLevel = .warning
     let database = try Database(url: config.databaseURL, applicationName: config.name, maxConnections: 2, logger: logger)
     return try await database.whileRunning { database in
-        try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "auth", bundle: .module)], database: database, logger: logger)
+        try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "auth", bundle: resourceBundle)], database: database, logger: logger)
         return try await body(database, logger)
     }
 }

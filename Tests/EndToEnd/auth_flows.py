@@ -160,6 +160,10 @@ class AccountFlows(unittest.TestCase):
                 for secret in secrets:
                     self.assertNotIn(secret, log, f"a secret in {name}")
 
+    def test_the_stacks_signing_keys_are_sealed(self):
+        self.assertEqual(call("GET", "/api/auth/jwks.json")[0], 200)
+        self.assertEqual(sql("SELECT bool_and(sealed) AND count(*) > 0 FROM auth.signing_keys"), "t")
+
     def test_errors_from_nginx_and_services_are_json(self):
         status, headers, body = call("POST", "/api/auth/login", {"email": "x@example.com"})
         self.assertEqual(status, 400)

@@ -7,6 +7,8 @@ struct AuthConfig: Sendable {
     var accessTokenTTL: Duration
     /// How long an instance keeps signing with the key it last read (`SIGNING_KEY_CACHE_SECONDS`).
     var signingKeyCacheTTL: Duration
+    /// Seals the signing keys in Postgres (`SIGNING_KEY_SECRET`); without it they are stored plain.
+    var signingKeySecret: String?
     /// A refresh token unused this long expires (`REFRESH_IDLE_SECONDS`).
     var refreshIdleTTL: Duration
     /// A session ends this long after login however often it refreshes (`REFRESH_ABSOLUTE_SECONDS`).
@@ -26,10 +28,16 @@ struct AuthConfig: Sendable {
     /// Where the links in mails point (`PUBLIC_BASE_URL`).
     var publicBaseURL: String
 
+    /// The sealer for the signing keys, when a secret is set.
+    func keySealer() throws -> KeySealer? {
+        try signingKeySecret.map(KeySealer.init(secret:))
+    }
+
     init(reader: ConfigReader) {
         accessTokenTTL = .seconds(reader.int(forKey: "access.token.ttl.seconds", default: 600))
         // At most a minute: a retired key stays published for a token lifetime plus one minute.
         signingKeyCacheTTL = .seconds(min(60, reader.int(forKey: "signing.key.cache.seconds", default: 30)))
+        signingKeySecret = reader.string(forKey: "signing.key.secret", isSecret: true)
         refreshIdleTTL = .seconds(reader.int(forKey: "refresh.idle.seconds", default: 14 * 86_400))
         refreshAbsoluteTTL = .seconds(reader.int(forKey: "refresh.absolute.seconds", default: 30 * 86_400))
         refreshGrace = .seconds(reader.int(forKey: "refresh.grace.seconds", default: 10))
