@@ -28,10 +28,10 @@ import TestSupport
             let payload = try #require(Data(base64URL: parts[1]))
             var claims = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
             claims["role"] = "ADMIN"
-            let forged = [parts[0], base64URL(try JSONSerialization.data(withJSONObject: claims)), parts[2]].joined(separator: ".")
+            let forged = [parts[0], try JSONSerialization.data(withJSONObject: claims).base64URLEncodedString(), parts[2]].joined(separator: ".")
             #expect(try await server.me(forged).errorCode == "invalid_token")
             // alg "none" with no signature.
-            let none = [base64URL(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)), parts[1], ""].joined(separator: ".")
+            let none = [Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLEncodedString(), parts[1], ""].joined(separator: ".")
             #expect(try await server.me(none).errorCode == "invalid_token")
 
             try await Task.sleep(for: .milliseconds(2100))
@@ -44,10 +44,5 @@ import TestSupport
     func kid(of token: String) -> String? {
         let header = token.split(separator: ".").first.flatMap { Data(base64URL: $0) }
         return header.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["kid"] as? String
-    }
-
-    func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

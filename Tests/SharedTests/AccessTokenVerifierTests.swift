@@ -18,7 +18,7 @@ import TestSupport
         let key = Curve25519.Signing.PrivateKey()
         var jwk: [String: String] {
             ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
-             "x": base64URL(key.publicKey.rawRepresentation)]
+             "x": key.publicKey.rawRepresentation.base64URLEncodedString()]
         }
     }
 
@@ -84,17 +84,17 @@ import TestSupport
             let valid = try await sign(with: good)
             let parts = valid.split(separator: ".").map(String.init)
             // alg: none with the signature stripped.
-            let none = base64URL(Data(#"{"alg":"none","kid":"k1","typ":"JWT"}"#.utf8)) + "." + parts[1] + "."
+            let none = Data(#"{"alg":"none","kid":"k1","typ":"JWT"}"#.utf8).base64URLEncodedString() + "." + parts[1] + "."
             await expectFailure(.algorithmNotAllowed("none"), verifier, none)
             // HS256 keyed with the public key (algorithm confusion).
-            let header = base64URL(Data(#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#.utf8))
+            let header = Data(#"{"alg":"HS256","kid":"k1","typ":"JWT"}"#.utf8).base64URLEncodedString()
             let mac = HMAC<SHA256>.authenticationCode(
                 for: Data((header + "." + parts[1]).utf8), using: SymmetricKey(data: good.key.publicKey.rawRepresentation))
-            await expectFailure(.algorithmNotAllowed("HS256"), verifier, header + "." + parts[1] + "." + base64URL(Data(mac)))
+            await expectFailure(.algorithmNotAllowed("HS256"), verifier, header + "." + parts[1] + "." + Data(mac).base64URLEncodedString())
             // A payload edited after signing.
             var payload = try JSONSerialization.jsonObject(with: Data(base64URL: parts[1])!) as! [String: Any]
             payload["role"] = "ADMIN"
-            let edited = base64URL(try JSONSerialization.data(withJSONObject: payload))
+            let edited = try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString()
             await expectFailure(.badSignature, verifier, parts[0] + "." + edited + "." + parts[2])
             await expectFailure(.malformed, verifier, "not-a-token")
         }
@@ -168,9 +168,4 @@ import TestSupport
             await redis.shutdown()
         }
     }
-}
-
-func base64URL(_ data: some DataProtocol) -> String {
-    Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
 }

@@ -136,11 +136,11 @@ struct LoginThrottle: Sendable {
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
             return bytes[12...].map(String.init).joined(separator: ".")  // IPv4-mapped
         }
-        return bytes.prefix(8).map { String(format: "%02x", $0) }.joined() + "::/64"
+        return bytes.prefix(8).hexString + "::/64"
     }
 
     /// Emails are hashed into keys: Redis holds no address book.
     static func accountKey(_ email: String) -> String {
-        SHA256.hash(data: Data(email.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(email.utf8)).prefix(16).hexString
     }
 }

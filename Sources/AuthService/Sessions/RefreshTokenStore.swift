@@ -44,8 +44,8 @@ struct RefreshTokenStore: Sendable {
         let family = UUID().uuidString.lowercased()
         let started = try await redis.run(Self.startScript,
             keys: [Self.tokenKey(token.value), Self.familyKey(family), Self.userKey(userID), RevocationList.key(userID: userID)],
-            arguments: [userID, family, String(Self.ms(now)), String(settings.idleTTL.milliseconds),
-                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser), String(Self.ms(startedAt))])
+            arguments: [userID, family, String(now.millisecondsSince1970), String(settings.idleTTL.milliseconds),
+                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser), String(startedAt.millisecondsSince1970)])
         return started.int == 1 ? token : nil
     }
 
@@ -60,7 +60,7 @@ struct RefreshTokenStore: Sendable {
     func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, now: Date = Date()) async throws -> Rotation {
         let reply = try await redis.run(Self.rotateScript,
             keys: [Self.tokenKey(old), Self.tokenKey(new.value), Self.nextKey(old)],
-            arguments: [userID, String(Self.ms(now)), String(settings.grace.milliseconds),
+            arguments: [userID, String(now.millisecondsSince1970), String(settings.grace.milliseconds),
                         String(settings.idleTTL.milliseconds), sealedPair]).array ?? []
         switch reply.first?.string {
         case "rotated": return .rotated
@@ -99,12 +99,10 @@ struct RefreshTokenStore: Sendable {
 
     // MARK: Keys and scripts
 
-    static func tokenKey(_ token: String) -> String { "auth:rt:" + digestHex(token) }
-    static func nextKey(_ token: String) -> String { "auth:rt-next:" + digestHex(token) }
-    private static func digestHex(_ token: String) -> String { SecretToken.digest(of: token).map { String(format: "%02x", $0) }.joined() }
+    static func tokenKey(_ token: String) -> String { "auth:rt:" + SecretToken.digest(of: token).hexString }
+    static func nextKey(_ token: String) -> String { "auth:rt-next:" + SecretToken.digest(of: token).hexString }
     static func familyKey(_ family: String) -> String { "auth:fam:\(family)" }
     static func userKey(_ userID: String) -> String { "auth:user-fams:\(userID)" }
-    private static func ms(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// KEYS: token, family, user's families, user's revocation mark. ARGV: user, family, now, idle,
     /// absolute, max sessions, when the login started. Returns 1 when started, 0 when revoked.

@@ -80,7 +80,7 @@ public final class AccessTokenVerifier: Sendable {
         guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
         return Identity(
             userID: claims.sub.value, role: role, tokenID: claims.jti.value,
-            issuedAtMilliseconds: Int64((claims.iat.value.timeIntervalSince1970 * 1000).rounded(.down)))
+            issuedAtMilliseconds: claims.iat.value.millisecondsSince1970)
     }
 
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one.
@@ -135,14 +135,5 @@ public final class AccessTokenVerifier: Sendable {
         guard parts.count == 3, token.utf8.count <= 8192, let data = Data(base64URL: parts[0]) else { throw Failure.malformed }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else { throw Failure.malformed }
         return header
-    }
-}
-
-extension Data {
-    /// Decodes unpadded base64url (RFC 7515).
-    init?(base64URL: some StringProtocol) {
-        var s = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        s += String(repeating: "=", count: (4 - s.count % 4) % 4)
-        self.init(base64Encoded: s)
     }
 }

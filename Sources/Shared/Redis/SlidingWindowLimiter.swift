@@ -33,7 +33,7 @@ public struct SlidingWindowLimiter: Sendable {
     /// counted, so hammering a limit does not extend it.
     public func acquire(_ rules: [Rule], member: String = UUID().uuidString, now: Date = Date()) async throws -> Decision {
         guard !rules.isEmpty else { return .allowed }
-        var arguments = [String(Self.milliseconds(now)), member]
+        var arguments = [String(now.millisecondsSince1970), member]
         for rule in rules {
             arguments += [String(rule.limit), String(rule.window.milliseconds)]
         }
@@ -43,8 +43,6 @@ public struct SlidingWindowLimiter: Sendable {
         }
         return index == 0 ? .allowed : .limited(ruleIndex: index - 1, retryAfter: .milliseconds(max(wait, 1)))
     }
-
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// KEYS: one sorted set per rule. ARGV: now, a unique member, then limit and window for each
     /// rule. Returns {0, 0} when allowed, else {rule number, milliseconds to wait}.
