@@ -129,13 +129,14 @@ struct SecondInstance {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let instance = SecondInstance(process: process, port: port)
-        let probe = AuthServer(port: port, databaseURL: databaseURL)
-        for _ in 0..<400 {
-            if let reply = try? await probe.call(.GET, "/readyz"), reply.status == 200 { return instance }
-            try await Task.sleep(for: .milliseconds(25))
+        do {
+            // A process of its own takes longer to start than an in-process server: 10 s.
+            try await AuthServer(port: port, databaseURL: databaseURL).waitUntilReady(attempts: 400)
+            return instance
+        } catch {
+            instance.stop()
+            throw error
         }
-        instance.stop()
-        throw TestFailure("the second AuthService did not become ready")
     }
 
     func stop() {

@@ -49,8 +49,9 @@ struct AuthServer: Sendable {
         }
     }
 
-    private func waitUntilReady() async throws {
-        for _ in 0..<200 {
+    /// Polls `/readyz` every 25 ms until it answers 200, for at most `attempts` tries.
+    func waitUntilReady(attempts: Int = 200) async throws {
+        for _ in 0..<attempts {
             if let reply = try? await call(.GET, "/readyz"), reply.status == 200 { return }
             try await Task.sleep(for: .milliseconds(25))
         }
