@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Shared
+import Synchronization
 
 /// The servers `deploy/dev test` starts for the suite, found through the same variables the
 /// services read.
@@ -46,22 +47,34 @@ public enum TestEnvironment {
 }
 
 extension TestEnvironment {
+    private static let handedOut = Mutex(Set<Int>())
+
     /// A port nothing listens on right now, for a server whose address must be known before it
     /// starts (AuthService verifies its own tokens through its JWKS URL).
+    ///
+    /// It comes from below the kernel's ephemeral range, so no outgoing connection can take it
+    /// before the server binds it, and it is never handed out twice in one test process, so a
+    /// pooled client connection to a finished server can never be mistaken for one to a new server.
     public static func freePort() throws -> Int {
+        for _ in 0..<1000 {
+            let port = Int.random(in: 20000..<32000)
+            guard handedOut.withLock({ $0.insert(port).inserted }), canBind(port) else { continue }
+            return port
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// An executable of this package, built beside the test bundle.
