@@ -69,6 +69,23 @@ struct RecordingHandler: JobHandler {
         }
     }
 
+    @Test func aFreedSlotClaimsTheNextJobWithoutWaitingForThePoll() async throws {
+        try await withQueue { queue, db in
+            let handler = RecordingHandler()
+            // Enqueued before the runner listens: only freed slots can bring the rest in.
+            try await queue.enqueue(try (0..<40).map { try NewJob(queue: "q", kind: "ok", payload: Numbered(n: $0)) })
+            var settings = RunnerSettings(queues: ["q"], concurrency: 2)
+            settings.pollInterval = .seconds(60)
+            var handlers = JobHandlers()
+            handlers.register("ok", handler)
+            let runner = JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
+            let start = ContinuousClock.now
+            try await run(runner) { try await count("queue.jobs", db) == 0 }
+            #expect(ContinuousClock.now - start < .seconds(10))
+            #expect(handler.runs.withLockedValue { $0.count } == 40)
+        }
+    }
+
     @Test func wakesOnNotificationWithoutWaitingForThePoll() async throws {
         try await withQueue { queue, db in
             let handler = RecordingHandler()

@@ -14,8 +14,6 @@ struct RunnerSettings: Sendable {
     /// Fallback when no notification arrives (a lost connection, a pooler in between).
     var pollInterval: Duration = .seconds(1)
     var rescueInterval: Duration = .seconds(5)
-    /// How long finished jobs wait to be recorded together.
-    var flushInterval: Duration = .milliseconds(2)
     /// On SIGTERM, how long running jobs may take before they are given back.
     var shutdownGrace: Duration = .seconds(20)
     var backoff = Backoff()
@@ -39,6 +37,8 @@ final class JobRunner: Service, Sendable {
         var done: [ClaimedJob] = []
         var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
         var stopping = false
+        /// The last claim was cut short by the free slots, so jobs may be waiting for one.
+        var waitingForSlot = false
     }
 
     init(settings: RunnerSettings, queue: JobQueue, handlers: JobHandlers, logger: Logger) {
@@ -101,7 +101,11 @@ final class JobRunner: Service, Sendable {
     private func claimLoop(jobs: inout TaskGroup<Void>) async {
         var wakeIterator = wakeups.makeAsyncIterator()
         while !state.withLockedValue({ $0.stopping }) {
-            let free = settings.concurrency - state.withLockedValue { $0.running.count }
+            // Until the claim shows otherwise, a freed slot must wake us.
+            let free = state.withLockedValue { state in
+                state.waitingForSlot = true
+                return settings.concurrency - state.running.count
+            }
             var claimed: [ClaimedJob] = []
             if free > 0 {
                 do {
@@ -110,19 +114,20 @@ final class JobRunner: Service, Sendable {
                     logger.error("claim failed", metadata: ["error": "\(String(reflecting: error))"])
                 }
             }
-            if claimed.isEmpty {
-                // Nothing to do (or no free slot): sleep until a notification, a finished job, or the poll tick.
-                _ = await wakeIterator.next()
-                continue
-            }
             state.withLockedValue { state in
                 for job in claimed { state.running[job.id] = job }
+                state.waitingForSlot = claimed.count == free
             }
             let now = Date()
             for job in claimed {
                 Timer(label: "jobs_enqueue_to_start_seconds", dimensions: [("queue", job.queue)])
                     .recordNanoseconds(Int64(max(0, now.timeIntervalSince(job.runAt)) * 1e9))
                 jobs.addTask { await self.execute(job) }
+            }
+            if free == 0 || claimed.count < free {
+                // The queues are drained (or every slot is busy): claiming again now would find
+                // nothing. Sleep until a notification, a freed slot, or the poll tick.
+                _ = await wakeIterator.next()
             }
         }
     }
@@ -157,10 +162,9 @@ final class JobRunner: Service, Sendable {
 
     // MARK: Recording outcomes
 
+    /// One recording round trip at a time: jobs that finish while one is in flight share the next.
     private func flushLoop() async {
         for await _ in flushes {
-            // Let a few more finish so they share the round trip.
-            try? await Task.sleep(for: settings.flushInterval)
             await flush()
         }
     }
@@ -183,11 +187,12 @@ final class JobRunner: Service, Sendable {
         } catch {
             logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(String(reflecting: error))"])
         }
-        state.withLockedValue { state in
+        let slotAwaited = state.withLockedValue { state in
             for job in done { state.running[job.id] = nil }
             for entry in failed { state.running[entry.job.id] = nil }
+            return state.waitingForSlot
         }
-        wake.yield()
+        if slotAwaited { wake.yield() }
     }
 
     // MARK: Background duties
