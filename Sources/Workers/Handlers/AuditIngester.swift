@@ -5,18 +5,23 @@ import NIOConcurrencyHelpers
 import PostgresNIO
 import Shared
 
-/// Writes audit events into `audit.events` in batches: jobs that arrive within `window` (or up to
-/// `maxBatch` of them) share one INSERT. Each job's handler call returns when its batch is stored.
-/// Idempotent: an event already stored (same id and time) is skipped.
+/// Writes audit events into `audit.events` in batches, group-commit style: one INSERT is in
+/// flight at a time, and the events that arrive meanwhile (up to `maxBatch`) go together in the
+/// next. A lone event is stored at once; under load the batches grow by themselves, with no timer.
+/// Each job's handler call returns when its batch is stored. Idempotent: an event already stored
+/// (same id and time) is skipped.
 final class AuditIngester: JobHandler, Sendable {
     private let database: Database
-    private let window: Duration
     private let maxBatch: Int
-    private let pending = NIOLockedValueBox<[(AuditEvent, CheckedContinuation<Void, any Error>)]>([])
+    private let state = NIOLockedValueBox(State())
 
-    init(database: Database, window: Duration = .milliseconds(5), maxBatch: Int = 500) {
+    private struct State {
+        var pending: [(AuditEvent, CheckedContinuation<Void, any Error>)] = []
+        var inserting = false
+    }
+
+    init(database: Database, maxBatch: Int = 500) {
         self.database = database
-        self.window = window
         self.maxBatch = maxBatch
     }
 
@@ -26,34 +31,34 @@ final class AuditIngester: JobHandler, Sendable {
             throw JobFailure("audit event has no usable action", permanent: true)
         }
         try await withCheckedThrowingContinuation { continuation in
-            let (isFirst, isFull) = pending.withLockedValue { pending in
-                pending.append((event, continuation))
-                return (pending.count == 1, pending.count >= maxBatch)
+            let startsInserting = state.withLockedValue { state in
+                state.pending.append((event, continuation))
+                defer { state.inserting = true }
+                return !state.inserting
             }
-            if isFull {
-                Task { await self.flush(logger: logger) }
-            } else if isFirst {
-                Task {
-                    try? await Task.sleep(for: self.window)
-                    await self.flush(logger: logger)
-                }
+            if startsInserting {
+                Task { await self.insertWhilePending(logger: logger) }
             }
         }
     }
 
-    private func flush(logger: Logger) async {
-        let batch = pending.withLockedValue { pending in
-            defer { pending = [] }
-            return pending
-        }
-        guard !batch.isEmpty else { return }
-        do {
-            let stored = try await insert(batch.map(\.0), logger: logger)
-            Counter(label: "audit_events_ingested_total").increment(by: stored)
-            Counter(label: "audit_events_duplicate_total").increment(by: batch.count - stored)
-            for (_, continuation) in batch { continuation.resume() }
-        } catch {
-            for (_, continuation) in batch { continuation.resume(throwing: error) }
+    private func insertWhilePending(logger: Logger) async {
+        while true {
+            let batch = state.withLockedValue { state in
+                let batch = Array(state.pending.prefix(maxBatch))
+                state.pending.removeFirst(batch.count)
+                if batch.isEmpty { state.inserting = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let stored = try await insert(batch.map(\.0), logger: logger)
+                Counter(label: "audit_events_ingested_total").increment(by: stored)
+                Counter(label: "audit_events_duplicate_total").increment(by: batch.count - stored)
+                for (_, continuation) in batch { continuation.resume() }
+            } catch {
+                for (_, continuation) in batch { continuation.resume(throwing: error) }
+            }
         }
     }
 
