@@ -15,6 +15,11 @@ struct AuthServiceCommand: AsyncParsableCommand {
         subcommands: [Serve.self, CreateAdmin.self, RotateSigningKey.self, BenchBcrypt.self],
         defaultSubcommand: Serve.self)
 
+    static func main() async {
+        EventLoopExecutor.install()
+        await main(nil)
+    }
+
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Serve HTTP (the default).")
 

@@ -8,6 +8,11 @@ struct GPTServiceCommand: AsyncParsableCommand {
         commandName: "GPTService",
         abstract: "Questions to the language model, with quotas and an answer cache.")
 
+    static func main() async {
+        EventLoopExecutor.install()
+        await main(nil)
+    }
+
     func run() async throws {
         let app = try buildApplication(reader: .environment())
         try await app.runService()

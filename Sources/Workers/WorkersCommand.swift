@@ -11,6 +11,11 @@ struct WorkersCommand: AsyncParsableCommand {
         abstract: "Consume the jobs table: email, thumbnail and audit queues.",
         subcommands: [Run.self, Jobs.self, Bench.self])
 
+    static func main() async {
+        EventLoopExecutor.install()
+        await main(nil)
+    }
+
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Process jobs; serve health, readiness and metrics.")
 

@@ -20,8 +20,9 @@ enum ChildProcess {
         let exited = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
         process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
         try process.run()
-        // Read output on a thread of its own: a full pipe would stall the child.
-        let output = Task.detached { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        // Read output as it comes (a full pipe would stall the child) on a thread of its own: the
+        // read blocks, and tasks run on the event loops.
+        async let output = readToEnd(pipe.fileHandleForReading)
         let timedOut = NIOLockedValueBox(false)
         let killer = Task {
             try await Task.sleep(for: timeout)
@@ -32,6 +33,12 @@ enum ChildProcess {
         var iterator = exited.stream.makeAsyncIterator()
         let status = await iterator.next() ?? -1
         killer.cancel()
-        return Result(status: status, output: String((await output.value).suffix(2000)), timedOut: timedOut.withLockedValue { $0 })
+        return Result(status: status, output: String(await output.suffix(2000)), timedOut: timedOut.withLockedValue { $0 })
+    }
+
+    private static func readToEnd(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)) }.start()
+        }
     }
 }
