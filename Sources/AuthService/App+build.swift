@@ -30,7 +30,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let auth = router.group("api/auth")
     let signedIn = auth.group().add(middleware: runtime.authMiddleware())
     JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
-    SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs)
+    SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, background: background)
         .addRoutes(to: auth, authenticated: signedIn)
     AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions,
                       background: background, config: config, logger: logger)

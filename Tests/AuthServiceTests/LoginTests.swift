@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AuthService
 
 @Suite struct LoginTests {
@@ -171,6 +172,41 @@ import Testing
         #expect(LoginThrottle.addressKey("::ffff:192.0.2.7") == "192.0.2.7")
         #expect(LoginThrottle.addressKey("192.0.2.7") == "192.0.2.7")
         #expect(LoginThrottle.addressKey("unknown") == "unknown")
+    }
+
+    @Test func aHashAtAnotherCostIsReplacedAtTheNextLogin() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            // As if the account was made before BCRYPT_COST went from 5 to the test's 4.
+            let older = PasswordHasher(settings: .init(cost: 5, threads: 1, maxWait: .seconds(30)))
+            let oldHash = try await older.hash("correct horse")
+            try await older.shutdown()
+            #expect(oldHash.hasPrefix("$2b$05$"))
+            func storedHash() async throws -> String {
+                try await server.withDatabase { db in
+                    try await db.query("SELECT password_hash FROM auth.users WHERE email = \(email)", logger: TestEnvironment.logger)
+                        .first!.decode(String.self)
+                }
+            }
+            try await server.withDatabase { db in
+                _ = try await db.query("UPDATE auth.users SET password_hash = \(oldHash) WHERE email = \(email)", logger: TestEnvironment.logger)
+            }
+            // A wrong password changes nothing.
+            #expect(try await server.login(email, password: "wrong password").status == 401)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await storedHash() == oldHash)
+            // The right one logs in at once and is stored again at cost 4 just after.
+            #expect(try await server.login(email).status == 200)
+            var stored = oldHash
+            for _ in 0..<100 where stored == oldHash {
+                try await Task.sleep(for: .milliseconds(50))
+                stored = try await storedHash()
+            }
+            #expect(stored.hasPrefix("$2b$04$"))
+            #expect(try await server.login(email).status == 200)
+            #expect(try await server.login(email, password: "wrong password").status == 401)
+        }
     }
 
     @Test func tooLongPasswordsNeverMatch() async throws {

@@ -54,6 +54,16 @@ struct UserStore: Sendable {
             """, logger: logger)
     }
 
+    /// Replaces a hash with the same password at another cost, unless the password changed
+    /// meanwhile; true when it was replaced.
+    func replaceHash(userID: String, old: String, new: String) async throws -> Bool {
+        try await database.query("""
+            UPDATE auth.users SET password_hash = \(new), updated_at = now()
+            WHERE id = \(userID)::uuid AND password_hash = \(old)
+            RETURNING 1
+            """, logger: logger).first != nil
+    }
+
     /// Marks the email verified; false when it already was.
     func markVerified(userID: String, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query("""

@@ -87,6 +87,16 @@ final class PasswordHasher: Service, Sendable {
         return matches && hash != nil
     }
 
+    /// Whether `hash` was made at another cost than the configured one (the setting changed since).
+    /// Such a hash is replaced at the next successful login, so that every account, like an
+    /// unknown email, answers at the configured cost.
+    func needsRehash(_ hash: String) -> Bool {
+        // "$2b$10$..." : the cost is the third field.
+        let fields = hash.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4, let cost = Int(fields[2]) else { return false }
+        return cost != settings.cost
+    }
+
     /// Runs `work` on the pool if it can start within `maxWait`; otherwise throws `Overloaded`.
     func execute<T: Sendable>(operation: String, _ work: @escaping @Sendable () -> T) async throws -> T {
         let maxWait = settings.maxWait, lowersPriority = settings.lowersPriority
