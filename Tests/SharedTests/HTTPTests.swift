@@ -106,12 +106,16 @@ import TestSupport
         try await app.test(.router) { client in
             _ = try await client.execute(uri: "/items/42", method: .get)
             _ = try await client.execute(uri: "/items/0", method: .get)
+            _ = try await client.execute(uri: "/readyz", method: .get)  // pings Redis
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"http_server_request_duration_seconds_bucket{service="probe",route="/items/{id}",method="GET",status="200""#))
                 #expect(text.contains(#"http_server_request_duration_seconds_count{service="probe",route="/items/{id}",method="GET",status="404"}"#))
                 #expect(text.contains(#"db_pool_connections_max{service="probe"}"#))
+                #expect(text.contains(#"redis_pool_connections_max{service="probe"} 4"#))
+                #expect(text.contains(#"redis_pool_connections_open{service="probe"}"#))
+                #expect(text.contains(#"redis_commands_in_flight{service="probe"}"#))
             }
         }
     }

@@ -24,7 +24,7 @@ public struct ServiceRuntime: Sendable {
             url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize, logger: logger)
         self.redis = RedisClient(
             configuration: try RedisConfiguration(url: config.redisURL, poolSize: config.redisPoolSize, commandTimeout: config.redisTimeout),
-            logger: logger)
+            service: config.name, logger: logger)
         var settings = AccessTokenVerifier.Settings(jwksURL: config.jwksURL, issuer: config.jwtIssuer, audience: config.jwtAudience)
         settings.cacheTTL = config.jwksCacheTTL
         self.verifier = AccessTokenVerifier(settings: settings, logger: logger)

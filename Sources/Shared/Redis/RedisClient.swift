@@ -16,6 +16,7 @@ public final class RedisClient: Sendable, Service {
     private let slots: [NIOLockedValueBox<Slot>]
     private let next = ManagedAtomic(0)
     private let logger: Logger
+    private let usage: RedisUsage
 
     private enum Slot {
         case empty
@@ -23,8 +24,11 @@ public final class RedisClient: Sendable, Service {
         case ready(RedisConnection)
     }
 
-    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+    /// - Parameter service: names the pool in the metrics.
+    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                service: String = "unnamed", logger: Logger) {
         self.configuration = configuration
+        self.usage = RedisUsage(service: service, poolSize: configuration.poolSize)
         self.eventLoopGroup = eventLoopGroup
         self.slots = (0..<configuration.poolSize).map { _ in NIOLockedValueBox(.empty) }
         self.logger = logger
@@ -73,6 +77,8 @@ public final class RedisClient: Sendable, Service {
     /// Sends on a pooled connection; if that connection turns out to be closing before the
     /// commands left, they go once more on a fresh one (they never reached the server).
     private func sendOnce(_ commands: [RedisCommand]) async throws -> [RedisValue] {
+        usage.sending(commands.count)
+        defer { usage.answered(commands.count) }
         let (slot, connection) = try await connection()
         do {
             return try await connection.send(commands)
@@ -102,8 +108,11 @@ public final class RedisClient: Sendable, Service {
                 return .wait(task)
             case .ready, .empty:
                 // One connect per slot however many callers arrive at once.
-                let task = Task { [configuration, eventLoopGroup] in
-                    try await RedisConnection.connect(configuration, on: eventLoopGroup.any())
+                let task = Task { [configuration, eventLoopGroup, usage] in
+                    let connection = try await RedisConnection.connect(configuration, on: eventLoopGroup.any())
+                    usage.opened()
+                    connection.channel.closeFuture.whenComplete { _ in usage.closed() }
+                    return connection
                 }
                 state = .connecting(task)
                 return .wait(task)
