@@ -86,6 +86,24 @@ struct RecordingHandler: JobHandler {
         }
     }
 
+    @Test func cancellationEndsTheRunnerAtOnce() async throws {
+        // As when another service of the process fails and the group cancels the rest.
+        try await withQueue { queue, _ in
+            let runner = runner(queue, RecordingHandler())
+            runner.begin()
+            let ended = NIOLockedValueBox(false)
+            let running = Task {
+                try? await runner.run()
+                ended.withLockedValue { $0 = true }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            running.cancel()
+            // Polled, not awaited: a runner that never ends must fail the test, not hang it.
+            for _ in 0..<250 where !ended.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(ended.withLockedValue { $0 })
+        }
+    }
+
     @Test func wakesOnNotificationWithoutWaitingForThePoll() async throws {
         try await withQueue { queue, db in
             let handler = RecordingHandler()

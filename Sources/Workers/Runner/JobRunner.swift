@@ -80,7 +80,7 @@ final class JobRunner: Service, Sendable {
                 }
                 // No more claims; running jobs may finish within the grace period.
                 let deadline = ContinuousClock.now + settings.shutdownGrace
-                while state.withLockedValue({ !$0.running.isEmpty }), ContinuousClock.now < deadline {
+                while state.withLockedValue({ !$0.running.isEmpty }), ContinuousClock.now < deadline, !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
                 let unfinished = state.withLockedValue { Array($0.running.values) }
@@ -100,7 +100,8 @@ final class JobRunner: Service, Sendable {
 
     private func claimLoop(jobs: inout TaskGroup<Void>) async {
         var wakeIterator = wakeups.makeAsyncIterator()
-        while !state.withLockedValue({ $0.stopping }) {
+        // Cancelled (another service failed), the loop ends at once: the wakeups end too.
+        while !state.withLockedValue({ $0.stopping }), !Task.isCancelled {
             // Until the claim shows otherwise, a freed slot must wake us.
             let free = state.withLockedValue { state in
                 state.waitingForSlot = true
@@ -127,7 +128,7 @@ final class JobRunner: Service, Sendable {
             if free == 0 || claimed.count < free {
                 // The queues are drained (or every slot is busy): claiming again now would find
                 // nothing. Sleep until a notification, a freed slot, or the poll tick.
-                _ = await wakeIterator.next()
+                guard await wakeIterator.next() != nil else { return }
             }
         }
     }
