@@ -37,7 +37,10 @@ final class AuditIngester: JobHandler, Sendable {
                 return !state.inserting
             }
             if startsInserting {
-                Task { await self.insertWhilePending(logger: logger) }
+                // The batches that follow hold other jobs than this one.
+                var logger = logger
+                logger[metadataKey: "job_id"] = nil
+                Task { [logger] in await self.insertWhilePending(logger: logger) }
             }
         }
     }

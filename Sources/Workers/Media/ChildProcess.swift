@@ -31,7 +31,13 @@ enum ChildProcess {
             kill(process.processIdentifier, SIGKILL)
         }
         var iterator = exited.stream.makeAsyncIterator()
-        let status = await iterator.next() ?? -1
+        guard let status = await iterator.next() else {
+            // Cancelled (shutdown gave up on the job): the child goes too, and the job is retried.
+            kill(process.processIdentifier, SIGKILL)
+            killer.cancel()
+            _ = await output
+            throw CancellationError()
+        }
         killer.cancel()
         return Result(status: status, output: String(await output.suffix(2000)), timedOut: timedOut.withLockedValue { $0 })
     }
