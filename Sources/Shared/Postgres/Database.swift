@@ -1,6 +1,5 @@
 import Logging
 import Metrics
-import NIOConcurrencyHelpers
 import PostgresNIO
 import ServiceLifecycle
 
@@ -87,27 +86,20 @@ extension PSQLError {
     }
 }
 
-/// Counts leases around `PostgresClient` so `/metrics` shows pool pressure.
+/// Counts leases around `PostgresClient` so `/metrics` shows pool pressure. Meters change
+/// atomically, so concurrent updates can never leave a stale value behind.
 final class PoolUsage: Sendable {
-    private struct Counts { var inUse = 0; var waiting = 0 }
-    private let counts = NIOLockedValueBox(Counts())
-    private let inUseGauge: Gauge
-    private let waitingGauge: Gauge
+    private let inUse: Meter
+    private let waiting: Meter
 
     init(service: String, maxConnections: Int) {
-        inUseGauge = Gauge(label: "db_pool_connections_in_use", dimensions: [("service", service)])
-        waitingGauge = Gauge(label: "db_pool_requests_waiting", dimensions: [("service", service)])
+        inUse = Meter(label: "db_pool_connections_in_use", dimensions: [("service", service)])
+        waiting = Meter(label: "db_pool_requests_waiting", dimensions: [("service", service)])
         Gauge(label: "db_pool_connections_max", dimensions: [("service", service)]).record(maxConnections)
     }
 
-    func beganWaiting() { update { $0.waiting += 1 } }
-    func stoppedWaiting() { update { $0.waiting -= 1 } }
-    func leased() { update { $0.waiting -= 1; $0.inUse += 1 } }
-    func released() { update { $0.inUse -= 1 } }
-
-    private func update(_ change: (inout Counts) -> Void) {
-        let now = counts.withLockedValue { change(&$0); return $0 }
-        inUseGauge.record(now.inUse)
-        waitingGauge.record(now.waiting)
-    }
+    func beganWaiting() { waiting.increment() }
+    func stoppedWaiting() { waiting.decrement() }
+    func leased() { waiting.decrement(); inUse.increment() }
+    func released() { inUse.decrement() }
 }

@@ -1,22 +1,20 @@
-import Atomics
 import Metrics
 
 /// The Redis pool's use, for `/metrics`: connections open out of the pool's size, and commands
 /// sent and not yet answered (a rising figure means Redis, or the path to it, is falling behind).
+/// Meters change atomically, so concurrent updates can never leave a stale value behind.
 final class RedisUsage: Sendable {
-    private let open = ManagedAtomic(0)
-    private let inFlight = ManagedAtomic(0)
-    private let openGauge: Gauge
-    private let inFlightGauge: Gauge
+    private let open: Meter
+    private let inFlight: Meter
 
     init(service: String, poolSize: Int) {
-        openGauge = Gauge(label: "redis_pool_connections_open", dimensions: [("service", service)])
-        inFlightGauge = Gauge(label: "redis_commands_in_flight", dimensions: [("service", service)])
+        open = Meter(label: "redis_pool_connections_open", dimensions: [("service", service)])
+        inFlight = Meter(label: "redis_commands_in_flight", dimensions: [("service", service)])
         Gauge(label: "redis_pool_connections_max", dimensions: [("service", service)]).record(poolSize)
     }
 
-    func opened() { openGauge.record(open.wrappingIncrementThenLoad(ordering: .relaxed)) }
-    func closed() { openGauge.record(open.wrappingDecrementThenLoad(ordering: .relaxed)) }
-    func sending(_ count: Int) { inFlightGauge.record(inFlight.wrappingIncrementThenLoad(by: count, ordering: .relaxed)) }
-    func answered(_ count: Int) { inFlightGauge.record(inFlight.wrappingDecrementThenLoad(by: count, ordering: .relaxed)) }
+    func opened() { open.increment() }
+    func closed() { open.decrement() }
+    func sending(_ count: Int) { inFlight.increment(by: Double(count)) }
+    func answered(_ count: Int) { inFlight.decrement(by: Double(count)) }
 }
