@@ -25,12 +25,13 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users)
     let jobs = JobQueue(database: database, logger: logger)
     let background = BackgroundWork()
+    let rehasher = PasswordRehasher(hasher: hasher, users: users, logger: logger)
 
     let router = runtime.makeRouter()
     let auth = router.group("api/auth")
     let signedIn = auth.group().add(middleware: runtime.authMiddleware())
     JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
-    SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, background: background)
+    SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, rehasher: rehasher)
         .addRoutes(to: auth, authenticated: signedIn)
     AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions,
                       background: background, config: config, logger: logger)
@@ -42,7 +43,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
 
     let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
     return runtime.makeApplication(
-        router: router, services: [hasher, cleanup, background],
+        router: router, services: [hasher, cleanup, background, rehasher],
         migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)])
 }
 

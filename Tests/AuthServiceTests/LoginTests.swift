@@ -174,38 +174,48 @@ import TestSupport
         #expect(LoginThrottle.addressKey("unknown") == "unknown")
     }
 
-    @Test func aHashAtAnotherCostIsReplacedAtTheNextLogin() async throws {
-        try await AuthServer.run { server in
-            let email = AuthServer.newEmail()
-            try await server.signup(email)
-            // As if the account was made before BCRYPT_COST went from 5 to the test's 4.
-            let older = PasswordHasher(settings: .init(cost: 5, threads: 1, maxWait: .seconds(30)))
-            let oldHash = try await older.hash("correct horse")
-            try await older.shutdown()
-            #expect(oldHash.hasPrefix("$2b$05$"))
-            func storedHash() async throws -> String {
+    @Test func aWeakerHashIsReplacedAtTheNextLoginAndAStrongerOneKept() async throws {
+        try await AuthServer.run(["BCRYPT_COST": "5"]) { server in
+            func hash(cost: Int) async throws -> String {
+                let hasher = PasswordHasher(settings: .init(cost: cost, threads: 1, maxWait: .seconds(30)))
+                defer { Task { try await hasher.shutdown() } }
+                return try await hasher.hash("correct horse")
+            }
+            func storedHash(_ email: String) async throws -> String {
                 try await server.withDatabase { db in
                     try await db.query("SELECT password_hash FROM auth.users WHERE email = \(email)", logger: TestEnvironment.logger)
                         .first!.decode(String.self)
                 }
             }
-            try await server.withDatabase { db in
-                _ = try await db.query("UPDATE auth.users SET password_hash = \(oldHash) WHERE email = \(email)", logger: TestEnvironment.logger)
+            func store(_ hash: String, for email: String) async throws {
+                try await server.withDatabase { db in
+                    _ = try await db.query("UPDATE auth.users SET password_hash = \(hash) WHERE email = \(email)", logger: TestEnvironment.logger)
+                }
             }
+            // As if one account was made before BCRYPT_COST went from 4 to 5, and another while
+            // it was 6.
+            let weak = AuthServer.newEmail(), strong = AuthServer.newEmail()
+            try await server.signup(weak)
+            try await server.signup(strong)
+            let weakHash = try await hash(cost: 4), strongHash = try await hash(cost: 6)
+            try await store(weakHash, for: weak)
+            try await store(strongHash, for: strong)
+
             // A wrong password changes nothing.
-            #expect(try await server.login(email, password: "wrong password").status == 401)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await storedHash() == oldHash)
-            // The right one logs in at once and is stored again at cost 4 just after.
-            #expect(try await server.login(email).status == 200)
-            var stored = oldHash
-            for _ in 0..<100 where stored == oldHash {
+            #expect(try await server.login(weak, password: "wrong password").status == 401)
+            // The right one logs in at once, and the hash is replaced at cost 5 just after.
+            #expect(try await server.login(weak).status == 200)
+            #expect(try await server.login(strong).status == 200)
+            var stored = weakHash
+            for _ in 0..<100 where stored == weakHash {
                 try await Task.sleep(for: .milliseconds(50))
-                stored = try await storedHash()
+                stored = try await storedHash(weak)
             }
-            #expect(stored.hasPrefix("$2b$04$"))
-            #expect(try await server.login(email).status == 200)
-            #expect(try await server.login(email, password: "wrong password").status == 401)
+            #expect(stored.hasPrefix("$2b$05$"))
+            #expect(try await server.login(weak).status == 200)
+            #expect(try await server.login(weak, password: "wrong password").status == 401)
+            // A lower setting never weakens a stored hash.
+            #expect(try await storedHash(strong) == strongHash)
         }
     }
 

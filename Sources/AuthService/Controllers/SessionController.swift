@@ -11,7 +11,7 @@ struct SessionController: Sendable {
     let throttle: LoginThrottle
     let sessions: Sessions
     let jobs: JobQueue
-    let background: BackgroundWork
+    let rehasher: PasswordRehasher
 
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
         group.post("login", use: login)
@@ -76,28 +76,8 @@ struct SessionController: Sendable {
         try await throttle.succeeded(attempt)
         try await jobs.enqueue([.audit(AuditEvent("user.logged_in", actorID: user.id, request: request, context: context))])
         Self.count(login: "success")
-        if hasher.needsRehash(user.passwordHash) {
-            background.submit { [password = body.password, logger = context.logger] in
-                await rehash(user, password: password, logger: logger)
-            }
-        }
+        rehasher.submit(user, password: body.password)
         return pair
-    }
-
-    /// Hashes the password again at the configured cost, after the answer has gone. Skipped when
-    /// the hash pool is busy: the next login tries again.
-    private func rehash(_ user: User, password: String, logger: Logger) async {
-        let outcome: String
-        do {
-            let hash = try await hasher.hash(password)
-            outcome = try await users.replaceHash(userID: user.id, old: user.passwordHash, new: hash) ? "replaced" : "password_changed"
-        } catch is PasswordHasher.Overloaded {
-            outcome = "overloaded"
-        } catch {
-            logger.warning("re-hashing a password failed", metadata: ["user_id": .string(user.id), "error": "\(String(reflecting: error))"])
-            outcome = "failed"
-        }
-        Counter(label: "auth_password_rehash_total", dimensions: [("outcome", outcome)]).increment()
     }
 
     private func loginFailed(user: User?, reason: String, request: Request, context: AppRequestContext) async throws {

@@ -87,14 +87,13 @@ final class PasswordHasher: Service, Sendable {
         return matches && hash != nil
     }
 
-    /// Whether `hash` was made at another cost than the configured one (the setting changed since).
-    /// Such a hash is replaced at the next successful login, so that every account, like an
-    /// unknown email, answers at the configured cost.
-    func needsRehash(_ hash: String) -> Bool {
+    /// Whether `hash` was made at a lower cost than the configured one (the setting was raised
+    /// since). Never the other way: a cost lowered by mistake must not weaken stored hashes.
+    func isWeakerThanConfigured(_ hash: String) -> Bool {
         // "$2b$10$..." : the cost is the third field.
         let fields = hash.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
         guard fields.count == 4, let cost = Int(fields[2]) else { return false }
-        return cost != settings.cost
+        return cost < settings.cost
     }
 
     /// Runs `work` on the pool if it can start within `maxWait`; otherwise throws `Overloaded`.
