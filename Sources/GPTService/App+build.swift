@@ -1,11 +1,49 @@
 import Configuration
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Shared
 
 /// Composes GPTService; `main` and the tests both start here.
 func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "gpt", defaultPort: 8083, reader: reader))
+    let config = GPTConfig(reader: reader)
+    let model = config.upstream.model
+    let logger = runtime.logger
+    if config.upstream.apiKey?.isEmpty ?? true, !config.upstream.baseURL.contains("127.0.0.1"), !config.upstream.baseURL.contains("localhost") {
+        logger.warning("OPENAI_API_KEY is not set for a remote upstream", metadata: ["base_url": "\(config.upstream.baseURL)"])
+    }
+
+    let chat = ChatClient(
+        settings: config.upstream,
+        breaker: CircuitBreaker(name: "chat", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown),
+        embeddingBreaker: CircuitBreaker(name: "embeddings", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown),
+        gate: UpstreamGate(limit: config.upstreamConcurrency, maxWait: config.upstreamMaxWait),
+        logger: logger)
+    let day = QuotaDay(timeZone: config.timeZone)
+    let quota = DailyQuota(redis: runtime.redis, namespace: config.keyPrefix, policy: config.quotaPolicy, day: day)
+    let budget = SpendBudget(redis: runtime.redis, namespace: config.keyPrefix, day: day, dailyCap: config.dailyBudget, prices: config.prices)
+    let cache = AnswerCache(redis: runtime.redis, namespace: config.keyPrefix, ttl: config.cacheTTL, maxVectors: config.semanticMaxEntries)
+    let index = SemanticIndex(capacity: config.semanticMaxEntries, model: model)
+    let batcher = JobBatcher(jobs: JobQueue(database: runtime.database, logger: logger))
+    let answerer = QuestionAnswerer(
+        settings: .init(model: model, namespace: config.keyPrefix, lexicalLayer: config.lexicalLayer, semanticLayer: config.semanticLayer,
+                        semanticThreshold: config.semanticThreshold, burstLimit: config.burstLimit, burstWindow: config.burstWindow,
+                        mergeWait: config.mergeWait, maxCompletionTokens: config.upstream.maxTokens),
+        cache: cache, index: index, chat: chat, quota: quota, burst: SlidingWindowLimiter(redis: runtime.redis), budget: budget,
+        cacheability: Cacheability(minimumAnswerCharacters: config.minimumAnswerCharacters),
+        flights: InFlightAnswers(),
+        lock: MergeLock(redis: runtime.redis, instance: UUID().uuidString, lockTTL: config.upstream.totalTimeout + .seconds(5)),
+        logger: logger)
+
     let router = runtime.makeRouter()
-    return runtime.makeApplication(router: router, migrations: [try MigrationSet(schema: "gpt", bundle: .module)])
+    QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher, model: model, namespace: config.keyPrefix),
+                  maxQuestionCharacters: config.maxQuestionCharacters)
+        .addRoutes(to: router.group("api/gpt").add(middleware: runtime.authMiddleware(required: false)))
+
+    var services: [any Service] = [chat, batcher]
+    if config.semanticLayer {
+        services.append(SemanticSync(index: index, cache: cache, model: model, interval: .seconds(2), logger: logger))
+    }
+    return runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "gpt", bundle: .module)])
 }

@@ -1,20 +1,57 @@
 import ArgumentParser
+import Configuration
 import Hummingbird
+import Logging
 import Shared
 
 @main
 struct GPTServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "GPTService",
-        abstract: "Questions to the language model, with quotas and an answer cache.")
+        abstract: "Questions to the language model, with quotas, a spend budget and an answer cache.",
+        subcommands: [Serve.self, Budget.self],
+        defaultSubcommand: Serve.self)
 
     static func main() async {
         EventLoopExecutor.install()
         await main(nil)
     }
 
-    func run() async throws {
-        let app = try buildApplication(reader: .environment())
-        try await app.runService()
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve HTTP (the default).")
+
+        func run() async throws {
+            let app = try buildApplication(reader: .environment())
+            try await app.runService()
+        }
+    }
+
+    /// The operator's handle on the day's spend: every instance reads the cap from Redis, so a
+    /// raised cap takes effect everywhere at once.
+    struct Budget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show today's estimated spend, or set the daily cap for every instance.")
+
+        @Option(help: "A new daily cap in the configured currency.") var cap: Double?
+        @Flag(help: "No cap at all.") var unlimited = false
+        @Flag(help: "Back to GPT_BUDGET_DAILY.") var reset = false
+
+        func run() async throws {
+            let reader = ConfigReader.environment()
+            let service = ServiceConfig(name: "gpt-cli", defaultPort: 8083, reader: reader)
+            let config = GPTConfig(reader: reader)
+            var logger = Logger(label: "gpt-cli")
+            logger.logLevel = .warning
+            let redis = RedisClient(configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
+                                    service: "gpt-cli", logger: logger)
+            let budget = SpendBudget(redis: redis, namespace: config.keyPrefix, day: QuotaDay(timeZone: config.timeZone), dailyCap: config.dailyBudget, prices: config.prices)
+            if unlimited || reset || cap != nil {
+                if let cap, cap < 0 { throw ValidationError("--cap must be 0 or more (use --unlimited for no cap)") }
+                try await budget.setCap(reset ? nil : cap, unlimited: unlimited)
+            }
+            let (spent, cap) = try await budget.status()
+            print(String(format: "spent today: %.2f %@; cap: %@", spent, config.currency, cap.map { String(format: "%.2f %@", $0, config.currency) } ?? "none"))
+            await redis.shutdown()
+        }
     }
 }

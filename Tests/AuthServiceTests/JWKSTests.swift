@@ -18,14 +18,15 @@ import TestSupport
                 settings.minRefreshInterval = .zero
                 let verifier = AccessTokenVerifier(settings: settings, logger: TestEnvironment.logger)
 
-                let first = try await signer.accessToken(userID: "u1", role: .admin)
+                let first = try await signer.accessToken(userID: "u1", role: .admin, emailVerified: true)
                 #expect(first.expiresIn == 600)
                 let identity = try await verifier.verify(first.token)
-                #expect(identity.userID == "u1" && identity.role == .admin)
+                #expect(identity.userID == "u1" && identity.role == .admin && identity.emailVerified)
 
                 let newKid = try await store.rotate()
-                let second = try await signer.accessToken(userID: "u2", role: .user)
-                #expect(try await verifier.verify(second.token).userID == "u2")
+                let second = try await signer.accessToken(userID: "u2", role: .user, emailVerified: false)
+                let secondIdentity = try await verifier.verify(second.token)
+                #expect(secondIdentity.userID == "u2" && !secondIdentity.emailVerified)
                 #expect(try await verifier.verify(first.token).userID == "u1")
 
                 try await client.execute(uri: "/api/auth/jwks.json", method: .get) { response in

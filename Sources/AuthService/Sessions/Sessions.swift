@@ -31,7 +31,7 @@ struct Sessions: Sendable {
     /// tokens were revoked since (a password reset or a ban committed meanwhile).
     func start(for user: User, startedAt: Date) async throws -> TokenPair? {
         guard let refresh = try await refreshTokens.startFamily(userID: user.id, startedAt: startedAt) else { return nil }
-        let access = try await signer.accessToken(userID: user.id, role: user.role)
+        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified)
         return TokenPair(accessToken: access.token, refreshToken: refresh.value, expiresIn: access.expiresIn, user: user.publicView)
     }
 
@@ -42,7 +42,7 @@ struct Sessions: Sendable {
             throw RefreshFailure.invalid
         }
         guard !user.banned else { throw RefreshFailure.banned }
-        let access = try await signer.accessToken(userID: user.id, role: user.role)
+        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified)
         let next = SecretToken()
         let pair = TokenPair(accessToken: access.token, refreshToken: next.value, expiresIn: access.expiresIn, user: user.publicView)
         let sealed = try RefreshTokenStore.seal(try JSONEncoder().encode(pair), with: token)

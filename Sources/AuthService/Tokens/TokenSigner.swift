@@ -24,12 +24,12 @@ final class TokenSigner: Sendable {
         self.keyCacheTTL = keyCacheTTL
     }
 
-    func accessToken(userID: String, role: Identity.Role, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    func accessToken(userID: String, role: Identity.Role, emailVerified: Bool, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
         let (kid, collection) = try await currentKey()
         let seconds = Int(ttl.components.seconds)
         let claims = AccessTokenClaims(
             userID: userID, role: role, issuedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(seconds)),
-            issuer: issuer, audience: audience, tokenID: UUID().uuidString.lowercased())
+            issuer: issuer, audience: audience, tokenID: UUID().uuidString.lowercased(), emailVerified: emailVerified)
         let token = try await collection.sign(claims, kid: JWKIdentifier(string: kid))
         return (token, seconds)
     }

@@ -10,8 +10,17 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var iss: IssuerClaim
     public var aud: AudienceClaim
     public var jti: IDClaim
+    /// Whether the account's email was verified when the token was issued (the OpenID Connect
+    /// claim); services that grade callers by it (GPT quotas) read it. Absent in older tokens.
+    public var emailVerified: Bool?
 
-    public init(userID: String, role: Identity.Role, issuedAt: Date, expiresAt: Date, issuer: String, audience: String, tokenID: String) {
+    enum CodingKeys: String, CodingKey {
+        case sub, role, iat, exp, iss, aud, jti
+        case emailVerified = "email_verified"
+    }
+
+    public init(userID: String, role: Identity.Role, issuedAt: Date, expiresAt: Date, issuer: String, audience: String, tokenID: String,
+                emailVerified: Bool? = nil) {
         sub = .init(value: userID)
         self.role = role.rawValue
         iat = .init(value: issuedAt)
@@ -19,6 +28,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         iss = .init(value: issuer)
         aud = .init(value: [audience])
         jti = .init(value: tokenID)
+        self.emailVerified = emailVerified
     }
 
     /// The signature is already checked when this runs; issuer and audience are checked by the

@@ -80,7 +80,7 @@ public final class AccessTokenVerifier: Sendable {
         guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
         return Identity(
             userID: claims.sub.value, role: role, tokenID: claims.jti.value,
-            issuedAtMilliseconds: claims.iat.value.millisecondsSince1970)
+            issuedAtMilliseconds: claims.iat.value.millisecondsSince1970, emailVerified: claims.emailVerified ?? false)
     }
 
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one.

@@ -11,12 +11,15 @@ public struct Identity: Sendable, Equatable {
     /// When the token was issued, in milliseconds since 1970; compared with the user's revocation
     /// mark, so a token issued after a logout-all in the same second still counts.
     public var issuedAtMilliseconds: Int64
+    /// The token's `email_verified` claim (false when absent).
+    public var emailVerified: Bool
 
-    public init(userID: String, role: Role, tokenID: String, issuedAtMilliseconds: Int64) {
+    public init(userID: String, role: Role, tokenID: String, issuedAtMilliseconds: Int64, emailVerified: Bool = false) {
         self.userID = userID
         self.role = role
         self.tokenID = tokenID
         self.issuedAtMilliseconds = issuedAtMilliseconds
+        self.emailVerified = emailVerified
     }
 
     public var isAdmin: Bool { role == .admin }

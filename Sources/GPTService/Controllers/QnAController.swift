@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Shared
+
+/// `POST /api/gpt/qna` and `GET /api/gpt/quota`.
+struct QnAController: Sendable {
+    let answerer: QuestionAnswerer
+    let quota: DailyQuota
+    let ledger: UsageLedger
+    let maxQuestionCharacters: Int
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post("qna", use: ask)
+        group.get("quota", use: quotaStatus)
+    }
+
+    struct AskRequest: Decodable {
+        var question: String
+        var stream: Bool?
+    }
+
+    struct AnswerBody: Codable, Equatable {
+        var answer: String
+        var cached: Bool
+        var source: String
+        var model: String
+    }
+
+    struct QuotaBody: ResponseEncodable {
+        var limit: Int?
+        var used: Int
+        var remaining: Int?
+        var resetAt: Date
+
+        enum CodingKeys: String, CodingKey { case limit, used, remaining, resetAt }
+
+        /// `null` for an unlimited tier rather than a missing key.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(limit, forKey: .limit)
+            try container.encode(used, forKey: .used)
+            try container.encode(remaining, forKey: .remaining)
+            try container.encode(resetAt, forKey: .resetAt)
+        }
+    }
+
+    @Sendable func quotaStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let status = try await quota.status(of: QuotaSubject(identity: context.identity, clientAddress: context.clientAddress))
+        var response = try QuotaBody(limit: status.limit, used: status.used, remaining: status.remaining, resetAt: status.resetAt)
+            .response(from: request, context: context)
+        response.headers.append(contentsOf: Self.rateLimitHeaders(status))
+        return response
+    }
+
+    @Sendable func ask(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let body = try await request.decode(as: AskRequest.self, context: context)
+        let question = body.question.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !question.isEmpty else { throw APIError.invalid("question is empty", code: "invalid_question") }
+        guard question.count <= maxQuestionCharacters else {
+            throw APIError.invalid("question is longer than \(maxQuestionCharacters) characters", code: "invalid_question")
+        }
+        let streaming = body.stream == true || request.headers[.accept]?.contains("text/event-stream") == true
+        let useCache = !(request.headers[.cacheControl]?.lowercased().contains("no-cache") ?? false)
+        let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress)
+        let asked = Asked(question: question, subject: subject, started: started, request: request, context: context)
+
+        let reply: QuestionAnswerer.Reply
+        do {
+            reply = try await answerer.ask(question, subject: subject, useCache: useCache)
+        } catch let failure as AskFailure {
+            throw try await withRateLimitHeaders(failure.apiError, subject: subject, failure: failure)
+        }
+        switch reply {
+        case .cached(let answer):
+            let headers = Self.rateLimitHeaders(try await quota.status(of: subject))
+            ledger.record(answer, asked)
+            return streaming ? sse(headers: headers, first: .finished(.answered(answer, finishReason: "stop")), rest: nil, asked: asked)
+                : try json(answer, headers: headers)
+        case .flight(let updates, let leader, let charged):
+            let status: DailyQuota.Status
+            if let charged { status = charged } else { status = try await quota.status(of: subject) }
+            let headers = Self.rateLimitHeaders(status)
+            var iterator = updates.makeAsyncIterator()
+            let first = await iterator.next()
+            if streaming, case .delta = first {
+                return sse(headers: headers, first: first!, rest: updates, asked: asked.following(!leader))
+            }
+            // Not streaming, or over before it began: wait for the outcome.
+            var update = first
+            while let current = update, case .delta = current { update = await iterator.next() }
+            guard case .finished(let outcome) = update else { throw AskFailure.upstreamUnavailable(retryAfter: .seconds(1)) }
+            let answer = try answered(outcome, follower: !leader)
+            ledger.record(answer, asked)
+            return streaming ? sse(headers: headers, first: .finished(outcome), rest: nil, asked: asked.following(!leader)) : try json(answer, headers: headers)
+        }
+    }
+
+    /// The caller's answer from a flight's outcome: the leader's own source, `merged` for followers.
+    private func answered(_ outcome: Flight.Outcome, follower: Bool) throws -> Answer {
+        switch outcome {
+        case .answered(var answer, _):
+            if follower {
+                answer.source = .merged
+                answer.cost = 0
+                answer.promptTokens = 0
+                answer.completionTokens = 0
+            }
+            return answer
+        case .failed(let failure): throw failure
+        case .retry: throw AskFailure.overloaded
+        }
+    }
+
+    private func json(_ answer: Answer, headers: HTTPFields) throws -> Response {
+        let body = AnswerBody(answer: answer.text, cached: answer.source.isCached, source: answer.source.rawValue, model: answer.model)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(body))))
+    }
+
+    /// Server-sent events: `data: {"delta": "..."}` as the text comes, then `event: done` with the
+    /// whole answer, or `event: error` if the upstream fails half-way.
+    private func sse(headers: HTTPFields, first: Flight.Update, rest: AsyncStream<Flight.Update>?, asked: Asked) -> Response {
+        var fields = headers
+        fields[.contentType] = "text/event-stream; charset=utf-8"
+        fields[.cacheControl] = "no-cache"
+        fields[HTTPField.Name("X-Accel-Buffering")!] = "no"  // nginx passes each event on at once
+        return Response(status: .ok, headers: fields, body: ResponseBody { [self] writer in
+            var update: Flight.Update? = first
+            var iterator = rest?.makeAsyncIterator()
+            while let current = update {
+                switch current {
+                case .delta(let text):
+                    try await writer.write(Self.event(data: ["delta": text]))
+                case .finished(let outcome):
+                    do {
+                        let answer = try answered(outcome, follower: asked.follower)
+                        if rest == nil, !answer.text.isEmpty {
+                            // A cached or already finished answer: its text in one event.
+                            try await writer.write(Self.event(data: ["delta": answer.text]))
+                        }
+                        ledger.record(answer, asked)
+                        let done = AnswerBody(answer: answer.text, cached: answer.source.isCached, source: answer.source.rawValue, model: answer.model)
+                        try await writer.write(Self.event(name: "done", data: done))
+                    } catch let failure as AskFailure {
+                        let error = failure.apiError
+                        try await writer.write(Self.event(name: "error", data: ["error": ["code": error.code, "message": error.message]]))
+                    }
+                    try await writer.finish(nil)
+                    return
+                }
+                update = await iterator?.next()
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private static func event(name: String? = nil, data: some Encodable) throws -> ByteBuffer {
+        var text = name.map { "event: \($0)\n" } ?? ""
+        text += "data: " + String(decoding: try JSONEncoder().encode(data), as: UTF8.self) + "\n\n"
+        return ByteBuffer(string: text)
+    }
+
+    // MARK: Rate-limit headers
+
+    /// `X-RateLimit-Limit` and `-Remaining` (left out for unlimited tiers) and `-Reset`, the Unix
+    /// time in seconds when the day's count starts again.
+    static func rateLimitHeaders(_ status: DailyQuota.Status) -> HTTPFields {
+        var fields = HTTPFields()
+        if let limit = status.limit, let remaining = status.remaining {
+            fields[HTTPField.Name("X-RateLimit-Limit")!] = String(limit)
+            fields[HTTPField.Name("X-RateLimit-Remaining")!] = String(remaining)
+        }
+        fields[HTTPField.Name("X-RateLimit-Reset")!] = String(Int(status.resetAt.timeIntervalSince1970))
+        return fields
+    }
+
+    private func withRateLimitHeaders(_ error: APIError, subject: QuotaSubject, failure: AskFailure) async throws -> APIError {
+        var error = error
+        let status: DailyQuota.Status? = if case .quotaExceeded(let status, _) = failure { status } else { try? await quota.status(of: subject) }
+        if let status { error.headers.append(contentsOf: Self.rateLimitHeaders(status)) }
+        return error
+    }
+}
+
+/// One question as the ledger records it.
+struct Asked: Sendable {
+    var question: String
+    var subject: QuotaSubject
+    var started: ContinuousClock.Instant
+    var request: Request
+    var context: AppRequestContext
+    /// Whether the answer came from another caller's upstream call.
+    var follower = false
+
+    func following(_ follower: Bool) -> Asked {
+        var copy = self
+        copy.follower = follower
+        return copy
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A question reduced to what decides its answer, in the form the cache keys are made of.
+///
+/// `tokens` come from NFKC (full-width letters, ligatures and compatibility characters become
+/// their plain forms), case folding, and splitting on punctuation and white space. Letters and
+/// digits are kept, and so are the symbols that change what is asked (`2+2` is not `2-2`).
+struct NormalizedQuestion: Sendable, Equatable {
+    /// Bumped whenever the rules below change: it is part of every cache key, so answers keyed
+    /// by an older rule are simply never found again and expire.
+    static let version = 1
+
+    let tokens: [String]
+
+    /// The tokens joined by single spaces: what the exact layer hashes.
+    var text: String { tokens.joined(separator: " ") }
+
+    /// Letters and digits in all tokens: a question with fewer than two is too vague to share an
+    /// answer (`?`, `ㅋ`) and is never cached.
+    var substance: Int { tokens.reduce(0) { $0 + $1.unicodeScalars.filter(Self.isWordScalar).count } }
+
+    init(_ question: String) {
+        tokens = Self.tokenize(question.precomposedStringWithCompatibilityMapping)
+    }
+
+    init(tokens: [String]) {
+        self.tokens = tokens
+    }
+
+    static let operators: Set<Unicode.Scalar> = ["+", "-", "*", "/", "=", "<", ">", "%", "^", "×", "÷", "√"]
+
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    private static func tokenize(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var tokens: [String] = []
+        var word = String.UnicodeScalarView()
+        func flush() {
+            if !word.isEmpty { tokens.append(String(word).lowercased()) }
+            word = String.UnicodeScalarView()
+        }
+        for (index, scalar) in scalars.enumerated() {
+            let previous = index > 0 ? scalars[index - 1] : nil
+            let next = index + 1 < scalars.count ? scalars[index + 1] : nil
+            let digitBefore = previous?.properties.numericType != nil && !word.isEmpty
+            let digitAfter = next?.properties.numericType != nil
+            let letterBefore = previous.map(isWordScalar) ?? false && !word.isEmpty
+            let letterAfter = next.map(isWordScalar) ?? false
+            if isWordScalar(scalar) || scalar.properties.generalCategory == .nonspacingMark {
+                word.append(scalar)
+            } else if scalar == ".", digitBefore, digitAfter {
+                word.append(scalar)  // 3.14
+            } else if scalar == ",", digitBefore, digitAfter {
+                continue  // 1,000 is 1000
+            } else if scalar == "'" || scalar == "’", letterBefore, letterAfter {
+                continue  // isn't, what's: one word
+            } else if scalar == "-", letterBefore, letterAfter, !(previous?.properties.numericType != nil) {
+                continue  // e-mail is email; 3-1 stays a subtraction
+            } else if operators.contains(scalar) {
+                flush()
+                tokens.append(String(scalar))
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return tokens
+    }
+}

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+import Shared
+
+/// Who is asking, for the quota: a user by id, an anonymous caller by a digest of its address
+/// (the address itself is kept nowhere in Redis or the ledger).
+struct QuotaSubject: Sendable, Equatable {
+    enum Tier: String, Sendable, CaseIterable {
+        case anonymous, unverified, verified, admin
+    }
+
+    var key: String
+    var tier: Tier
+    var userID: String?
+
+    init(identity: Identity?, clientAddress: String?) {
+        if let identity {
+            key = "user:\(identity.userID)"
+            userID = identity.userID
+            tier = identity.isAdmin ? .admin : identity.emailVerified ? .verified : .unverified
+        } else {
+            key = "addr:\(Self.addressDigest(clientAddress ?? "unknown"))"
+            userID = nil
+            tier = .anonymous
+        }
+    }
+
+    static func addressDigest(_ address: String) -> String {
+        String(SHA256.hash(data: Data("gpt-quota:\(address)".utf8)).hexString.prefix(24))
+    }
+}
+
+/// The daily number of upstream calls each tier may cause; nil is unlimited.
+struct QuotaPolicy: Sendable {
+    var limits: [QuotaSubject.Tier: Int?]
+
+    func limit(for tier: QuotaSubject.Tier) -> Int? {
+        limits[tier] ?? nil
+    }
+}
+
+/// The quota's day: a calendar day in the configured time zone, so "per day" means the users'
+/// day (Asia/Seoul by default), not UTC's.
+struct QuotaDay: Sendable {
+    let timeZone: TimeZone
+
+    /// The day's name in keys (`20261201`) and when the next day starts.
+    func window(at now: Date) -> (name: String, resetAt: Date) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let start = calendar.startOfDay(for: now)
+        let next = calendar.date(byAdding: .day, value: 1, to: start) ?? now.addingTimeInterval(86_400)
+        let parts = calendar.dateComponents([.year, .month, .day], from: start)
+        let name = String(format: "%04d%02d%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        return (name, next)
+    }
+}

@@ -1,0 +1,113 @@
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Enqueues jobs that follow no database change of their own (a question answered from Redis,
+/// say) by group commit: one INSERT in flight at a time, and whatever arrives meanwhile goes in
+/// the next, so a burst of ten thousand answers costs a few dozen statements rather than ten
+/// thousand commits. Jobs that must commit with a change are enqueued in that change's
+/// transaction instead (`JobQueue.enqueue(_:on:logger:)`).
+///
+/// Bounded: beyond `capacity` waiting jobs new ones are dropped and counted, so a database outage
+/// cannot grow memory without end. On graceful shutdown what is waiting is written before the
+/// pool closes.
+public final class JobBatcher: Sendable, Service {
+    private struct State {
+        var pending: [NewJob] = []
+        var wakeup: CheckedContinuation<Void, Never>?
+        var stopped = false
+    }
+
+    let jobs: JobQueue
+    let capacity: Int
+    let maxBatch: Int
+    private let state = NIOLockedValueBox(State())
+    private let dropped: Counter
+    private let failures: Counter
+
+    public init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000) {
+        self.jobs = jobs
+        self.capacity = capacity
+        self.maxBatch = maxBatch
+        dropped = Counter(label: "jobs_batcher_dropped_total")
+        failures = Counter(label: "jobs_batcher_failed_batches_total")
+    }
+
+    /// Hands `job` over; returns at once.
+    public func submit(_ job: NewJob) {
+        let wakeup = state.withLockedValue { state -> CheckedContinuation<Void, Never>?? in
+            guard state.pending.count < capacity else { return .none }
+            state.pending.append(job)
+            defer { state.wakeup = nil }
+            return .some(state.wakeup)
+        }
+        switch wakeup {
+        case .none: dropped.increment()
+        case .some(let continuation): continuation?.resume()
+        }
+    }
+
+    /// Jobs handed over and not yet written.
+    public var pendingCount: Int { state.withLockedValue { $0.pending.count } }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while true {
+                let batch = await nextBatch()
+                guard let batch else { break }
+                await write(batch)
+            }
+        } onGracefulShutdown: {
+            let wakeup = self.state.withLockedValue { state in
+                state.stopped = true
+                defer { state.wakeup = nil }
+                return state.wakeup
+            }
+            wakeup?.resume()
+        }
+        // Whatever came in after the last batch.
+        while let rest = takeBatch(), !rest.isEmpty { await write(rest) }
+    }
+
+    private func takeBatch() -> [NewJob]? {
+        state.withLockedValue { state in
+            guard !state.pending.isEmpty else { return nil }
+            let batch = Array(state.pending.prefix(maxBatch))
+            state.pending.removeFirst(batch.count)
+            return batch
+        }
+    }
+
+    /// The next batch, waiting for one; nil once stopped with nothing left.
+    private func nextBatch() async -> [NewJob]? {
+        while true {
+            if let batch = takeBatch() { return batch }
+            if state.withLockedValue({ $0.stopped }) { return nil }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLockedValue { state -> Bool in
+                    if state.stopped || !state.pending.isEmpty { return true }
+                    state.wakeup = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    private func write(_ batch: [NewJob]) async {
+        // Two tries: a batch lost to a dropped connection is the common failure.
+        for attempt in 1...2 {
+            do {
+                try await jobs.enqueue(batch)
+                return
+            } catch {
+                if attempt == 2 {
+                    failures.increment()
+                    dropped.increment(by: batch.count)
+                    jobs.logger.error("could not enqueue a batch of jobs", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Hummingbird
+import JWTKit
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Shared
+import TestSupport
+@testable import GPTService
+
+/// One or more live GPTService instances sharing a scratch database, a Redis namespace, a model
+/// name and an LLM stub, with a JWKS endpoint of their own so tests can mint any caller's token.
+struct GPTServer: Sendable {
+    let ports: [Int]
+    let databaseURL: String
+    let stub: LLMStub
+    let keyPrefix: String
+    let model: String
+    let signingKey: Curve25519.Signing.PrivateKey
+
+    var port: Int { ports[0] }
+
+    static let issuer = "contentplatform-auth"
+    static let audience = "contentplatform"
+
+    /// Settings for tests: generous quotas and burst unless a test sets its own.
+    static let testSettings = [
+        "GPT_QUOTA_ANONYMOUS": "1000", "GPT_QUOTA_UNVERIFIED": "1000", "GPT_QUOTA_VERIFIED": "1000",
+        "GPT_BURST_LIMIT": "100000", "AUTH_REVOCATION_CACHE_MS": "0", "GPT_UPSTREAM_RETRIES": "0",
+    ]
+
+    /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
+    ///   dependency away).
+    static func run<T: Sendable>(_ overrides: [String: String] = [:], instances: Int = 1, stubArguments: [String] = [],
+                                 readiness: Bool = true, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
+        try await LLMStub.run(stubArguments) { stub in
+            let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
+            let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
+            let jwksPort = try TestEnvironment.freePort()
+            let key = Curve25519.Signing.PrivateKey()
+            let unique = UUID().uuidString.prefix(8).lowercased()
+            let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", signingKey: key)
+
+            var apps: [any Service] = [jwksApplication(key: key, port: jwksPort)]
+            for port in ports {
+                var settings = testSettings
+                settings.merge([
+                    "HTTP_PORT": String(port), "JWKS_URL": "http://127.0.0.1:\(jwksPort)/jwks.json",
+                    "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
+                ]) { _, new in new }
+                settings.merge(overrides) { _, new in new }
+                apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)))
+            }
+            let group = ServiceGroup(configuration: .init(services: apps.map { .init(service: $0) }, logger: TestEnvironment.logger))
+            return try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                defer { tasks.cancelAll() }
+                do {
+                    for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
+                    let result = try await body(server)
+                    await group.triggerGracefulShutdown()
+                    try await tasks.next()
+                    return result
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private static func jwksApplication(key: Curve25519.Signing.PrivateKey, port: Int) -> some Service {
+        let router = Router()
+        let jwk = ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test-key",
+                   "x": key.publicKey.rawRepresentation.base64URLEncodedString()]
+        router.get("/jwks.json") { _, _ -> Response in
+            let data = try JSONSerialization.data(withJSONObject: ["keys": [jwk]])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestEnvironment.logger)
+    }
+
+    func waitUntilReady(port: Int, path: String) async throws {
+        for _ in 0..<200 {
+            if let reply = try? await call(.GET, path, port: port), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw TestFailure("GPTService did not become ready on port \(port)")
+    }
+
+    /// An access token as AuthService would sign it.
+    func token(user: String = "user-\(UUID().uuidString.prefix(8))", role: Identity.Role = .user, verified: Bool = true) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: "test-key")
+        let claims = AccessTokenClaims(userID: user, role: role, issuedAt: Date(), expiresAt: Date().addingTimeInterval(600),
+                                       issuer: Self.issuer, audience: Self.audience, tokenID: UUID().uuidString, emailVerified: verified)
+        return try await keys.sign(claims, kid: "test-key")
+    }
+
+    /// Enough connections for the concurrency tests: the shared client's eight per host would
+    /// queue the rest behind the first answers, and they would find the cache, not the flight.
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+        connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)))
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        subscript(key: String) -> String? { json[key] as? String }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var source: String? { self["source"] }
+        var answer: String? { self["answer"] }
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, rawBody: String? = nil, token: String? = nil,
+              address: String = "192.0.2.10", headers extra: [String: String] = [:], port: Int? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(path)")
+        request.method = method
+        request.headers.add(name: "X-Real-IP", value: address)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        } else if let rawBody {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: rawBody))
+        }
+        let response = try await Self.client.execute(request, timeout: .seconds(30))
+        let text = try await response.body.collect(upTo: 4 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: text))
+    }
+
+    /// Asks a question the plain way.
+    func ask(_ question: String, token: String? = nil, address: String = "192.0.2.10", noCache: Bool = false, port: Int? = nil) async throws -> Reply {
+        try await call(.POST, "/api/gpt/qna", body: ["question": question], token: token, address: address,
+                       headers: noCache ? ["Cache-Control": "no-cache"] : [:], port: port)
+    }
+
+    /// The `gpt.asked` events enqueued so far, as their payloads.
+    func ledger() async throws -> [[String: String]] {
+        try await TestEnvironment.withDatabase(url: databaseURL) { db in
+            try await db.query("SELECT payload->>'payload' FROM queue.jobs WHERE kind = 'audit.event' AND payload->>'action' = 'gpt.asked' ORDER BY id",
+                               logger: TestEnvironment.logger)
+                .map { try $0.decode(String.self) }
+                .map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: String] ?? [:] }
+        }
+    }
+}
+
+extension GPTServer {
+    /// A Redis client on the test server, for looking at what the service stored.
+    func withRedis<T: Sendable>(_ body: (RedisClient) async throws -> T) async throws -> T {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL, poolSize: 1), logger: TestEnvironment.logger)
+        do {
+            let result = try await body(redis)
+            await redis.shutdown()
+            return result
+        } catch {
+            await redis.shutdown()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import GPTService
+
+@Suite struct MergingTests {
+    @Test func identicalQuestionsAcrossTwoInstancesMakeOneUpstreamCall() async throws {
+        try await GPTServer.run(["GPT_QUOTA_ANONYMOUS": "1"], instances: 2, stubArguments: ["--latency-ms", "300"]) { server in
+            let replies = try await withThrowingTaskGroup(of: GPTServer.Reply.self) { group in
+                for i in 0..<100 {
+                    // Spelled differently, the same question after normalisation.
+                    let question = i % 2 == 0 ? "What is merging?" : "  what IS merging "
+                    group.addTask { try await server.ask(question, address: "203.0.113.\(i + 1)", port: server.ports[i % 2]) }
+                }
+                return try await group.reduce(into: [GPTServer.Reply]()) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == 200 })
+            #expect(Set(replies.compactMap(\.answer)).count == 1)
+            #expect(try await server.stub.stats().requests == 1)
+            let sources = Dictionary(grouping: replies.compactMap(\.source), by: { $0 }).mapValues(\.count)
+            #expect(sources["upstream"] == 1)
+            #expect((sources["merged"] ?? 0) + (sources["exact"] ?? 0) == 99)
+            // Only the leader paid: every other address still has its one question.
+            let paid = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<100 {
+                    group.addTask { try await server.call(.GET, "/api/gpt/quota", address: "203.0.113.\(i + 1)").json["used"] as? Int ?? -1 }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(paid == 1)
+        }
+    }
+
+    @Test func followersGetTheFailureOfTheirLeader() async throws {
+        try await GPTServer.run(stubArguments: ["--latency-ms", "200"]) { server in
+            try await server.stub.configure(["failure_rate": 1.0, "failure_status": 503])
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 { group.addTask { try await server.ask("a failing question").status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 503, count: 10))
+            #expect(try await server.stub.stats().requests == 1)
+        }
+    }
+
+    @Test func aLeaderThatHangsUpStillAnswersItsFollowers() async throws {
+        try await GPTServer.run(stubArguments: ["--latency-ms", "400"]) { server in
+            let leader = Task { try await server.ask("abandoned question") }
+            try await Task.sleep(for: .milliseconds(100))
+            let follower = Task { try await server.ask("abandoned question") }
+            try await Task.sleep(for: .milliseconds(50))
+            leader.cancel()
+            let reply = try await follower.value
+            #expect(reply.status == 200 && reply.answer == "Stub answer to: abandoned question")
+            #expect(try await server.stub.stats().requests == 1)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Testing
+@testable import GPTService
+
+/// Normalisation, the lexical form and the guard, without Redis: the rules every cache layer
+/// stands on.
+@Suite struct QuestionFormTests {
+    func text(_ question: String) -> String { NormalizedQuestion(question).text }
+    func lexical(_ question: String) -> String? { LexicalForm(NormalizedQuestion(question)).text }
+
+    @Test(arguments: [
+        ("What is the capital of France?", "what is the capital of france"),
+        ("  what   IS the capital of\tFrance ?!  ", "what is the capital of france"),
+        ("ＷＨＡＴ ＩＳ ＡＩ？", "what is ai"),  // full-width forms (NFKC)
+        ("Isn't it safe?", "isnt it safe"),
+        ("e-mail address", "email address"),
+        ("2+2", "2 + 2"),
+        ("2 + 2 = ?", "2 + 2 ="),
+        ("3.14 × 2", "3.14 × 2"),
+        ("1,000 won", "1000 won"),
+        ("서울 날씨 알려줘!!", "서울 날씨 알려줘"),
+        ("  검색엔진을   추천해 주세요 ", "검색엔진을 추천해 주세요"),
+        ("ﬁle", "file"),  // a ligature
+    ])
+    func normalises(_ question: String, _ expected: String) {
+        #expect(text(question) == expected)
+    }
+
+    @Test func keepsOperatorsThatChangeTheQuestion() {
+        #expect(text("2+2") != text("2-2"))
+        #expect(text("2*3") != text("2/3"))
+        #expect(text("3-1") == "3 - 1")
+    }
+
+    @Test func vagueQuestionsHaveNoSubstance() {
+        #expect(NormalizedQuestion("?").substance == 0)
+        #expect(NormalizedQuestion("ㅋ").substance == 1)
+        #expect(NormalizedQuestion("2+2").substance == 2)
+    }
+
+    @Test(arguments: [
+        ("What is the capital of France?", "france capital, please"),
+        ("Tell me the capital of France", "capital of France?"),
+        ("서울 날씨 알려줘", "서울의 날씨는?"),
+        ("서울 날씨 어때요", "서울 날씨 알려주세요"),
+        ("번역을 도와줘", "번역 도와줘"),
+        ("How do I reset my password?", "how to reset password"),
+    ])
+    func paraphrasesShareALexicalForm(_ a: String, _ b: String) {
+        #expect(lexical(a) != nil)
+        #expect(lexical(a) == lexical(b))
+    }
+
+    @Test(arguments: [
+        ("2+2", "2+3"),
+        ("서울 날씨", "부산 날씨"),
+        ("is aspirin safe", "is aspirin not safe"),
+        ("capital of France", "capital of Germany"),
+        ("why is the sky blue", "how is the sky blue"),
+        ("비가 와", "비가 안 와"),
+        ("10 dollars in won", "100 dollars in won"),
+    ])
+    func nearMissesDoNotShareALexicalForm(_ a: String, _ b: String) {
+        #expect(lexical(a) != lexical(b))
+    }
+
+    @Test func shortParticleWordsAreNotCut() {
+        // One syllable would remain: the word stays whole rather than become another word.
+        #expect(LexicalForm.strippingParticle("물이") == "물이")
+        #expect(LexicalForm.strippingParticle("서울의") == "서울")
+        #expect(LexicalForm.strippingParticle("검색엔진을") == "검색엔진")
+        #expect(LexicalForm.strippingParticle("학교에서는") == "학교")
+    }
+
+    @Test func longQuestionsKeepTheirWordOrder() {
+        let long = "first second third fourth fifth sixth seventh eighth ninth"
+        #expect(lexical(long) == long)
+        #expect(lexical("beta alpha") == "alpha beta")
+    }
+
+    // MARK: The guard
+
+    func allows(_ cached: String, _ asked: String) -> Bool {
+        QuestionGuard.allows(cached: NormalizedQuestion(cached), for: NormalizedQuestion(asked))
+    }
+
+    @Test(arguments: [
+        ("What is the capital of France?", "what is the capitol of france"),  // a typo
+        ("how to sort a list in python", "how to sorting a list in python"),
+        ("파이썬 리스트 정렬", "파이썬 리스트 정렬하는 방법"),
+        ("What is the capital of France?", "france capital"),
+        ("서울 날씨 알려줘", "서울의 날씨는 어때?"),
+    ])
+    func guardAllowsVariantsOfOneQuestion(_ cached: String, _ asked: String) {
+        #expect(allows(cached, asked))
+    }
+
+    @Test(arguments: [
+        ("2+2", "2+3"),
+        ("2+2", "2-2"),
+        ("서울 날씨", "부산 날씨"),
+        ("서울 날씨", "서울대 날씨"),
+        ("is aspirin safe", "is aspirin not safe"),
+        ("Is it safe to drink tap water?", "Isn't it safe to drink tap water?"),
+        ("capital of France", "capital of Germany"),
+        ("what is capital", "what is capitalism"),
+        ("비가 와", "비가 안 와"),
+        ("약을 먹어도 돼", "약을 먹으면 안 돼"),
+        ("python list sort", "python list sort descending"),
+        ("10 dollars in won", "100 dollars in won"),
+    ])
+    func guardRefusesADifferentQuestion(_ cached: String, _ asked: String) {
+        #expect(!allows(cached, asked))
+        #expect(!allows(asked, cached))
+    }
+
+    @Test func editDistance() {
+        #expect(QuestionGuard.editDistance(Array("capital"), Array("capitol"), atMost: 1) == 1)
+        #expect(QuestionGuard.editDistance(Array("france"), Array("germany"), atMost: 1) == 2)
+    }
+
+    // MARK: Keys
+
+    @Test func keysHoldVersionModelAndDigest() {
+        let question = NormalizedQuestion(String(repeating: "very long question ", count: 100))
+        let keys = CacheKeys(question: question, model: "gpt-4o-mini", namespace: "gpt")
+        #expect(keys.answer.hasPrefix("gpt:v\(NormalizedQuestion.version):gpt-4o-mini:answer:"))
+        #expect(keys.answer.count < 120)
+        #expect(!keys.answer.contains("question"))
+        let otherModel = CacheKeys(question: question, model: "gpt-4.1", namespace: "gpt")
+        #expect(otherModel.answer != keys.answer && otherModel.digest == keys.digest)
+        #expect(CacheKeys(question: NormalizedQuestion("Capital of FRANCE?"), model: "m", namespace: "gpt").answer
+            == CacheKeys(question: NormalizedQuestion("capital of france"), model: "m", namespace: "gpt").answer)
+    }
+
+    @Test func cacheability() {
+        let rule = Cacheability(minimumAnswerCharacters: 2)
+        let question = NormalizedQuestion("what is 2+2")
+        #expect(rule.verdict(question: question, answer: "4.", finishReason: "stop") == .cacheable)
+        #expect(rule.verdict(question: question, answer: "  ", finishReason: "stop") == .empty)
+        #expect(rule.verdict(question: question, answer: "4", finishReason: "stop") == .tooShort)
+        #expect(rule.verdict(question: question, answer: "The answer is", finishReason: "length") == .cutOff)
+        #expect(rule.verdict(question: question, answer: "The answer is", finishReason: nil) == .cutOff)
+        #expect(rule.verdict(question: NormalizedQuestion("?!"), answer: "What do you mean?", finishReason: "stop") == .vagueQuestion)
+    }
+}

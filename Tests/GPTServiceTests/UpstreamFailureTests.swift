@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import GPTService
+
+@Suite struct UpstreamFailureTests {
+    @Test func retriesHonourTheUpstreamsRetryAfter() async throws {
+        try await GPTServer.run(["GPT_UPSTREAM_RETRIES": "2"], stubArguments: ["--retry-after", "1"]) { server in
+            try await server.stub.configure(["failure_rate": 1.0, "failure_status": 429])
+            let started = ContinuousClock.now
+            let reply = try await server.ask("always rate limited")
+            #expect(reply.status == 503 && reply.errorCode == "upstream_unavailable")
+            #expect(try await server.stub.stats().requests == 3)
+            // Two waits of at least the upstream's one second each.
+            #expect(ContinuousClock.now - started >= .seconds(2))
+        }
+    }
+
+    @Test func aRetryThatSucceedsAnswers() async throws {
+        try await GPTServer.run(["GPT_UPSTREAM_RETRIES": "2"]) { server in
+            try await server.stub.configure(["fail_next": 2, "failure_status": 500, "retry_after": 0])
+            let reply = try await server.ask("flaky question")
+            #expect(reply.status == 200 && reply.source == "upstream")
+            #expect(try await server.stub.stats().requests == 3)
+            #expect(try await server.call(.GET, "/api/gpt/quota").json["used"] as? Int == 1)
+        }
+    }
+
+    @Test func theBreakerFailsFastWhileTheUpstreamIsDownAndRecovers() async throws {
+        try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "1000"]) { server in
+            try await server.stub.configure(["failure_rate": 1.0, "failure_status": 500])
+            for i in 0..<3 { #expect(try await server.ask("down \(i)").status == 503) }
+            #expect(try await server.stub.stats().requests == 3)
+            let fast = try await server.ask("down again")
+            #expect(fast.status == 503 && fast.errorCode == "upstream_unavailable" && fast.header("Retry-After") == "1")
+            #expect(try await server.stub.stats().requests == 3)  // not even tried
+            try await server.stub.configure(["failure_rate": 0.0])
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await server.ask("back up").status == 200)
+            #expect(try await server.ask("back up for good").status == 200)
+        }
+    }
+
+    @Test func aSlowUpstreamEndsAtTheDeadline() async throws {
+        try await GPTServer.run(["GPT_UPSTREAM_TIMEOUT_MS": "500"], stubArguments: ["--latency-ms", "3000"]) { server in
+            let started = ContinuousClock.now
+            let reply = try await server.ask("a very slow answer")
+            #expect(reply.status == 503 && reply.errorCode == "upstream_unavailable")
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(try await server.call(.GET, "/api/gpt/quota").json["used"] as? Int == 0)
+        }
+    }
+
+    @Test func admissionTurnsAwayWhatCannotBeServedInTime() async throws {
+        try await GPTServer.run(["GPT_UPSTREAM_CONCURRENCY": "2", "GPT_UPSTREAM_MAX_WAIT_MS": "100"], stubArguments: ["--latency-ms", "600"]) { server in
+            let replies = try await withThrowingTaskGroup(of: GPTServer.Reply.self) { group in
+                for i in 0..<6 { group.addTask { try await server.ask("distinct slow question \(i)") } }
+                return try await group.reduce(into: [GPTServer.Reply]()) { $0.append($1) }
+            }
+            #expect(replies.filter { $0.status == 200 }.count == 2)
+            let shed = replies.filter { $0.status == 503 }
+            #expect(shed.count == 4 && shed.allSatisfy { $0.errorCode == "overloaded" && $0.header("Retry-After") == "1" })
+            #expect(try await server.stub.stats().max_in_flight <= 2)
+        }
+    }
+
+    @Test func redisDownFailsClosed() async throws {
+        try await GPTServer.run(["REDIS_URL": "redis://127.0.0.1:1", "REDIS_TIMEOUT_MS": "200"], readiness: false) { server in
+            let reply = try await server.ask("is redis there")
+            #expect(reply.status == 503 && reply.header("Retry-After") != nil)
+            #expect(try await server.stub.stats().requests == 0)
+            #expect(try await server.call(.GET, "/readyz").status == 503)
+        }
+    }
+}
