@@ -216,7 +216,8 @@ start_redis() {
   shift 4
   mkdir -p "$dir"
   spawn "$pidfile" "$logfile" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
-    --daemonize no --appendonly no --logfile '' "$@"
+    --daemonize no --appendonly no --logfile '' \
+    --maxmemory "${REDIS_MAXMEMORY:-256mb}" --maxmemory-policy volatile-lfu "$@"
   wait_ready redis "$pidfile" "$logfile" 15 redis_ok "$port"
 }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Atomics
 import Foundation
 import Logging
 import Metrics
@@ -74,7 +75,7 @@ final class ChatClient: Sendable, Service {
     /// Asks the upstream; `onDelta` sees each piece of text as it arrives. Retries with jittered,
     /// capped backoff on 429, 5xx and connection failures, honouring the upstream's `Retry-After`,
     /// but only until the first piece of text: after that a failure ends the answer.
-    func complete(_ question: String, onDelta: @Sendable (String) async -> Void) async throws -> Completion {
+    func complete(_ question: String, onDelta: @escaping @Sendable (String) async -> Void) async throws -> Completion {
         let deadline = ContinuousClock.now + settings.totalTimeout
         var attempt = 0
         while true {
@@ -83,12 +84,14 @@ final class ChatClient: Sendable, Service {
                 throw Failure.unavailable(retryAfter: wait)
             }
             let started = ContinuousClock.now
-            var streamed = false
+            let streamed = ManagedAtomic(false)
             do {
                 let completion = try await gate.withSlot {
-                    try await self.stream(question, deadline: deadline) { delta in
-                        streamed = true
-                        await onDelta(delta)
+                    try await Self.within(deadline) {
+                        try await self.stream(question, deadline: deadline) { delta in
+                            streamed.store(true, ordering: .relaxed)
+                            await onDelta(delta)
+                        }
                     }
                 }
                 breaker.succeeded()
@@ -104,12 +107,29 @@ final class ChatClient: Sendable, Service {
                 let backoff = Self.backoff(attempt: attempt, base: settings.retryBaseDelay, cap: settings.retryMaxDelay)
                 let wait = max(backoff, error.retryAfter ?? .zero)
                 attempt += 1
-                guard !streamed, attempt <= settings.retries, ContinuousClock.now + wait < deadline else {
+                guard !streamed.load(ordering: .relaxed), attempt <= settings.retries, ContinuousClock.now + wait < deadline else {
                     logger.warning("upstream failed", metadata: ["error": "\(error)", "attempts": "\(attempt)"])
                     throw Failure.unavailable(retryAfter: max(error.retryAfter ?? .seconds(1), breaker.isOpen ? breaker.cooldown : .seconds(1)))
                 }
                 try await Task.sleep(for: wait)
             }
+        }
+    }
+
+    /// Runs `body`, cancelling it at `deadline`: the whole answer, streamed body included, is
+    /// bounded, not only the wait for its first byte.
+    static func within<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(until: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next(), let value = result else {
+                throw Retryable(description: "no answer before the deadline", outcome: "timeout", retryAfter: nil)
+            }
+            return value
         }
     }
 
@@ -120,7 +140,7 @@ final class ChatClient: Sendable, Service {
         var retryAfter: Duration?
     }
 
-    private func stream(_ question: String, deadline: ContinuousClock.Instant, onDelta: (String) async -> Void) async throws -> Completion {
+    private func stream(_ question: String, deadline: ContinuousClock.Instant, onDelta: @Sendable (String) async -> Void) async throws -> Completion {
         var messages: [[String: String]] = []
         if let system = settings.systemPrompt, !system.isEmpty { messages.append(["role": "system", "content": system]) }
         messages.append(["role": "user", "content": question])
