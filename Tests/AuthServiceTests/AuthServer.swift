@@ -58,29 +58,11 @@ struct AuthServer: Sendable {
         throw TestFailure("AuthService did not become ready on port \(port)")
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: String
-
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        subscript(key: String) -> String? { json[key] as? String }
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    }
+    typealias Reply = HTTPReply
 
     func call(_ method: HTTPMethod, _ path: String, json: [String: String]? = nil, token: String? = nil,
               address: String = "192.0.2.1", port: Int? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(path)")
-        request.method = method
-        request.headers.add(name: "X-Real-IP", value: address)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: body))
+        try await HTTPReply.send(method, "http://127.0.0.1:\(port ?? self.port)\(path)", json: json, token: token, address: address)
     }
 
     // MARK: Flows
@@ -149,9 +131,4 @@ struct AuthServer: Sendable {
             _ = try await db.query("UPDATE auth.users SET role = 'ADMIN' WHERE email = \(email)", logger: TestEnvironment.logger)
         }
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

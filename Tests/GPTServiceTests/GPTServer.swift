@@ -104,36 +104,12 @@ struct GPTServer: Sendable {
     static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
         connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)))
 
-    struct Reply: Sendable {
-        var status: Int
-        var headers: HTTPHeaders
-        var body: String
-
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        subscript(key: String) -> String? { json[key] as? String }
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-        var source: String? { self["source"] }
-        var answer: String? { self["answer"] }
-        func header(_ name: String) -> String? { headers.first(name: name) }
-    }
+    typealias Reply = HTTPReply
 
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, rawBody: String? = nil, token: String? = nil,
-              address: String = "192.0.2.10", headers extra: [String: String] = [:], port: Int? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)\(path)")
-        request.method = method
-        request.headers.add(name: "X-Real-IP", value: address)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in extra { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        } else if let rawBody {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: rawBody))
-        }
-        let response = try await Self.client.execute(request, timeout: .seconds(30))
-        let text = try await response.body.collect(upTo: 4 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: text))
+              address: String = "192.0.2.10", headers: [String: String] = [:], port: Int? = nil) async throws -> Reply {
+        try await HTTPReply.send(method, "http://127.0.0.1:\(port ?? self.port)\(path)", json: body, rawJSON: rawBody, token: token,
+                                 address: address, headers: headers, client: Self.client)
     }
 
     /// Asks a question the plain way.
@@ -141,6 +117,7 @@ struct GPTServer: Sendable {
         try await call(.POST, "/api/gpt/qna", body: ["question": question], token: token, address: address,
                        headers: noCache ? ["Cache-Control": "no-cache"] : [:], port: port)
     }
+
 
     /// The `gpt.asked` events enqueued so far, as their payloads.
     func ledger() async throws -> [[String: String]] {
@@ -166,4 +143,9 @@ extension GPTServer {
             throw error
         }
     }
+}
+
+extension HTTPReply {
+    var source: String? { self["source"] }
+    var answer: String? { self["answer"] }
 }

@@ -62,8 +62,3 @@ struct LLMStub: Sendable {
         return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 }
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}

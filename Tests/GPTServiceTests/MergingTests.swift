@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GPTService
 
 @Suite struct MergingTests {
@@ -27,6 +28,39 @@ import Testing
                 return try await group.reduce(0, +)
             }
             #expect(paid == 1)
+        }
+    }
+
+    @Test func identicalQuestionsAcrossTwoProcessesMakeOneUpstreamCall() async throws {
+        try await GPTServer.run(stubArguments: ["--latency-ms", "300"]) { server in
+            // A second GPTService, the real executable, sharing the stub, the Redis namespace and the model.
+            let port = try TestEnvironment.freePort()
+            let process = Process()
+            process.executableURL = TestEnvironment.executable(named: "GPTService")
+            var environment = ProcessInfo.processInfo.environment
+            environment.merge(GPTServer.testSettings) { _, new in new }
+            environment.merge([
+                "HTTP_PORT": String(port), "DATABASE_URL": server.databaseURL, "REDIS_URL": TestEnvironment.redisURL,
+                "OPENAI_BASE_URL": server.stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
+                "LOG_LEVEL": "error",
+            ]) { _, new in new }
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            try await server.waitUntilReady(port: port, path: "/readyz")
+            let replies = try await withThrowingTaskGroup(of: GPTServer.Reply.self) { group in
+                for i in 0..<100 {
+                    group.addTask { try await server.ask("Which process answers?", address: "203.0.113.\(i + 1)", port: i % 2 == 0 ? server.port : port) }
+                }
+                return try await group.reduce(into: [GPTServer.Reply]()) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == 200 })
+            #expect(try await server.stub.stats().requests == 1)
+            #expect(replies.filter { $0.source == "upstream" }.count == 1)
         }
     }
 

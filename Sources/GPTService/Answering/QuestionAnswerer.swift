@@ -61,7 +61,10 @@ struct QuestionAnswerer: Sendable {
                 }
                 let charge = try await charge(subject, question: question)
                 let updates = flight.subscribe()
-                Task { await lead(flight, question: question, normalized: normalized, keys: keys, embedding: embedding, subject: subject, charge: charge) }
+                Task {
+                    await lead(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
+                               subject: subject, charge: charge, useCache: useCache)
+                }
                 return .flight(updates, leader: true, charged: charge.quota)
             } catch {
                 flight.finish(.retry)
@@ -160,11 +163,18 @@ struct QuestionAnswerer: Sendable {
     /// Runs apart from the leader's request, so a client that hangs up does not end the answer its
     /// followers wait for.
     private func lead(_ flight: Flight, question: String, normalized: NormalizedQuestion, keys: CacheKeys,
-                      embedding: [Float]?, subject: QuotaSubject, charge: Charge) async {
+                      embedding: [Float]?, subject: QuotaSubject, charge: Charge, useCache: Bool) async {
         defer { flights.end(keys.digest, flight) }
         do {
             for _ in 0..<3 {
                 if try await lock.acquire(keys) {
+                    // Another instance may have answered between our cache miss and the lock.
+                    if useCache, let answered = try await cache.lookup(keys).exact {
+                        try? await lock.release(keys)
+                        await refund(charge, subject: subject)
+                        flight.finish(.answered(Answer(text: answered.answer, source: .merged, model: answered.model), finishReason: "stop"))
+                        return
+                    }
                     await askUpstream(flight, question: question, normalized: normalized, keys: keys, embedding: embedding, subject: subject, charge: charge)
                     return
                 }

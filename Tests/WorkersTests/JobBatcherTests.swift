@@ -1,0 +1,64 @@
+import Foundation
+import PostgresNIO
+import ServiceLifecycle
+import Testing
+import TestSupport
+@testable import Shared
+
+/// Group commit of jobs that follow no change of their own.
+@Suite struct JobBatcherTests {
+    /// Runs a batcher as a service for `body`, then shuts it down gracefully.
+    func withBatcher(capacity: Int = 50_000, _ body: @escaping @Sendable (JobBatcher, Database) async throws -> Void) async throws {
+        try await withQueue { queue, db in
+            let batcher = JobBatcher(jobs: queue, capacity: capacity, maxBatch: 500)
+            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await body(batcher, db)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    func job(_ n: Int) throws -> NewJob { try NewJob(queue: "audit", kind: "batch.test", payload: Numbered(n: n)) }
+
+    @Test func aBurstIsWrittenInFewStatements() async throws {
+        try await withBatcher { batcher, db in
+            for n in 0..<5000 { batcher.submit(try job(n)) }
+            for _ in 0..<200 where try await count("queue.jobs", db) < 5000 { try await Task.sleep(for: .milliseconds(25)) }
+            #expect(try await count("queue.jobs", db) == 5000)
+            let distinctCommits = try await db.query("SELECT count(DISTINCT xmin::text) FROM queue.jobs", logger: TestEnvironment.logger)[0].decode(Int.self)
+            // Batches of at most 500, one in flight at a time: at least 10, and far fewer than 5000.
+            #expect(distinctCommits >= 10 && distinctCommits <= 100)
+        }
+    }
+
+    @Test func shutdownWritesWhatIsWaiting() async throws {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "batcher")
+        try await TestEnvironment.withDatabase(url: url) { db in
+            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+            let batcher = JobBatcher(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
+            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for n in 0..<300 { batcher.submit(try job(n)) }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(batcher.pendingCount == 0)
+            #expect(try await count("queue.jobs", db) == 300)
+        }
+    }
+
+    @Test func beyondItsCapacityJobsAreDroppedNotHeld() async throws {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "batcher")
+        try await TestEnvironment.withDatabase(url: url) { db in
+            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+            // Not running: nothing drains it.
+            let batcher = JobBatcher(jobs: JobQueue(database: db, logger: TestEnvironment.logger), capacity: 10)
+            for n in 0..<25 { batcher.submit(try job(n)) }
+            #expect(batcher.pendingCount == 10)
+        }
+    }
+}

