@@ -61,10 +61,10 @@ for i in range(50):
 json.dump({"tokens": tokens, "run": run}, open(sys.argv[1], "w"))
 PY
 
-spike() {  # spike NAME: k6, then the figures
-  local name=$1 before after
+spike() {  # spike NAME [TARGET]: k6, then the figures
+  local name=$1 target=${2:-qna} before after
   before=$(curl -s "$stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
-  SPIKE_DATA="$out/tokens.json" SPIKE_OUT="$out/$name.json" SPIKE_REQUESTS=$requests BASE_URL=$nginx \
+  SPIKE_DATA="$out/tokens.json" SPIKE_OUT="$out/$name.json" SPIKE_REQUESTS=$requests BASE_URL=$nginx SPIKE_TARGET=$target \
     k6 run --quiet --no-usage-report loadtest/gpt_spike.js >/dev/null 2>"$out/$name.k6.log" || true
   after=$(curl -s "$stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
   python3 - "$out/$name.json" "$((after - before))" "$name" <<'PY'
@@ -72,16 +72,18 @@ import json, sys
 summary, upstream_calls, name = json.load(open(sys.argv[1])), int(sys.argv[2]), sys.argv[3]
 metrics = summary["metrics"]
 def tagged(prefix):
-    return {k[len(prefix) + 1:-1]: int(v["values"]["count"]) for k, v in metrics.items() if k.startswith(prefix + "{")}
+    out = {}
+    for key, value in metrics.items():
+        if key.startswith(prefix + "{") and value["values"].get("count"):
+            out[key[len(prefix) + 1:-1].split(":", 1)[1]] = int(value["values"]["count"])
+    return out
 statuses, sources, codes = tagged("gpt_status"), tagged("gpt_source"), tagged("gpt_error_code")
 sent = int(metrics["gpt_status"]["values"]["count"])
+dropped = int(metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0))
 lat = metrics["gpt_latency"]["values"]
-by_status = {}
-for key, n in statuses.items():
-    status = dict(part.split(":", 1) for part in key.split(","))["status"]
-    by_status[status] = by_status.get(status, 0) + n
-upstream_answers = sum(n for k, n in sources.items() if "source:upstream" in k)
-print(f"-- spike ({name}): {sent} requests, statuses {dict(sorted(by_status.items()))}")
+by_status = statuses
+upstream_answers = sources.get("upstream", 0)
+print(f"-- spike ({name}): {sent} requests sent ({dropped} the generator could not start in time), statuses {dict(sorted(by_status.items()))}")
 print(f"   success {100 * by_status.get('200', 0) / sent:.1f}%; 500s: {by_status.get('500', 0)}; "
       f"latency avg {lat['avg']:.0f} ms, p95 {lat['p(95)']:.0f} ms, p99 {lat['p(99)']:.0f} ms, max {lat['max']:.0f} ms")
 print(f"   200s by source: {dict(sorted(sources.items()))}")
@@ -89,6 +91,9 @@ print(f"   refusals by code: {dict(sorted(codes.items()))}")
 print(f"   upstream calls counted by the stand-in: {upstream_calls}; answers with source=upstream: {upstream_answers}")
 PY
 }
+
+echo "== 2. the same spike on /healthz/gpt: what this machine and the generator manage without any work"
+spike healthz healthz
 
 echo "== 2a. spike, default limits: $requests requests within one second"
 spike defaults

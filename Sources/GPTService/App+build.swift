@@ -25,7 +25,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let budget = SpendBudget(redis: runtime.redis, namespace: config.keyPrefix, day: day, dailyCap: config.dailyBudget, prices: config.prices)
     let cache = AnswerCache(redis: runtime.redis, namespace: config.keyPrefix, ttl: config.cacheTTL, maxVectors: config.semanticMaxEntries)
     let index = SemanticIndex(capacity: config.semanticMaxEntries, model: model)
-    let batcher = JobBatcher(jobs: JobQueue(database: runtime.database, logger: logger))
+    let batcher = JobBatcher<AuditEvent>.auditEvents(jobs: JobQueue(database: runtime.database, logger: logger))
     let answerer = QuestionAnswerer(
         settings: .init(model: model, namespace: config.keyPrefix, lexicalLayer: config.lexicalLayer, semanticLayer: config.semanticLayer,
                         semanticThreshold: config.semanticThreshold, burstLimit: config.burstLimit, burstWindow: config.burstWindow,
@@ -37,7 +37,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         logger: logger)
 
     let router = runtime.makeRouter()
-    QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher, model: model, namespace: config.keyPrefix),
+    QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher),
                   maxQuestionCharacters: config.maxQuestionCharacters)
         .addRoutes(to: router.group("api/gpt").add(middleware: runtime.authMiddleware(required: false)))
 

@@ -20,7 +20,9 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     var handlers = JobHandlers()
     handlers.register("noop", NoopHandler())
     handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database))
-    handlers.register(AuditEvent.kind, AuditIngester(database: runtime.database))
+    let audit = AuditIngester(database: runtime.database)
+    handlers.register(AuditEvent.kind, audit)
+    handlers.register(AuditEvent.batchKind, audit)
     handlers.register(ThumbnailJob.kind, ThumbnailHandler(
         database: runtime.database,
         mediaDirectory: URL(fileURLWithPath: reader.string(forKey: "media.dir", default: "media"))))

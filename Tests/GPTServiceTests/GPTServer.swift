@@ -122,8 +122,10 @@ struct GPTServer: Sendable {
     /// The `gpt.asked` events enqueued so far, as their payloads.
     func ledger() async throws -> [[String: String]] {
         try await TestEnvironment.withDatabase(url: databaseURL) { db in
-            try await db.query("SELECT payload->>'payload' FROM queue.jobs WHERE kind = 'audit.event' AND payload->>'action' = 'gpt.asked' ORDER BY id",
-                               logger: TestEnvironment.logger)
+            try await db.query("""
+                SELECT e.event->>'payload' FROM queue.jobs j, jsonb_array_elements(j.payload) WITH ORDINALITY AS e(event, n)
+                WHERE j.kind = 'audit.events' AND e.event->>'action' = 'gpt.asked' ORDER BY j.id, e.n
+                """, logger: TestEnvironment.logger)
                 .map { try $0.decode(String.self) }
                 .map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: String] ?? [:] }
         }

@@ -8,9 +8,9 @@ import TestSupport
 /// Group commit of jobs that follow no change of their own.
 @Suite struct JobBatcherTests {
     /// Runs a batcher as a service for `body`, then shuts it down gracefully.
-    func withBatcher(capacity: Int = 50_000, _ body: @escaping @Sendable (JobBatcher, Database) async throws -> Void) async throws {
+    func withBatcher(capacity: Int = 50_000, _ body: @escaping @Sendable (JobBatcher<NewJob>, Database) async throws -> Void) async throws {
         try await withQueue { queue, db in
-            let batcher = JobBatcher(jobs: queue, capacity: capacity, maxBatch: 500)
+            let batcher = JobBatcher<NewJob>(jobs: queue, capacity: capacity, maxBatch: 500)
             let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -38,7 +38,7 @@ import TestSupport
         let url = try await TestEnvironment.scratchDatabase(prefix: "batcher")
         try await TestEnvironment.withDatabase(url: url) { db in
             try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
-            let batcher = JobBatcher(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
+            let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
             let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -56,9 +56,27 @@ import TestSupport
         try await TestEnvironment.withDatabase(url: url) { db in
             try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
             // Not running: nothing drains it.
-            let batcher = JobBatcher(jobs: JobQueue(database: db, logger: TestEnvironment.logger), capacity: 10)
+            let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger), capacity: 10)
             for n in 0..<25 { batcher.submit(try job(n)) }
             #expect(batcher.pendingCount == 10)
+        }
+    }
+
+    @Test func auditEventsGoManyToAJob() async throws {
+        try await withQueue { queue, db in
+            let batcher = JobBatcher<AuditEvent>.auditEvents(jobs: queue, maxBatch: 1000)
+            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for n in 0..<1500 { batcher.submit(AuditEvent(action: "batch.test", actorID: "u\(n)")) }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            let jobs = try await count("queue.jobs", db)
+            #expect(jobs >= 2 && jobs <= 10)
+            let events = try await db.query("SELECT sum(jsonb_array_length(payload))::int FROM queue.jobs WHERE kind = 'audit.events'",
+                                            logger: TestEnvironment.logger)[0].decode(Int.self)
+            #expect(events == 1500)
         }
     }
 }

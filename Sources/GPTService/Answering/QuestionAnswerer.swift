@@ -12,7 +12,7 @@ struct QuestionAnswerer: Sendable {
         var namespace: String
         var lexicalLayer = true
         var semanticLayer = true
-        var semanticThreshold: Float = 0.9
+        var semanticThreshold: Float = 0.85
         var burstLimit: Int
         var burstWindow: Duration
         /// How long a follower on another instance waits for the leader's outcome.
@@ -40,8 +40,7 @@ struct QuestionAnswerer: Sendable {
     let lock: MergeLock
     let logger: Logger
 
-    func ask(_ question: String, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
-        let normalized = NormalizedQuestion(question)
+    func ask(_ question: String, normalized: NormalizedQuestion, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
         let keys = CacheKeys(question: normalized, model: settings.model, namespace: settings.namespace)
         for _ in 0..<3 {
             if useCache, let hit = try await lookup(normalized, keys: keys) { return .cached(hit) }
@@ -53,6 +52,9 @@ struct QuestionAnswerer: Sendable {
                 return .flight(flight.subscribe(), leader: false, charged: nil)
             }
             do {
+                // The embeddings call costs too: a caller over its burst limit or out of quota does
+                // not get one (and so no semantic answer; exact and lexical ones it still gets).
+                try await admit(subject)
                 let embedding = useCache && settings.semanticLayer ? await chat.embedding(question) : nil
                 if let embedding, let hit = try await semanticLookup(embedding, for: normalized) {
                     flight.finish(.answered(hit, finishReason: "stop"))
@@ -122,16 +124,24 @@ struct QuestionAnswerer: Sendable {
         var budget: SpendBudget.Reservation
     }
 
-    /// The burst limit, a unit of the daily quota and the worst-case price, in that order; what
-    /// was taken is given back when a later step refuses.
-    private func charge(_ subject: QuotaSubject, question: String) async throws -> Charge {
-        if subject.tier != .admin {
-            let rule = SlidingWindowLimiter.Rule(key: "\(settings.namespace):burst:\(subject.key)", limit: settings.burstLimit, window: settings.burstWindow)
-            if case .limited(_, let wait) = try await burst.acquire([rule]) {
-                Self.refused("burst")
-                throw AskFailure.burst(retryAfter: wait)
-            }
+    /// The burst limit, and a look at the quota without taking from it.
+    private func admit(_ subject: QuotaSubject) async throws {
+        guard subject.tier != .admin else { return }
+        let rule = SlidingWindowLimiter.Rule(key: "\(settings.namespace):burst:\(subject.key)", limit: settings.burstLimit, window: settings.burstWindow)
+        if case .limited(_, let wait) = try await burst.acquire([rule]) {
+            Self.refused("burst")
+            throw AskFailure.burst(retryAfter: wait)
         }
+        let status = try await quota.status(of: subject)
+        if let remaining = status.remaining, remaining == 0 {
+            Self.refused("quota")
+            throw AskFailure.quotaExceeded(status, retryAfter: max(1, Int(status.resetAt.timeIntervalSinceNow.rounded(.up))))
+        }
+    }
+
+    /// A unit of the daily quota, counted atomically, and the worst-case price; what was taken is
+    /// given back when a later step refuses.
+    private func charge(_ subject: QuotaSubject, question: String) async throws -> Charge {
         let status: DailyQuota.Status
         switch try await quota.take(subject) {
         case .exceeded(let exceeded):
@@ -243,8 +253,18 @@ struct QuestionAnswerer: Sendable {
         }
     }
 
+    private static let lookups: [String: Counter] = {
+        var counters: [String: Counter] = [:]
+        for layer in ["exact", "lexical", "semantic"] {
+            for result in ["hit", "miss", "refused"] {
+                counters["\(layer)/\(result)"] = Counter(label: "gpt_cache_lookups_total", dimensions: [("layer", layer), ("result", result)])
+            }
+        }
+        return counters
+    }()
+
     private static func count(layer: String, _ result: String) {
-        Counter(label: "gpt_cache_lookups_total", dimensions: [("layer", layer), ("result", result)]).increment()
+        lookups["\(layer)/\(result)"]?.increment()
     }
 
     private static func refused(_ reason: String) {

@@ -6,33 +6,30 @@ import Shared
 /// (docs/analytics.md). Batched: no database change goes with an answer, so the events are
 /// written by group commit rather than one transaction each.
 struct UsageLedger: Sendable {
-    let batcher: JobBatcher
-    let model: String
-    let namespace: String
+    let batcher: JobBatcher<AuditEvent>
+
+    private static let answers = Dictionary(uniqueKeysWithValues: AnswerSource.allCases.map {
+        ($0, Counter(label: "gpt_answers_total", dimensions: [("source", $0.rawValue)]))
+    })
 
     func record(_ answer: Answer, _ asked: Asked) {
-        Counter(label: "gpt_answers_total", dimensions: [("source", answer.source.rawValue)]).increment()
-        let normalized = NormalizedQuestion(asked.question)
+        Self.answers[answer.source]?.increment()
         let latency = ContinuousClock.now - asked.started
         let event = AuditEvent(
-            "gpt.asked", actorID: asked.subject.userID, targetType: "question", targetID: CacheKeys(question: normalized, model: model, namespace: namespace).digest,
+            "gpt.asked", actorID: asked.subject.userID, targetType: "question", targetID: asked.digest,
             payload: [
                 "source": answer.source.rawValue,
                 "model": answer.model,
                 "tier": asked.subject.tier.rawValue,
                 "subject": asked.subject.key,
                 // The normalised question, cut short: enough for "top questions", not a transcript.
-                "question": String(normalized.text.prefix(100)),
+                "question": String(asked.normalized.prefix(100)),
                 "promptTokens": String(answer.promptTokens),
                 "completionTokens": String(answer.completionTokens),
                 "costMicros": String(SpendBudget.micros(answer.cost)),
                 "latencyMs": String(latency.milliseconds),
             ],
             request: asked.request, context: asked.context)
-        do {
-            batcher.submit(try .audit(event))
-        } catch {
-            Counter(label: "jobs_batcher_dropped_total").increment()
-        }
+        batcher.submit(event)
     }
 }

@@ -76,7 +76,7 @@ struct GPTConfig: Sendable {
         minimumAnswerCharacters = max(1, reader.int(forKey: "gpt.cache.min.answer.chars", default: 2))
         lexicalLayer = reader.bool(forKey: "gpt.cache.lexical", default: true)
         semanticLayer = reader.bool(forKey: "gpt.cache.semantic", default: true)
-        semanticThreshold = Float(min(1, max(0, reader.double(forKey: "gpt.semantic.threshold", default: 0.9))))
+        semanticThreshold = Float(min(1, max(0, reader.double(forKey: "gpt.semantic.threshold", default: 0.85))))
         semanticMaxEntries = max(1, reader.int(forKey: "gpt.semantic.max.entries", default: 50_000))
         mergeWait = .milliseconds(max(100, reader.int(forKey: "gpt.merge.wait.ms", default: Int(totalTimeout.milliseconds) + 5000)))
     }

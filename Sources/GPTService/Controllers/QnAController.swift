@@ -65,11 +65,13 @@ struct QnAController: Sendable {
         let streaming = body.stream == true || request.headers[.accept]?.contains("text/event-stream") == true
         let useCache = !(request.headers[.cacheControl]?.lowercased().contains("no-cache") ?? false)
         let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress)
-        let asked = Asked(question: question, subject: subject, started: started, request: request, context: context)
+        let normalized = NormalizedQuestion(question)
+        let asked = Asked(question: question, normalized: normalized.text, digest: CacheKeys.sha256(normalized.text), subject: subject,
+                          started: started, request: request, context: context)
 
         let reply: QuestionAnswerer.Reply
         do {
-            reply = try await answerer.ask(question, subject: subject, useCache: useCache)
+            reply = try await answerer.ask(question, normalized: normalized, subject: subject, useCache: useCache)
         } catch let failure as AskFailure {
             throw try await withRateLimitHeaders(failure.apiError, subject: subject, failure: failure)
         }
@@ -189,6 +191,9 @@ struct QnAController: Sendable {
 /// One question as the ledger records it.
 struct Asked: Sendable {
     var question: String
+    /// The normalised question and its digest, as the cache keys them.
+    var normalized: String
+    var digest: String
     var subject: QuotaSubject
     var started: ContinuousClock.Instant
     var request: Request

@@ -33,6 +33,9 @@ public struct AuditEvent: Codable, Sendable, Equatable {
 
     public static let queue = "audit"
     public static let kind = "audit.event"
+    /// Many events in one job (`[AuditEvent]`), for sources of many events that follow no change
+    /// of their own; ingestion is idempotent per event all the same.
+    public static let batchKind = "audit.events"
 }
 
 extension NewJob {
@@ -40,5 +43,11 @@ extension NewJob {
     public static func audit(_ event: AuditEvent) throws -> NewJob {
         try NewJob(queue: AuditEvent.queue, kind: AuditEvent.kind, payload: event, maxAttempts: 25,
                    uniqueKey: event.eventID.uuidString)
+    }
+
+    /// One job that records all of `events`.
+    public static func audit(_ events: [AuditEvent]) throws -> NewJob {
+        try NewJob(queue: AuditEvent.queue, kind: AuditEvent.batchKind, payload: events, maxAttempts: 25,
+                   uniqueKey: events.first.map { "batch:\($0.eventID.uuidString):\(events.count)" })
     }
 }

@@ -9,12 +9,15 @@ import ServiceLifecycle
 /// thousand commits. Jobs that must commit with a change are enqueued in that change's
 /// transaction instead (`JobQueue.enqueue(_:on:logger:)`).
 ///
-/// Bounded: beyond `capacity` waiting jobs new ones are dropped and counted, so a database outage
-/// cannot grow memory without end. On graceful shutdown what is waiting is written before the
-/// pool closes.
-public final class JobBatcher: Sendable, Service {
+/// What is batched is `Element`: jobs themselves, or events that a batch turns into one job
+/// (`auditEvents`), so ten thousand events cost a few jobs, not ten thousand.
+///
+/// Bounded: beyond `capacity` waiting elements new ones are dropped and counted, so a database
+/// outage cannot grow memory without end. On graceful shutdown what is waiting is written before
+/// the pool closes.
+public final class JobBatcher<Element: Sendable>: Sendable, Service {
     private struct State {
-        var pending: [NewJob] = []
+        var pending: [Element] = []
         var wakeup: CheckedContinuation<Void, Never>?
         var stopped = false
     }
@@ -22,23 +25,25 @@ public final class JobBatcher: Sendable, Service {
     let jobs: JobQueue
     let capacity: Int
     let maxBatch: Int
+    let makeJobs: @Sendable ([Element]) throws -> [NewJob]
     private let state = NIOLockedValueBox(State())
     private let dropped: Counter
     private let failures: Counter
 
-    public init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000) {
+    public init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000, makeJobs: @escaping @Sendable ([Element]) throws -> [NewJob]) {
         self.jobs = jobs
         self.capacity = capacity
         self.maxBatch = maxBatch
+        self.makeJobs = makeJobs
         dropped = Counter(label: "jobs_batcher_dropped_total")
         failures = Counter(label: "jobs_batcher_failed_batches_total")
     }
 
-    /// Hands `job` over; returns at once.
-    public func submit(_ job: NewJob) {
+    /// Hands `element` over; returns at once.
+    public func submit(_ element: Element) {
         let wakeup = state.withLockedValue { state -> CheckedContinuation<Void, Never>?? in
             guard state.pending.count < capacity else { return .none }
-            state.pending.append(job)
+            state.pending.append(element)
             defer { state.wakeup = nil }
             return .some(state.wakeup)
         }
@@ -70,7 +75,7 @@ public final class JobBatcher: Sendable, Service {
         while let rest = takeBatch(), !rest.isEmpty { await write(rest) }
     }
 
-    private func takeBatch() -> [NewJob]? {
+    private func takeBatch() -> [Element]? {
         state.withLockedValue { state in
             guard !state.pending.isEmpty else { return nil }
             let batch = Array(state.pending.prefix(maxBatch))
@@ -80,7 +85,7 @@ public final class JobBatcher: Sendable, Service {
     }
 
     /// The next batch, waiting for one; nil once stopped with nothing left.
-    private func nextBatch() async -> [NewJob]? {
+    private func nextBatch() async -> [Element]? {
         while true {
             if let batch = takeBatch() { return batch }
             if state.withLockedValue({ $0.stopped }) { return nil }
@@ -95,11 +100,11 @@ public final class JobBatcher: Sendable, Service {
         }
     }
 
-    private func write(_ batch: [NewJob]) async {
+    private func write(_ batch: [Element]) async {
         // Two tries: a batch lost to a dropped connection is the common failure.
         for attempt in 1...2 {
             do {
-                try await jobs.enqueue(batch)
+                try await jobs.enqueue(try makeJobs(batch))
                 return
             } catch {
                 if attempt == 2 {
@@ -109,5 +114,19 @@ public final class JobBatcher: Sendable, Service {
                 }
             }
         }
+    }
+}
+
+extension JobBatcher where Element == NewJob {
+    /// Batches jobs as they are.
+    public convenience init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000) {
+        self.init(jobs: jobs, capacity: capacity, maxBatch: maxBatch) { $0 }
+    }
+}
+
+extension JobBatcher where Element == AuditEvent {
+    /// Batches audit events into one `audit.events` job per batch.
+    public static func auditEvents(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000) -> JobBatcher<AuditEvent> {
+        JobBatcher(jobs: jobs, capacity: capacity, maxBatch: maxBatch) { [try .audit($0)] }
     }
 }

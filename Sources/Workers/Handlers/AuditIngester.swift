@@ -26,8 +26,17 @@ final class AuditIngester: JobHandler, Sendable {
     }
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
+        if job.kind == AuditEvent.batchKind {
+            // Already a batch: stored in one statement; events without a usable action are dropped.
+            let events = try job.decodePayload(as: [AuditEvent].self).filter(Self.isUsable)
+            for start in stride(from: 0, to: events.count, by: maxBatch) {
+                let stored = try await insert(Array(events[start..<min(events.count, start + maxBatch)]), logger: logger)
+                Counter(label: "audit_events_ingested_total").increment(by: stored)
+            }
+            return
+        }
         let event = try job.decodePayload(as: AuditEvent.self)
-        guard !event.action.isEmpty, event.action.count <= 100 else {
+        guard Self.isUsable(event) else {
             throw JobFailure("audit event has no usable action", permanent: true)
         }
         try await withCheckedThrowingContinuation { continuation in
@@ -43,6 +52,10 @@ final class AuditIngester: JobHandler, Sendable {
                 Task { [logger] in await self.insertWhilePending(logger: logger) }
             }
         }
+    }
+
+    static func isUsable(_ event: AuditEvent) -> Bool {
+        !event.action.isEmpty && event.action.count <= 100
     }
 
     private func insertWhilePending(logger: Logger) async {
