@@ -35,6 +35,23 @@ struct GPTServer: Sendable {
     ///   dependency away).
     static func run<T: Sendable>(_ overrides: [String: String] = [:], instances: Int = 1, stubArguments: [String] = [],
                                  readiness: Bool = true, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
+        // A few at a time: each brings a stub process, a scratch database and servers, and the
+        // rest of the suite's timing tests share the same two cores.
+        await slots.wait()
+        do {
+            let result = try await start(overrides, instances: instances, stubArguments: stubArguments, readiness: readiness, body)
+            await slots.signal()
+            return result
+        } catch {
+            await slots.signal()
+            throw error
+        }
+    }
+
+    static let slots = TestSlots(2)
+
+    private static func start<T: Sendable>(_ overrides: [String: String], instances: Int, stubArguments: [String],
+                                           readiness: Bool, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
         try await LLMStub.run(stubArguments) { stub in
             let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
             let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
@@ -150,4 +167,24 @@ extension GPTServer {
 extension HTTPReply {
     var source: String? { self["source"] }
     var answer: String? { self["answer"] }
+}
+
+/// A counting semaphore for tests.
+actor TestSlots {
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func wait() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func signal() {
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
+    }
 }
