@@ -31,21 +31,10 @@ struct AuthServer: Sendable {
         let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings))
         // Run on a port chosen up front (HummingbirdTesting's live mode picks its own), because the
         // service verifies its own tokens through its JWKS URL.
-        let group = ServiceGroup(configuration: .init(services: [app], logger: TestEnvironment.logger))
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            defer { tasks.cancelAll() }
+        return try await TestEnvironment.whileRunning([app]) {
             let server = AuthServer(port: port, databaseURL: url)
             try await server.waitUntilReady()
-            do {
-                let result = try await body(server)
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+            return try await body(server)
         }
     }
 

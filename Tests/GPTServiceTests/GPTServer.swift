@@ -70,20 +70,9 @@ struct GPTServer: Sendable {
                 settings.merge(overrides) { _, new in new }
                 apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)))
             }
-            let group = ServiceGroup(configuration: .init(services: apps.map { .init(service: $0) }, logger: TestEnvironment.logger))
-            return try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                defer { tasks.cancelAll() }
-                do {
-                    for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
-                    let result = try await body(server)
-                    await group.triggerGracefulShutdown()
-                    try await tasks.next()
-                    return result
-                } catch {
-                    await group.triggerGracefulShutdown()
-                    throw error
-                }
+            return try await TestEnvironment.whileRunning(apps) {
+                for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
+                return try await body(server)
             }
         }
     }

@@ -11,13 +11,7 @@ import TestSupport
     func withBatcher(capacity: Int = 50_000, _ body: @escaping @Sendable (JobBatcher<NewJob>, Database) async throws -> Void) async throws {
         try await withQueue { queue, db in
             let batcher = JobBatcher<NewJob>(jobs: queue, capacity: capacity, maxBatch: 500)
-            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                try await body(batcher, db)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+            try await TestEnvironment.whileRunning([batcher]) { try await body(batcher, db) }
         }
     }
 
@@ -39,12 +33,8 @@ import TestSupport
         try await TestEnvironment.withDatabase(url: url) { db in
             try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
             let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
-            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await TestEnvironment.whileRunning([batcher]) {
                 for n in 0..<300 { batcher.submit(try job(n)) }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
             #expect(batcher.pendingCount == 0)
             #expect(try await count("queue.jobs", db) == 300)
@@ -65,12 +55,8 @@ import TestSupport
     @Test func auditEventsGoManyToAJob() async throws {
         try await withQueue { queue, db in
             let batcher = JobBatcher<AuditEvent>.auditEvents(jobs: queue, maxBatch: 1000)
-            let group = ServiceGroup(configuration: .init(services: [batcher], logger: TestEnvironment.logger))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await TestEnvironment.whileRunning([batcher]) {
                 for n in 0..<1500 { batcher.submit(AuditEvent(action: "batch.test", actorID: "u\(n)")) }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
             let jobs = try await count("queue.jobs", db)
             #expect(jobs >= 2 && jobs <= 10)

@@ -10,9 +10,9 @@ struct QuestionAnswerer: Sendable {
     struct Settings: Sendable {
         var model: String
         var namespace: String
-        var lexicalLayer = true
-        var semanticLayer = true
-        var semanticThreshold: Float = 0.85
+        var lexicalLayer: Bool
+        var semanticLayer: Bool
+        var semanticThreshold: Float
         var burstLimit: Int
         var burstWindow: Duration
         /// How long a follower on another instance waits for the leader's outcome.
@@ -40,8 +40,12 @@ struct QuestionAnswerer: Sendable {
     let lock: MergeLock
     let logger: Logger
 
-    func ask(_ question: String, normalized: NormalizedQuestion, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
-        let keys = CacheKeys(question: normalized, model: settings.model, namespace: settings.namespace)
+    /// The cache keys of a question under this service's model and namespace.
+    func keys(for question: NormalizedQuestion) -> CacheKeys {
+        CacheKeys(question: question, model: settings.model, namespace: settings.namespace)
+    }
+
+    func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
         for _ in 0..<3 {
             if useCache, let hit = try await lookup(normalized, keys: keys) { return .cached(hit) }
             let (flight, role) = flights.join(keys.digest)

@@ -66,12 +66,13 @@ struct QnAController: Sendable {
         let useCache = !(request.headers[.cacheControl]?.lowercased().contains("no-cache") ?? false)
         let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress)
         let normalized = NormalizedQuestion(question)
-        let asked = Asked(question: question, normalized: normalized.text, digest: CacheKeys.sha256(normalized.text), subject: subject,
+        let keys = answerer.keys(for: normalized)
+        let asked = Asked(question: question, normalized: normalized.text, digest: keys.digest, subject: subject,
                           started: started, request: request, context: context)
 
         let reply: QuestionAnswerer.Reply
         do {
-            reply = try await answerer.ask(question, normalized: normalized, subject: subject, useCache: useCache)
+            reply = try await answerer.ask(question, normalized: normalized, keys: keys, subject: subject, useCache: useCache)
         } catch let failure as AskFailure {
             throw try await withRateLimitHeaders(failure.apiError, subject: subject, failure: failure)
         }
