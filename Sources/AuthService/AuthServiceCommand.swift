@@ -49,8 +49,10 @@ struct AuthServiceCommand: AsyncParsableCommand {
             let hash = Bcrypt.hash(password, cost: UInt8(config.passwords.cost))
             let id = try await withAuthDatabase { database, logger in
                 try await database.withTransaction(logger: logger) { connection in
-                    try await UserStore(database: database, logger: logger)
+                    let user = try await UserStore(database: database, logger: logger)
                         .upsertAdmin(email: email, nickname: nickname, passwordHash: hash, on: connection)
+                    try await JobQueue.enqueue([.userChange(user)], on: connection, logger: logger)
+                    return user.userID
                 }
             }
             print("ADMIN \(email) id \(id)")

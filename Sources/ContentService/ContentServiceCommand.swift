@@ -6,15 +6,21 @@ import Shared
 struct ContentServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ContentService",
-        abstract: "Posts, likes, search, playlists and videos.")
+        abstract: "Posts, likes, search, playlists and videos.",
+        subcommands: [Serve.self, SeedCommand.self],
+        defaultSubcommand: Serve.self)
 
     static func main() async {
         EventLoopExecutor.install()
         await main(nil)
     }
 
-    func run() async throws {
-        let app = try buildApplication(reader: .environment())
-        try await app.runService()
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Serve HTTP (the default).")
+
+        func run() async throws {
+            let app = try buildApplication(reader: .environment())
+            try await app.runService()
+        }
     }
 }

@@ -33,16 +33,18 @@ struct UserStore: Sendable {
         return try rows.first.map(Self.user)
     }
 
-    /// Creates an ADMIN, or promotes the account and sets its password; returns its id.
-    func upsertAdmin(email: String, nickname: String, passwordHash: String, on connection: PostgresConnection) async throws -> String {
+    /// Creates an ADMIN, or promotes the account and sets its password; returns what other
+    /// services keep of it.
+    func upsertAdmin(email: String, nickname: String, passwordHash: String, on connection: PostgresConnection) async throws -> UserChange {
         let rows = try await connection.query("""
             INSERT INTO auth.users (email, nickname, password_hash, role, email_verified_at)
             VALUES (\(email), \(nickname), \(passwordHash), 'ADMIN', now())
             ON CONFLICT (email) DO UPDATE
             SET role = 'ADMIN', password_hash = excluded.password_hash, updated_at = now()
-            RETURNING id::text
+            RETURNING id::text, nickname, banned_at IS NOT NULL
             """, logger: logger).collect()
-        return try rows[0].decode(String.self)
+        let (id, nickname, banned) = try rows[0].decode((String, String, Bool).self)
+        return UserChange(userID: id, nickname: nickname, banned: banned)
     }
 
     func setPassword(userID: String, passwordHash: String, on connection: PostgresConnection) async throws {
@@ -73,8 +75,9 @@ struct UserStore: Sendable {
         return !rows.isEmpty
     }
 
-    /// Bans (with a reason) or unbans; nil when there is no such user, else whether it changed.
-    func setBanned(userID: String, reason: String?, on connection: PostgresConnection) async throws -> Bool? {
+    /// Bans (with a reason) or unbans; nil when there is no such user, else whether it changed
+    /// and the user's nickname.
+    func setBanned(userID: String, reason: String?, on connection: PostgresConnection) async throws -> (changed: Bool, nickname: String)? {
         guard UUID(uuidString: userID) != nil else { return nil }
         let rows = try await connection.query("""
             WITH target AS (SELECT id, banned_at IS NOT NULL AS was FROM auth.users WHERE id = \(userID)::uuid FOR UPDATE)
@@ -82,10 +85,10 @@ struct UserStore: Sendable {
             SET banned_at = CASE WHEN \(reason != nil) THEN coalesce(u.banned_at, now()) END,
                 ban_reason = \(reason), updated_at = now()
             FROM target WHERE u.id = target.id
-            RETURNING target.was
+            RETURNING target.was, u.nickname
             """, logger: logger).collect()
-        guard let was = try rows.first?.decode(Bool.self) else { return nil }
-        return was != (reason != nil)
+        guard let (was, nickname) = try rows.first?.decode((Bool, String).self) else { return nil }
+        return (was != (reason != nil), nickname)
     }
 
     // MARK: One-time tokens

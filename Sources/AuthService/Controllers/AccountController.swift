@@ -61,6 +61,7 @@ struct AccountController: Sendable {
                 .email(EmailJob(template: .welcome, to: email, nickname: nickname), uniqueKey: "welcome:\(user.id)"),
                 .email(EmailJob(template: .verifyEmail, to: email, nickname: nickname, link: verificationLink(token))),
                 .audit(AuditEvent("user.signed_up", actorID: user.id, targetType: "user", targetID: user.id, request: request, context: context)),
+                .userChange(UserChange(userID: user.id, nickname: user.nickname, banned: false)),
             ], on: connection, logger: logger)
             return user
         }

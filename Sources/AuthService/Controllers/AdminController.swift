@@ -50,14 +50,16 @@ struct AdminController: Sendable {
     /// Bans (with a reason) or unbans, auditing a change in the same transaction; 404 for no such user.
     private func setBanned(_ userID: String, reason: String?, by admin: Identity, request: Request, context: AppRequestContext) async throws {
         try await database.withTransaction(logger: logger) { connection in
-            guard let changed = try await users.setBanned(userID: userID, reason: reason, on: connection) else {
+            guard let (changed, nickname) = try await users.setBanned(userID: userID, reason: reason, on: connection) else {
                 throw APIError.notFound("No such user")
             }
             guard changed else { return }
             let event = AuditEvent(
                 reason == nil ? "admin.user_unbanned" : "admin.user_banned", actorID: admin.userID, targetType: "user",
                 targetID: userID, payload: reason.map { ["reason": $0] } ?? [:], request: request, context: context)
-            try await JobQueue.enqueue([.audit(event)], on: connection, logger: logger)
+            try await JobQueue.enqueue([
+                .audit(event), .userChange(UserChange(userID: userID, nickname: nickname, banned: reason != nil)),
+            ], on: connection, logger: logger)
         }
     }
 }

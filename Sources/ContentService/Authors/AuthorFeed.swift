@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Shared
+
+/// Keeps `content.authors` in step with AuthService: takes the `user.changed` messages from the
+/// `content.authors` queue and applies them to this service's own schema. A ban hides the
+/// author's posts (and their tag rows) from every listing and search; an unban shows them again.
+struct AuthorFeed: Service {
+    let database: Database
+    let jobs: JobQueue
+    let interval: Duration
+    let logger: Logger
+    let worker = "content-\(UUID().uuidString.prefix(8).lowercased())"
+    /// Told after a change that hides or shows posts, so cached pages go too.
+    let onVisibilityChange: @Sendable () async -> Void
+
+    private let applied = Counter(label: "content_author_changes_total")
+
+    init(database: Database, jobs: JobQueue, interval: Duration, logger: Logger, onVisibilityChange: @escaping @Sendable () async -> Void) {
+        self.database = database
+        self.jobs = jobs
+        self.interval = interval
+        self.logger = logger
+        self.onVisibilityChange = onVisibilityChange
+    }
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    while try await drainOnce() > 0 {}
+                } catch {
+                    logger.backgroundFailure("applying author changes failed", error)
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Applies what is waiting, up to a batch; returns how many messages it took.
+    @discardableResult
+    func drainOnce() async throws -> Int {
+        let claimed = try await jobs.claim(queues: [UserChange.contentQueue], limit: 100, worker: worker, lease: .seconds(30))
+        var done: [ClaimedJob] = []
+        var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
+        var visibilityChanged = false
+        for job in claimed {
+            do {
+                let change = try job.decodePayload(as: UserChange.self)
+                visibilityChanged = try await apply(change) || visibilityChanged
+                done.append(job)
+            } catch let failure as JobFailure {
+                failed.append((job, failure, .seconds(5)))
+            } catch {
+                failed.append((job, JobFailure("\(error)"), .seconds(5)))
+            }
+        }
+        try await jobs.complete(done, worker: worker)
+        try await jobs.fail(failed, worker: worker)
+        if visibilityChanged { await onVisibilityChange() }
+        applied.increment(by: done.count)
+        return claimed.count
+    }
+
+    /// Applies one change unless a newer one is already there; true when posts were hidden or shown.
+    func apply(_ change: UserChange) async throws -> Bool {
+        guard let id = UUID(uuidString: change.userID) else {
+            throw JobFailure("user id \(change.userID) is not a UUID", permanent: true)
+        }
+        let userID = id.uuidString.lowercased()
+        return try await database.withTransaction(logger: logger) { connection in
+            let before = try await connection.query("""
+                SELECT banned FROM content.authors WHERE id = \(userID)::uuid FOR UPDATE
+                """, logger: logger).collect().first?.decode(Bool.self) ?? false
+            let rows = try await connection.query("""
+                INSERT INTO content.authors AS a (id, nickname, banned, version)
+                VALUES (\(userID)::uuid, \(change.nickname), \(change.banned), \(change.version))
+                ON CONFLICT (id) DO UPDATE SET nickname = excluded.nickname, banned = excluded.banned, version = excluded.version
+                WHERE a.version < excluded.version
+                RETURNING a.banned <> \(before)
+                """, logger: logger).collect()
+            guard let flipped = try rows.first?.decode(Bool.self), flipped else { return false }
+            try await connection.query("""
+                UPDATE content.posts SET visible = \(!change.banned) WHERE author_id = \(userID)::uuid AND visible = \(change.banned)
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE content.post_tags t SET visible = \(!change.banned) FROM content.posts p
+                WHERE p.author_id = \(userID)::uuid AND t.post_id = p.id AND t.visible = \(change.banned)
+                """, logger: logger)
+            return true
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Configuration
+import Foundation
+
+/// The settings only ContentService reads; README lists them with their environment variables.
+struct ContentConfig: Sendable {
+    var posts: PostLimits
+    var paging: PagingLimits
+    /// How many of the newest matches `sort=relevance` ranks.
+    var relevanceCandidates: Int
+    /// Signs page cursors; instances behind one load balancer need the same one.
+    var cursorSecret: String?
+    var cache: PageCache.Settings
+    var likeFoldInterval: Duration
+    var authorFeedInterval: Duration
+    /// Searches recorded as `search.performed` keep this much of the keyword.
+    var auditKeywordCharacters: Int
+
+    init(reader: ConfigReader) {
+        posts = PostLimits()
+        posts.maxBodyCharacters = reader.int(forKey: "content.max.body.chars", default: 20_000)
+        paging = PagingLimits()
+        paging.maxSize = reader.int(forKey: "content.max.page.size", default: 100)
+        paging.maxOffsetRows = reader.int(forKey: "content.max.offset.rows", default: 10_000)
+        relevanceCandidates = reader.int(forKey: "content.relevance.candidates", default: 1000)
+        cursorSecret = reader.string(forKey: "content.cursor.secret", isSecret: true)
+        cache = .init(keyPrefix: reader.string(forKey: "content.key.prefix", default: "content"),
+                      ttl: .milliseconds(reader.int(forKey: "content.cache.ttl.ms", default: 5000)),
+                      generationRefresh: .milliseconds(reader.int(forKey: "content.cache.generation.refresh.ms", default: 500)))
+        likeFoldInterval = .milliseconds(reader.int(forKey: "content.like.fold.ms", default: 500))
+        authorFeedInterval = .milliseconds(reader.int(forKey: "content.author.feed.ms", default: 1000))
+        auditKeywordCharacters = reader.int(forKey: "content.audit.keyword.chars", default: 100)
+    }
+}

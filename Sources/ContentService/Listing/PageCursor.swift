@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+import Shared
+
+/// Opaque keyset cursors: the last sort key of a page, signed together with the listing it came
+/// from. A forged, truncated or foreign cursor (another sort, filter or keyword) fails the MAC and
+/// is a 400, never a query.
+struct PageCursor: Sendable {
+    private let key: SymmetricKey
+
+    init(secret: some DataProtocol) {
+        key = SymmetricKey(data: SHA256.hash(data: Data("contentplatform cursor v1".utf8) + Data(secret)))
+    }
+
+    /// `listing` names the sort and filters, so a cursor only continues the listing it came from.
+    func encode(_ position: SortKey, listing: String) -> String {
+        let payload = Data("\(position.value).\(position.id)".utf8)
+        return payload.base64URLEncodedString() + "." + mac(payload, listing: listing).base64URLEncodedString()
+    }
+
+    func decode(_ text: String, listing: String) throws -> SortKey {
+        let invalid = APIError.badRequest("cursor is not one this listing handed out", code: "invalid_cursor")
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard text.count <= 200, parts.count == 2, let payload = Data(base64URL: parts[0]), let tag = Data(base64URL: parts[1]),
+              tag.count == 16, constantTimeEqual(tag, mac(payload, listing: listing))
+        else { throw invalid }
+        let fields = String(decoding: payload, as: UTF8.self).split(separator: ".")
+        guard fields.count == 2, let value = Int64(fields[0]), let id = Int64(fields[1]) else { throw invalid }
+        return SortKey(value: value, id: id)
+    }
+
+    private func mac(_ payload: Data, listing: String) -> Data {
+        var hmac = HMAC<SHA256>(key: key)
+        hmac.update(data: Data(listing.utf8))
+        hmac.update(data: [0])
+        hmac.update(data: payload)
+        return Data(hmac.finalize().prefix(16))
+    }
+
+    private func constantTimeEqual(_ a: Data, _ b: Data) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Shared
+
+/// A request for `GET /api/search`. `latest` walks matches newest first with keyset paging;
+/// `relevance` ranks the newest `relevanceCandidates` matches (offset pages only), so a keyword
+/// that matches half the corpus never ranks half the corpus.
+struct PostSearch: Sendable, Equatable {
+    enum Sort: String, Sendable, CaseIterable {
+        case latest, relevance
+    }
+
+    static let maxKeywordCharacters = 100
+
+    /// The keyword as searched: trimmed and normalised (NFKC, lower case).
+    var keyword: String
+    /// Nil when the keyword holds nothing searchable (only punctuation): no post matches.
+    var tsquery: String?
+    var sort: Sort
+    var page: PageRequest
+
+    init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
+        let keyword = (query.get("keyword") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            .precomposedStringWithCompatibilityMapping.lowercased()
+        guard (1...Self.maxKeywordCharacters).contains(keyword.count), !keyword.containsControlCharacters(allowingNewlines: false) else {
+            throw APIError.invalid("keyword must be 1 to \(Self.maxKeywordCharacters) characters", code: "invalid_keyword")
+        }
+        self.keyword = keyword
+        tsquery = SearchTokenizer.query(keyword)
+        let sortText = query.get("sort") ?? "latest"
+        guard let sort = Sort(rawValue: sortText) else {
+            throw APIError.invalid("sort must be one of \(Sort.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_sort")
+        }
+        self.sort = sort
+        var limits = limits
+        if sort == .relevance {
+            guard query.get("cursor") == nil else {
+                throw APIError.invalid("relevance order pages by page number, not cursor", code: "invalid_cursor")
+            }
+            limits.maxOffsetRows = relevanceCandidates
+        }
+        page = .init(size: 0, position: .offset(0))
+        page = try limits.request(query, cursors: cursors, listing: fingerprint)
+    }
+
+    var fingerprint: String {
+        "search|\(sort.rawValue)|\(tsquery ?? "")"
+    }
+
+    func key(after summary: PostSummary, micros: Int64) -> SortKey {
+        SortKey(value: micros, id: summary.id)
+    }
+
+    func sql(relevanceCandidates: Int) -> SQLBuilder? {
+        guard let tsquery else { return nil }
+        var b = SQLBuilder()
+        let q = b.bind(tsquery)
+        switch sort {
+        case .latest:
+            b.add("SELECT \(PostSummary.columns) FROM content.posts p LEFT JOIN content.authors a ON a.id = p.author_id")
+            b.add(" WHERE p.visible AND p.search @@ \(q)::tsquery")
+            if case .after(let key) = page.position {
+                let value = b.bind(key.value)
+                let id = b.bind(key.id)
+                b.add(" AND (p.created_at, p.id) < (\(SQLTime.fromMicros(value)), \(id))")
+            }
+            b.add(" ORDER BY p.created_at DESC, p.id DESC")
+        case .relevance:
+            let candidates = b.bind(relevanceCandidates)
+            b.add("""
+                SELECT \(PostSummary.columns) FROM (
+                    SELECT id, ts_rank(search, \(q)::tsquery) AS rank FROM content.posts
+                    WHERE visible AND search @@ \(q)::tsquery ORDER BY created_at DESC, id DESC LIMIT \(candidates)
+                ) c JOIN content.posts p ON p.id = c.id LEFT JOIN content.authors a ON a.id = p.author_id
+                ORDER BY c.rank DESC, p.created_at DESC, p.id DESC
+                """)
+        }
+        let limit = b.bind(page.size)
+        let offset = b.bind(page.offset)
+        b.add(" LIMIT \(limit) OFFSET \(offset)")
+        return b
+    }
+}

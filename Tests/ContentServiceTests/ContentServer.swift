@@ -1,0 +1,145 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Hummingbird
+import JWTKit
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Shared
+import TestSupport
+@testable import ContentService
+
+/// A live ContentService on a scratch database and its own Redis namespace, with a JWKS endpoint
+/// of its own so tests can mint any caller's token.
+struct ContentServer: Sendable {
+    let port: Int
+    let databaseURL: String
+    let keyPrefix: String
+    let signingKey: Curve25519.Signing.PrivateKey
+
+    static let testSettings = [
+        "AUTH_REVOCATION_CACHE_MS": "0", "CONTENT_LIKE_FOLD_MS": "50", "CONTENT_AUTHOR_FEED_MS": "50",
+        "CONTENT_CURSOR_SECRET": "test-cursor-secret",
+    ]
+
+    /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
+    ///   dependency away).
+    static func run<T: Sendable>(_ overrides: [String: String] = [:], readiness: Bool = true, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
+        let port = try TestEnvironment.freePort()
+        let jwksPort = try TestEnvironment.freePort()
+        let key = Curve25519.Signing.PrivateKey()
+        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())", signingKey: key)
+        var settings = testSettings
+        settings.merge(["HTTP_PORT": String(port), "JWKS_URL": "http://127.0.0.1:\(jwksPort)/jwks.json",
+                        "CONTENT_KEY_PREFIX": server.keyPrefix]) { _, new in new }
+        settings.merge(overrides) { _, new in new }
+        let apps: [any Service] = [
+            jwksApplication(key: key, port: jwksPort),
+            try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)),
+        ]
+        return try await TestEnvironment.whileRunning(apps) {
+            try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")
+            return try await body(server)
+        }
+    }
+
+    private static func jwksApplication(key: Curve25519.Signing.PrivateKey, port: Int) -> some Service {
+        let router = Router()
+        let jwk = ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test-key",
+                   "x": key.publicKey.rawRepresentation.base64URLEncodedString()]
+        router.get("/jwks.json") { _, _ -> Response in
+            let data = try JSONSerialization.data(withJSONObject: ["keys": [jwk]])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestEnvironment.logger)
+    }
+
+    private func waitUntilReady(path: String) async throws {
+        for _ in 0..<200 {
+            if let reply = try? await call(.GET, path), reply.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw TestFailure("ContentService did not become ready on port \(port)")
+    }
+
+    /// A caller: a user id and a token as AuthService would sign it.
+    struct Caller: Sendable {
+        var id: String
+        var token: String
+    }
+
+    func caller(role: Identity.Role = .user) async throws -> Caller {
+        let id = UUID().uuidString.lowercased()
+        let keys = JWTKeyCollection()
+        await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: "test-key")
+        let claims = AccessTokenClaims(userID: id, role: role, issuedAt: Date(), expiresAt: Date().addingTimeInterval(600),
+                                       issuer: "contentplatform-auth", audience: "contentplatform", tokenID: UUID().uuidString,
+                                       emailVerified: true)
+        return Caller(id: id, token: try await keys.sign(claims, kid: "test-key"))
+    }
+
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
+        connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
+
+    @discardableResult
+    func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, rawJSON: String? = nil, as caller: Caller? = nil) async throws -> HTTPReply {
+        try await HTTPReply.send(method, "http://127.0.0.1:\(port)\(path)", json: json, rawJSON: rawJSON, token: caller?.token,
+                                 address: "192.0.2.20", client: Self.client)
+    }
+
+    /// Creates a post and returns its id.
+    @discardableResult
+    func post(_ title: String, body: String = "", tags: [String] = [], as caller: Caller) async throws -> Int64 {
+        let reply = try await call(.POST, "/api/posts", json: ["title": title, "body": body, "tags": tags], as: caller)
+        guard reply.status == 201, let id = (reply.json["id"] as? NSNumber)?.int64Value else {
+            throw TestFailure("creating a post answered \(reply.status): \(reply.body)")
+        }
+        return id
+    }
+
+    /// The ids of a listing or search page, and its cursor.
+    func page(_ path: String, as caller: Caller? = nil) async throws -> (ids: [Int64], next: String?, reply: HTTPReply) {
+        let reply = try await call(.GET, path, as: caller)
+        let items = reply.json["items"] as? [[String: Any]] ?? []
+        return (items.compactMap { ($0["id"] as? NSNumber)?.int64Value }, reply["nextCursor"], reply)
+    }
+
+    /// Sends a message as AuthService would, for the service's author feed to apply.
+    func authorChanged(_ change: UserChange) async throws {
+        try await withDatabase { db in
+            _ = try await JobQueue(database: db, logger: TestEnvironment.logger).enqueue([.userChange(change)])
+        }
+    }
+
+    func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
+        try await TestEnvironment.withDatabase(url: databaseURL, body)
+    }
+
+    /// The actions of the audit jobs enqueued so far, one job per event or many per job.
+    func auditActions() async throws -> [String] {
+        try await withDatabase { db in
+            try await db.query("""
+                SELECT payload->>'action' FROM queue.jobs WHERE kind = 'audit.event'
+                UNION ALL
+                SELECT e->>'action' FROM queue.jobs, jsonb_array_elements(payload) e WHERE kind = 'audit.events'
+                """, logger: TestEnvironment.logger).map { try $0.decode(String.self) }
+        }
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return try await condition()
+    }
+}
+
+/// A query-string value, percent-encoded.
+func escaped(_ value: String) -> String {
+    value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value
+}
