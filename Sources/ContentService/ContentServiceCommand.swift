@@ -7,7 +7,7 @@ struct ContentServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ContentService",
         abstract: "Posts, likes, search, playlists and videos.",
-        subcommands: [Serve.self, SeedCommand.self],
+        subcommands: [Serve.self, SeedCommand.self, SQLCommand.self],
         defaultSubcommand: Serve.self)
 
     static func main() async {

@@ -41,43 +41,43 @@ struct PostListing: Sendable, Equatable {
         SortKey(value: sort == .likes ? Int64(summary.likeCount) : micros, id: summary.id)
     }
 
+    /// The page's ids come from one index in order (an index-only scan where the filters allow,
+    /// so skipped offset rows cost no heap reads); only the page's rows are then read whole.
     var sql: SQLBuilder {
         var b = SQLBuilder()
         let throughTags = tag != nil && authorID == nil
         let (time, likes, id) = throughTags ? ("t.created_at", "t.like_count", "t.post_id") : ("p.created_at", "p.like_count", "p.id")
-        b.add("SELECT \(PostSummary.columns) FROM ")
+        let key = sort == .likes ? likes : time
+        b.add("SELECT \(PostSummary.columns) FROM (SELECT \(id) AS id, \(key) AS key FROM ")
         if throughTags, let tag {
             let tagParameter = b.bind(tag)
-            b.add("content.post_tags t JOIN content.posts p ON p.id = t.post_id LEFT JOIN content.authors a ON a.id = p.author_id")
-            b.add(" WHERE t.tag = \(tagParameter) AND t.visible AND p.visible")
+            b.add("content.post_tags t WHERE t.tag = \(tagParameter) AND t.visible")
         } else {
-            b.add("content.posts p LEFT JOIN content.authors a ON a.id = p.author_id WHERE p.visible")
+            b.add("content.posts p WHERE p.visible")
         }
         if let authorID {
             let author = b.bind(authorID)
             b.add(" AND p.author_id = \(author)::uuid")
             if let tag {
                 let tagParameter = b.bind([tag])
-                b.add(" AND p.tags @> \(tagParameter)::text[]")
+                b.add(" AND p.tags @> \(tagParameter)")
             }
         }
-        if case .after(let key) = page.position {
-            let value = b.bind(key.value)
-            let after = b.bind(key.id)
+        if case .after(let position) = page.position {
+            let value = b.bind(position.value)
+            let after = b.bind(position.id)
             switch sort {
             case .latest: b.add(" AND (\(time), \(id)) < (\(SQLTime.fromMicros(value)), \(after))")
             case .oldest: b.add(" AND (\(time), \(id)) > (\(SQLTime.fromMicros(value)), \(after))")
             case .likes: b.add(" AND (\(likes), \(id)) < (\(value)::integer, \(after))")
             }
         }
-        switch sort {
-        case .latest: b.add(" ORDER BY \(time) DESC, \(id) DESC")
-        case .oldest: b.add(" ORDER BY \(time), \(id)")
-        case .likes: b.add(" ORDER BY \(likes) DESC, \(id) DESC")
-        }
+        let direction = sort == .oldest ? "" : " DESC"
         let limit = b.bind(page.size)
         let offset = b.bind(page.offset)
-        b.add(" LIMIT \(limit) OFFSET \(offset)")
+        b.add(" ORDER BY \(key)\(direction), \(id)\(direction) LIMIT \(limit) OFFSET \(offset)")
+        b.add(") page JOIN content.posts p ON p.id = page.id LEFT JOIN content.authors a ON a.id = p.author_id")
+        b.add(" ORDER BY page.key\(direction), page.id\(direction)")
         return b
     }
 }

@@ -45,9 +45,26 @@ struct PostLimits: Sendable {
     }
 
     /// The start of the body with runs of whitespace made one space, cut at a word where it can be.
+    /// Reads only as much of the body as the excerpt needs.
     func excerpt(of body: String) -> String {
-        let flat = body.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        guard flat.count > excerptCharacters else { return flat }
+        var flat = ""
+        var count = 0
+        var space = false
+        for character in body {
+            if character.isWhitespace {
+                space = count > 0
+                continue
+            }
+            if space {
+                flat.append(" ")
+                count += 1
+                space = false
+            }
+            flat.append(character)
+            count += 1
+            if count > excerptCharacters { break }
+        }
+        guard count > excerptCharacters else { return flat }
         let cut = flat.prefix(excerptCharacters - 1)
         let atWord = cut.lastIndex(of: " ").map { cut[..<$0] } ?? cut
         return (atWord.count >= excerptCharacters / 2 ? String(atWord) : String(cut)) + "…"

@@ -26,6 +26,7 @@ enum SearchTokenizer {
     /// The document's `tsvector` literal, title weighted A and body B.
     static func vector(title: String, body: String) -> String {
         var out = ""
+        out.reserveCapacity((title.utf8.count + body.utf8.count) * 3)
         var position = 0
         for (text, weight) in [(title, "A"), (body, "B")] {
             for token in documentTokens(text).prefix(maxTokensPerField) {
@@ -47,8 +48,16 @@ enum SearchTokenizer {
         }.joined(separator: " & ")
     }
 
+    /// NFKC and lower case. Most text is ASCII and Hangul syllables, which NFKC leaves alone, so
+    /// that common case skips Foundation's normalisation (the tokenizer's main cost otherwise).
+    static func normalized(_ text: String) -> String {
+        let plain = text.utf8.allSatisfy { $0 < 0x80 }
+            || text.unicodeScalars.allSatisfy { $0.value < 0x80 || (0xAC00...0xD7A3).contains($0.value) }
+        return (plain ? text : text.precomposedStringWithCompatibilityMapping).lowercased()
+    }
+
     private static func tokens(_ text: String, trailingSyllable: Bool) -> [String] {
-        let normalized = text.precomposedStringWithCompatibilityMapping.lowercased()
+        let normalized = normalized(text)
         var tokens: [String] = []
         var hangul: [Unicode.Scalar] = []
         var word = String.UnicodeScalarView()
@@ -98,6 +107,7 @@ enum SearchTokenizer {
 
     /// Tokens hold only letters and digits, but a quote or backslash would end the literal early.
     private static func quoted(_ token: String) -> String {
-        "'" + token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\\") }) else { return "'" + token + "'" }
+        return "'" + token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

@@ -49,7 +49,7 @@ struct SeedCommand: ParsableCommand {
 /// A COPY text-format file, buffered.
 final class CopyFile {
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
 
     init(_ url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
@@ -62,7 +62,7 @@ final class CopyFile {
     func row(_ fields: [String]) {
         for (i, field) in fields.enumerated() {
             if i > 0 { buffer.append(0x09) }
-            buffer.append(contentsOf: Self.escaped(field).utf8)
+            Self.appendEscaped(field, to: &buffer)
         }
         buffer.append(0x0A)
         if buffer.count >= 1 << 20 { flush() }
@@ -74,22 +74,28 @@ final class CopyFile {
     }
 
     private func flush() {
-        handle.write(buffer)
+        handle.write(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
 
-    private static func escaped(_ field: String) -> String {
-        guard field.contains(where: { $0 == "\\" || $0 == "\t" || $0 == "\n" || $0 == "\r" }) else { return field }
-        var out = ""
-        for c in field {
-            switch c {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.append(c)
+    /// COPY's text format: backslash, tab, newline and carriage return escaped; bytes, not
+    /// characters, so a long body costs no grapheme breaking.
+    private static func appendEscaped(_ field: String, to buffer: inout [UInt8]) {
+        var field = field
+        field.withUTF8 { bytes in
+            guard bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+                buffer.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: buffer.append(contentsOf: [0x5C, 0x74])
+                case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
+                default: buffer.append(byte)
+                }
             }
         }
-        return out
     }
 }

@@ -18,6 +18,9 @@ public struct ServiceConfig: Sendable {
     /// How long a user's revocation mark (ban, logout-all) is cached per process.
     public var revocationCacheTTL: Duration
     public var maxBodyBytes: Int
+    /// Connections the kernel queues before the server accepts them: a burst of new connections
+    /// beyond it waits for SYN retransmits (1 s, 3 s, ...), the tail latency of a load spike.
+    public var listenBacklog: Int
     public var logLevel: String
     public var logFormat: String
 
@@ -39,6 +42,7 @@ public struct ServiceConfig: Sendable {
         self.jwksCacheTTL = .seconds(reader.int(forKey: "jwks.cache.seconds", default: 300))
         self.revocationCacheTTL = .milliseconds(reader.int(forKey: "auth.revocation.cache.ms", default: 1000))
         self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
+        self.listenBacklog = reader.int(forKey: "http.listen.backlog", default: 4096)
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")
     }

@@ -64,7 +64,7 @@ public struct ServiceRuntime: Sendable {
     ) -> Application<RouterResponder<AppRequestContext>> {
         var app = Application(
             router: router,
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name, backlog: config.listenBacklog),
             services: [database, redis] + services,
             logger: logger)
         app.beforeServerStarts { [database, logger] in
