@@ -75,17 +75,26 @@ import TestSupport
             try await server.signup(email)
             let attacker = randomAddress()
             let clock = ContinuousClock()
+            let firstSent = clock.now  // the oldest failure was counted after this...
             #expect(try await server.login(email, password: "guess guess", address: attacker).status == 401)
-            let firstFailure = clock.now  // the oldest failure was counted before this
+            let firstFailure = clock.now  // ...and before this
+            // An answer that arrives before the oldest failure can have left the window must be
+            // a 429; one after it (a loaded machine's pause) proves nothing either way.
+            let surelyBlocked = { clock.now < firstSent + window }
             for _ in 0..<2 { #expect(try await server.login(email, password: "guess guess", address: attacker).status == 401) }
             let blocked = try await server.login(email, address: attacker)
-            #expect(blocked.status == 429)
-            #expect(blocked.errorCode == "too_many_attempts")
-            #expect((1...6).contains(Int(blocked.headers.first(name: "Retry-After") ?? "") ?? 0))
+            if surelyBlocked() {
+                #expect(blocked.status == 429)
+                #expect(blocked.errorCode == "too_many_attempts")
+                #expect((1...6).contains(Int(blocked.headers.first(name: "Retry-After") ?? "") ?? 0))
+            }
             // The owner elsewhere is not locked out.
             #expect(try await server.login(email, address: randomAddress()).status == 200)
             // Hammering while blocked does not extend the block.
-            for _ in 0..<5 { #expect(try await server.login(email, password: "guess guess", address: attacker).status == 429) }
+            for _ in 0..<5 {
+                let reply = try await server.login(email, password: "guess guess", address: attacker)
+                if surelyBlocked() { #expect(reply.status == 429) }
+            }
             try await Task.sleep(until: firstFailure + window + .milliseconds(100))
             #expect(try await server.login(email, address: attacker).status == 200)
         }

@@ -62,7 +62,9 @@ import Testing
         #expect(served.count >= 1 && served.count <= 8, "\(served.count) served")
         #expect(shed.count >= 30)
         #expect(shed.map(\.1).sorted()[shed.count / 2] < .milliseconds(20), "most refusals are immediate")
-        #expect(outcomes.map(\.1).max()! < maxWait + step * 2 + .milliseconds(300))
+        // Queueing all 40 would take 2 s for the last; shedding bounds every wait near maxWait plus
+        // one piece of work, with room for a loaded machine's pauses.
+        #expect(outcomes.map(\.1).max()! < maxWait + step * 2 + .seconds(1))
         try await hasher.shutdown()
     }
 }

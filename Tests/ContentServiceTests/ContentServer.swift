@@ -26,6 +26,12 @@ struct ContentServer: Sendable {
     /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
     ///   dependency away).
     static func run<T: Sendable>(_ overrides: [String: String] = [:], readiness: Bool = true, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
+        try await slots.withSlot { try await start(overrides, readiness: readiness, body) }
+    }
+
+    static let slots = TestSlots(2)
+
+    private static func start<T: Sendable>(_ overrides: [String: String], readiness: Bool, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
         let url = try await TestEnvironment.scratchDatabase(prefix: "content")
         let port = try TestEnvironment.freePort()
         let jwksPort = try TestEnvironment.freePort()

@@ -157,23 +157,3 @@ extension HTTPReply {
     var source: String? { self["source"] }
     var answer: String? { self["answer"] }
 }
-
-/// A counting semaphore for tests.
-actor TestSlots {
-    private var free: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    init(_ count: Int) { free = count }
-
-    func wait() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func signal() {
-        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
-    }
-}

@@ -115,7 +115,15 @@ struct RecordingHandler: JobHandler {
             let enqueuedAt = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
             try await run(runner) {
                 if enqueuedAt.withLockedValue({ $0 }) == nil {
-                    try await Task.sleep(for: .milliseconds(300))  // let it subscribe and go idle
+                    // Until it has subscribed (a busy machine may take longer than any fixed sleep).
+                    for _ in 0..<500 {
+                        let listening = try await db.query("""
+                            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'
+                            """, logger: TestEnvironment.logger)[0].decode(Int.self)
+                        if listening > 0 { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    try await Task.sleep(for: .milliseconds(100))  // and gone idle
                     enqueuedAt.withLockedValue { $0 = .now }
                     try await queue.enqueue([try NewJob(queue: "q", kind: "ok", payload: Empty())])
                 }

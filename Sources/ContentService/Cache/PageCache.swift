@@ -29,7 +29,7 @@ final class PageCache: Sendable {
     private let redis: RedisClient
     private let settings: Settings
     private let logger: Logger
-    private let flights = SingleFlight<ByteBuffer>()
+    private let flights = SingleFlight<RenderedPage>()
     private let generation = NIOLockedValueBox<(value: String, readAt: ContinuousClock.Instant)?>(nil)
     private var generationKey: String { "\(settings.keyPrefix):v1:generation" }
 
@@ -40,20 +40,20 @@ final class PageCache: Sendable {
     }
 
     /// The page for `listing`, from the cache or from `load` (then stored).
-    func page(kind: String, listing: String, _ load: @escaping @Sendable () async throws -> ByteBuffer) async throws -> ByteBuffer {
+    func page(kind: String, listing: String, _ load: @escaping @Sendable () async throws -> RenderedPage) async throws -> RenderedPage {
         guard settings.ttl > .zero, let generation = await currentGeneration() else {
             Self.count(kind, .bypass)
             return try await load()
         }
         let key = "\(settings.keyPrefix):v1:page:\(generation):" + SHA256.hash(data: Data(listing.utf8)).hexString
-        if let cached = await cachedValue(key) {
+        if let cached = await cachedValue(key).flatMap(RenderedPage.init(stored:)) {
             Self.count(kind, .hit)
-            return ByteBuffer(string: cached)
+            return cached
         }
         let (page, joined) = try await flights.run(key) { [redis, settings, logger] in
             let page = try await load()
             do {
-                try await redis.set(key, String(buffer: page), expiresIn: settings.ttl)
+                try await redis.set(key, page.stored, expiresIn: settings.ttl)
             } catch {
                 logger.warning("page cache store failed", metadata: ["error": "\(error)"])
             }

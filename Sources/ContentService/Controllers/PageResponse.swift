@@ -10,23 +10,39 @@ enum PageResponse {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
-
-    static func bytes(_ page: PostPage) throws -> ByteBuffer {
-        ByteBuffer(bytes: try encoder.encode(page))
+    static func render(_ page: PostPage) throws -> RenderedPage {
+        RenderedPage(body: ByteBuffer(bytes: try encoder.encode(page)), itemCount: page.items.count)
     }
 
-    static func response(_ body: ByteBuffer) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+    static func response(_ page: RenderedPage) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: page.body))
     }
 
     /// The page of `rows`, with a cursor after the last one when the page is full.
     static func page(_ rows: [(summary: PostSummary, micros: Int64)], size: Int, cursor: (PostSummary, Int64) -> String) -> PostPage {
         let next = rows.count == size ? rows.last.map { cursor($0.summary, $0.micros) } : nil
         return PostPage(items: rows.map(\.summary), nextCursor: next)
+    }
+}
+
+/// A page as sent, and how many items it holds (for the search events, without decoding it).
+struct RenderedPage: Sendable {
+    var body: ByteBuffer
+    var itemCount: Int
+
+    /// As kept in Redis: the count, a newline, then the JSON.
+    var stored: String { "\(itemCount)\n" + String(buffer: body) }
+
+    init(body: ByteBuffer, itemCount: Int) {
+        self.body = body
+        self.itemCount = itemCount
+    }
+
+    init?(stored: String) {
+        guard let newline = stored.utf8.firstIndex(of: UInt8(ascii: "\n")),
+              let count = Int(Substring(stored.utf8[..<newline]))
+        else { return nil }
+        body = ByteBuffer(substring: Substring(stored.utf8[stored.utf8.index(after: newline)...]))
+        itemCount = count
     }
 }

@@ -38,16 +38,16 @@ struct PostsController: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let listing = try PostListing(query: request.uri.queryParameters, limits: paging, postLimits: limits, cursors: cursors)
-        let load: @Sendable () async throws -> ByteBuffer = { [store, cursors] in
+        let load: @Sendable () async throws -> RenderedPage = { [store, cursors] in
             let rows = try await store.summaries(listing.sql.query)
-            return try PageResponse.bytes(PageResponse.page(rows, size: listing.page.size) { summary, micros in
+            return try PageResponse.render(PageResponse.page(rows, size: listing.page.size) { summary, micros in
                 cursors.encode(listing.key(after: summary, micros: micros), listing: listing.fingerprint)
             })
         }
-        let body = listing.page.isFirst
+        let page = listing.page.isFirst
             ? try await cache.page(kind: "posts", listing: "\(listing.fingerprint)|\(listing.page.size)", load)
             : try await load()
-        return PageResponse.response(body)
+        return PageResponse.response(page)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Post {

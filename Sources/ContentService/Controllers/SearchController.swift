@@ -20,27 +20,22 @@ struct SearchController: Sendable {
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
         let search = try PostSearch(query: request.uri.queryParameters, limits: paging, relevanceCandidates: relevanceCandidates, cursors: cursors)
-        let load: @Sendable () async throws -> ByteBuffer = { [store, cursors, relevanceCandidates] in
-            guard let sql = search.sql(relevanceCandidates: relevanceCandidates) else { return try PageResponse.bytes(PostPage(items: [])) }
+        let load: @Sendable () async throws -> RenderedPage = { [store, cursors, relevanceCandidates] in
+            guard let sql = search.sql(relevanceCandidates: relevanceCandidates) else { return try PageResponse.render(PostPage(items: [])) }
             let rows = try await store.summaries(sql.query)
             let page = PageResponse.page(rows, size: search.page.size) { summary, micros in
                 cursors.encode(search.key(after: summary, micros: micros), listing: search.fingerprint)
             }
             // Relevance pages go by number only.
-            return try PageResponse.bytes(search.sort == .relevance ? PostPage(items: page.items) : page)
+            return try PageResponse.render(search.sort == .relevance ? PostPage(items: page.items) : page)
         }
         guard search.page.isFirst else { return PageResponse.response(try await load()) }
-        let body = try await cache.page(kind: "search", listing: "\(search.fingerprint)|\(search.page.size)", load)
+        let page = try await cache.page(kind: "search", listing: "\(search.fingerprint)|\(search.page.size)", load)
         audit.submit(AuditEvent(
             "search.performed", actorID: context.identity?.userID, targetType: "search",
             payload: ["keyword": String(search.keyword.prefix(auditKeywordCharacters)), "sort": search.sort.rawValue,
-                      "results": String(Self.itemCount(body))],
+                      "results": String(page.itemCount)],
             request: request, context: context))
-        return PageResponse.response(body)
-    }
-
-    /// How many items a page holds, read back from its bytes (a cached page carries no count).
-    private static func itemCount(_ body: ByteBuffer) -> Int {
-        (try? PageResponse.decoder.decode(PostPage.self, from: body))?.items.count ?? 0
+        return PageResponse.response(page)
     }
 }
