@@ -1,8 +1,6 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import Hummingbird
-import JWTKit
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -16,7 +14,7 @@ struct ContentServer: Sendable {
     let port: Int
     let databaseURL: String
     let keyPrefix: String
-    let signingKey: Curve25519.Signing.PrivateKey
+    let tokens: TestTokenIssuer
 
     static let testSettings = [
         "AUTH_REVOCATION_CACHE_MS": "0", "CONTENT_LIKE_FOLD_MS": "50", "CONTENT_AUTHOR_FEED_MS": "50",
@@ -34,32 +32,20 @@ struct ContentServer: Sendable {
     private static func start<T: Sendable>(_ overrides: [String: String], readiness: Bool, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
         let url = try await TestEnvironment.scratchDatabase(prefix: "content")
         let port = try TestEnvironment.freePort()
-        let jwksPort = try TestEnvironment.freePort()
-        let key = Curve25519.Signing.PrivateKey()
-        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())", signingKey: key)
+        let tokens = try TestTokenIssuer()
+        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())", tokens: tokens)
         var settings = testSettings
-        settings.merge(["HTTP_PORT": String(port), "JWKS_URL": "http://127.0.0.1:\(jwksPort)/jwks.json",
+        settings.merge(["HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
                         "CONTENT_KEY_PREFIX": server.keyPrefix]) { _, new in new }
         settings.merge(overrides) { _, new in new }
         let apps: [any Service] = [
-            jwksApplication(key: key, port: jwksPort),
+            tokens.application(),
             try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)),
         ]
         return try await TestEnvironment.whileRunning(apps) {
             try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")
             return try await body(server)
         }
-    }
-
-    private static func jwksApplication(key: Curve25519.Signing.PrivateKey, port: Int) -> some Service {
-        let router = Router()
-        let jwk = ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test-key",
-                   "x": key.publicKey.rawRepresentation.base64URLEncodedString()]
-        router.get("/jwks.json") { _, _ -> Response in
-            let data = try JSONSerialization.data(withJSONObject: ["keys": [jwk]])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
-        }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestEnvironment.logger)
     }
 
     private func waitUntilReady(path: String) async throws {
@@ -78,12 +64,7 @@ struct ContentServer: Sendable {
 
     func caller(role: Identity.Role = .user) async throws -> Caller {
         let id = UUID().uuidString.lowercased()
-        let keys = JWTKeyCollection()
-        await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: "test-key")
-        let claims = AccessTokenClaims(userID: id, role: role, issuedAt: Date(), expiresAt: Date().addingTimeInterval(600),
-                                       issuer: "contentplatform-auth", audience: "contentplatform", tokenID: UUID().uuidString,
-                                       emailVerified: true)
-        return Caller(id: id, token: try await keys.sign(claims, kid: "test-key"))
+        return Caller(id: id, token: try await tokens.token(user: id, role: role))
     }
 
     static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(

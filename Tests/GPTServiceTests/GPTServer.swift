@@ -1,8 +1,6 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import Hummingbird
-import JWTKit
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -18,12 +16,9 @@ struct GPTServer: Sendable {
     let stub: LLMStub
     let keyPrefix: String
     let model: String
-    let signingKey: Curve25519.Signing.PrivateKey
+    let tokens: TestTokenIssuer
 
     var port: Int { ports[0] }
-
-    static let issuer = "contentplatform-auth"
-    static let audience = "contentplatform"
 
     /// Settings for tests: generous quotas and burst unless a test sets its own.
     static let testSettings = [
@@ -55,16 +50,15 @@ struct GPTServer: Sendable {
         try await LLMStub.run(stubArguments) { stub in
             let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
             let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
-            let jwksPort = try TestEnvironment.freePort()
-            let key = Curve25519.Signing.PrivateKey()
+            let tokens = try TestTokenIssuer()
             let unique = UUID().uuidString.prefix(8).lowercased()
-            let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", signingKey: key)
+            let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", tokens: tokens)
 
-            var apps: [any Service] = [jwksApplication(key: key, port: jwksPort)]
+            var apps: [any Service] = [tokens.application()]
             for port in ports {
                 var settings = testSettings
                 settings.merge([
-                    "HTTP_PORT": String(port), "JWKS_URL": "http://127.0.0.1:\(jwksPort)/jwks.json",
+                    "HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
                     "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
                 ]) { _, new in new }
                 settings.merge(overrides) { _, new in new }
@@ -77,17 +71,6 @@ struct GPTServer: Sendable {
         }
     }
 
-    private static func jwksApplication(key: Curve25519.Signing.PrivateKey, port: Int) -> some Service {
-        let router = Router()
-        let jwk = ["kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "test-key",
-                   "x": key.publicKey.rawRepresentation.base64URLEncodedString()]
-        router.get("/jwks.json") { _, _ -> Response in
-            let data = try JSONSerialization.data(withJSONObject: ["keys": [jwk]])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
-        }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: TestEnvironment.logger)
-    }
-
     func waitUntilReady(port: Int, path: String) async throws {
         for _ in 0..<200 {
             if let reply = try? await call(.GET, path, port: port), reply.status == 200 { return }
@@ -98,11 +81,7 @@ struct GPTServer: Sendable {
 
     /// An access token as AuthService would sign it.
     func token(user: String = "user-\(UUID().uuidString.prefix(8))", role: Identity.Role = .user, verified: Bool = true) async throws -> String {
-        let keys = JWTKeyCollection()
-        await keys.add(eddsa: EdDSA.PrivateKey(backing: signingKey), kid: "test-key")
-        let claims = AccessTokenClaims(userID: user, role: role, issuedAt: Date(), expiresAt: Date().addingTimeInterval(600),
-                                       issuer: Self.issuer, audience: Self.audience, tokenID: UUID().uuidString, emailVerified: verified)
-        return try await keys.sign(claims, kid: "test-key")
+        try await tokens.token(user: user, role: role, verified: verified)
     }
 
     /// Enough connections for the concurrency tests: the shared client's eight per host would
