@@ -25,17 +25,38 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let jobs = JobQueue(database: database, logger: logger)
     let audit = JobBatcher<AuditEvent>.auditEvents(jobs: jobs)
 
-    let router = runtime.makeRouter()
+    let media = MediaLayout(root: URL(fileURLWithPath: config.mediaDirectory))
+    for folder in [MediaLayout.incoming, "originals", "renditions", "thumbnails"] {
+        try FileManager.default.createDirectory(at: media.url(folder), withIntermediateDirectories: true)
+    }
+    let videoStore = VideoStore(database: database, mediaURL: config.mediaURL, logger: logger)
+    let uploadStore = ResumableUploadStore(database: database, logger: logger)
+
+    let router = runtime.makeRouter(bodyLimits: ["/api/videos": config.uploads.maxRequestBytes])
     let anyone = runtime.authMiddleware(required: false)
     PostsController(database: database, store: store, limits: config.posts, paging: config.paging, cursors: cursors, cache: cache, logger: logger)
         .addRoutes(to: router.group("api/posts").add(middleware: anyone))
     SearchController(store: store, paging: config.paging, relevanceCandidates: config.relevanceCandidates, cursors: cursors,
                      cache: cache, audit: audit, auditKeywordCharacters: config.auditKeywordCharacters)
         .addRoutes(to: router.group("api/search").add(middleware: anyone))
+    let playlists = PlaylistsController(
+        database: database, store: PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger),
+        limits: config.playlists, paging: config.paging, cursors: cursors, logger: logger)
+    playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
+    playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
+    let videos = VideosController(database: database, store: videoStore, media: media, limits: config.uploads, paging: config.paging,
+                                  cursors: cursors, audit: audit, logger: logger)
+    // The resumable routes first: "uploads" must not be taken for a video id.
+    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, logger: logger)
+        .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
+    videos.addRoutes(to: router.group("api/videos").add(middleware: anyone))
+    let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)
 
     let services: [any Service] = [
         audit,
-        LikeCounter(database: database, interval: config.likeFoldInterval, logger: logger),
+        DeltaFolder.likes(database: database, interval: config.likeFoldInterval, logger: logger),
+        DeltaFolder.plays(database: database, interval: config.playFoldInterval, logger: logger),
+        PeriodicTask(every: config.uploadSweepInterval, logger: logger) { try await sweeper.sweep() },
         AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() },
         SearchReindexer(database: database, interval: .seconds(60), logger: logger),
     ]

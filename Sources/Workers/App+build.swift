@@ -5,7 +5,7 @@ import Shared
 
 enum WorkerQueues {
     /// What `Workers run` consumes unless told otherwise.
-    static let defaults = ["email", "thumbnail", "audit"]
+    static let defaults = ["email", "thumbnail", "transcode", "audit"]
     /// `bench` holds the load tests' no-op jobs.
     static let all = Set(defaults + ["bench"])
 }
@@ -23,9 +23,11 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     let audit = AuditIngester(database: runtime.database)
     handlers.register(AuditEvent.kind, audit)
     handlers.register(AuditEvent.batchKind, audit)
-    handlers.register(ThumbnailJob.kind, ThumbnailHandler(
-        database: runtime.database,
-        mediaDirectory: URL(fileURLWithPath: reader.string(forKey: "media.dir", default: "media"))))
+    let outputs = VideoOutputs(database: runtime.database, media: MediaLayout(root: URL(fileURLWithPath: reader.string(forKey: "media.dir", default: "media"))))
+    handlers.register(ThumbnailJob.kind, ThumbnailHandler(outputs: outputs))
+    var transcode = TranscodeHandler(outputs: outputs)
+    transcode.timeout = .seconds(reader.int(forKey: "workers.transcode.timeout.seconds", default: 1800))
+    handlers.register(TranscodeJob.kind, transcode)
     var settings = RunnerSettings(queues: queues, concurrency: concurrency)
     settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
     settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))

@@ -8,7 +8,7 @@ import Shared
 struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Workers",
-        abstract: "Consume the jobs table: email, thumbnail and audit queues.",
+        abstract: "Consume the jobs table: email, thumbnail, transcode and audit queues.",
         subcommands: [Run.self, Jobs.self, Bench.self])
 
     static func main() async {
@@ -19,7 +19,7 @@ struct WorkersCommand: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Process jobs; serve health, readiness and metrics.")
 
-        @Option(help: "Comma-separated queues to consume (email, thumbnail, audit, bench).")
+        @Option(help: "Comma-separated queues to consume (email, thumbnail, transcode, audit, bench).")
         var queues = WorkerQueues.defaults.joined(separator: ",")
 
         @Option(help: "Jobs this process runs at once.")

@@ -15,6 +15,8 @@ struct ContentServer: Sendable {
     let databaseURL: String
     let keyPrefix: String
     let tokens: TestTokenIssuer
+    /// The server's own media folder, removed when the test ends.
+    let media: MediaLayout
 
     static let testSettings = [
         "AUTH_REVOCATION_CACHE_MS": "0", "CONTENT_LIKE_FOLD_MS": "50", "CONTENT_AUTHOR_FEED_MS": "50",
@@ -33,10 +35,13 @@ struct ContentServer: Sendable {
         let url = try await TestEnvironment.scratchDatabase(prefix: "content")
         let port = try TestEnvironment.freePort()
         let tokens = try TestTokenIssuer()
-        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())", tokens: tokens)
+        let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
+        defer { try? FileManager.default.removeItem(at: media.root) }
+        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())",
+                                   tokens: tokens, media: media)
         var settings = testSettings
         settings.merge(["HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
-                        "CONTENT_KEY_PREFIX": server.keyPrefix]) { _, new in new }
+                        "CONTENT_KEY_PREFIX": server.keyPrefix, "MEDIA_DIR": media.root.path]) { _, new in new }
         settings.merge(overrides) { _, new in new }
         let apps: [any Service] = [
             tokens.application(),
@@ -71,9 +76,10 @@ struct ContentServer: Sendable {
         connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
 
     @discardableResult
-    func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, rawJSON: String? = nil, as caller: Caller? = nil) async throws -> HTTPReply {
-        try await HTTPReply.send(method, "http://127.0.0.1:\(port)\(path)", json: json, rawJSON: rawJSON, token: caller?.token,
-                                 address: "192.0.2.20", client: Self.client)
+    func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, rawJSON: String? = nil, bytes: ByteBuffer? = nil,
+              headers: [String: String] = [:], as caller: Caller? = nil) async throws -> HTTPReply {
+        try await HTTPReply.send(method, "http://127.0.0.1:\(port)\(path)", json: json, rawJSON: rawJSON, bytes: bytes, token: caller?.token,
+                                 address: "192.0.2.20", headers: headers, client: Self.client)
     }
 
     /// Creates a post and returns its id.

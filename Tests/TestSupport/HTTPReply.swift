@@ -17,8 +17,10 @@ public struct HTTPReply: Sendable {
 
     /// Sends a request to a service under test the way nginx would: with the caller's address in
     /// `X-Real-IP`, a bearer token when given, and a JSON body when given.
-    public static func send(_ method: HTTPMethod, _ url: String, json: Any? = nil, rawJSON: String? = nil, token: String? = nil,
-                            address: String, headers extra: [String: String] = [:], client: HTTPClient = .shared) async throws -> HTTPReply {
+    /// `bytes` is sent as it is, with whatever Content-Type `headers` give.
+    public static func send(_ method: HTTPMethod, _ url: String, json: Any? = nil, rawJSON: String? = nil, bytes: ByteBuffer? = nil,
+                            token: String? = nil, address: String, headers extra: [String: String] = [:],
+                            client: HTTPClient = .shared) async throws -> HTTPReply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "X-Real-IP", value: address)
@@ -30,6 +32,8 @@ public struct HTTPReply: Sendable {
         } else if let rawJSON {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: rawJSON))
+        } else if let bytes {
+            request.body = .bytes(bytes)
         }
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 4 << 20)

@@ -35,6 +35,9 @@ public enum TestEnvironment {
             "REDIS_URL": redisURL,
             "HTTP_PORT": "0",
             "LOG_LEVEL": "warning",
+            // Never the working directory's media folder.
+            "MEDIA_DIR": ProcessInfo.processInfo.environment["MEDIA_DIR"]
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("contentplatform-test-media").path,
         ]
         values.merge(overrides) { _, new in new }
         return .environment(values)

@@ -14,6 +14,13 @@ struct ContentConfig: Sendable {
     var authorFeedInterval: Duration
     /// Searches recorded as `search.performed` keep this much of the keyword.
     var auditKeywordCharacters: Int
+    var playlists: PlaylistLimits
+    var uploads: UploadLimits
+    /// The media folder (shared with the Workers; nginx serves it as `mediaURL`).
+    var mediaDirectory: String
+    var mediaURL: String
+    var playFoldInterval: Duration
+    var uploadSweepInterval: Duration
 
     init(reader: ConfigReader) {
         posts = PostLimits()
@@ -29,5 +36,14 @@ struct ContentConfig: Sendable {
         likeFoldInterval = .milliseconds(reader.int(forKey: "content.like.fold.ms", default: 500))
         authorFeedInterval = .milliseconds(reader.int(forKey: "content.author.feed.ms", default: 1000))
         auditKeywordCharacters = reader.int(forKey: "content.audit.keyword.chars", default: 100)
+        playlists = PlaylistLimits()
+        playlists.maxItems = reader.int(forKey: "content.playlist.max.items", default: 500)
+        uploads = UploadLimits()
+        uploads.maxBytes = Int64(reader.int(forKey: "content.max.upload.bytes", default: 2 << 30))
+        uploads.resumableExpiry = .seconds(reader.int(forKey: "content.upload.expiry.seconds", default: 24 * 3600))
+        mediaDirectory = reader.string(forKey: "media.dir", default: "media")
+        mediaURL = reader.string(forKey: "content.media.url", default: "/media")
+        playFoldInterval = .milliseconds(reader.int(forKey: "content.play.fold.ms", default: 1000))
+        uploadSweepInterval = .seconds(reader.int(forKey: "content.upload.sweep.seconds", default: 60))
     }
 }

@@ -11,11 +11,7 @@ struct PostLimits: Sendable {
     var excerptCharacters = 120
 
     func title(_ raw: String) throws -> String {
-        let title = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...maxTitleCharacters).contains(title.count), !title.containsControlCharacters(allowingNewlines: false) else {
-            throw APIError.invalid("title must be 1 to \(maxTitleCharacters) characters without control characters", code: "invalid_title")
-        }
-        return title
+        try TitleRule.check(raw, max: maxTitleCharacters)
     }
 
     func body(_ raw: String) throws -> String {

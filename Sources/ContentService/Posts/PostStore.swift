@@ -94,7 +94,7 @@ struct PostStore: Sendable {
     }
 
     /// Likes (`liked`) or unlikes a visible post for `userID`. A change appends a delta for
-    /// `LikeCounter`; only the like row itself is written per user, never the post's row.
+    /// `DeltaFolder.likes`; only the like row itself is written per user, never the post's row.
     func setLike(postID: Int64, userID: String, liked: Bool, on connection: PostgresConnection) async throws -> LikeOutcome {
         let rows: [PostgresRow]
         if liked {

@@ -45,12 +45,12 @@ public struct ServiceRuntime: Sendable {
     }
 
     /// A router with the shared middleware (request id, access log, metrics, JSON errors, body
-    /// limit) and the health routes.
-    public func makeRouter() -> Router<AppRequestContext> {
+    /// limit) and the health routes. `bodyLimits` raises the body limit under some path prefixes.
+    public func makeRouter(bodyLimits: [String: Int] = [:]) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(service: config.name))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes))
+        router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
         router.addHealthRoutes(checks: readinessChecks)
         return router
     }

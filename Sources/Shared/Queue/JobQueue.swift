@@ -142,19 +142,24 @@ public struct JobQueue: Sendable {
     /// Pushes the leases of jobs still running forward (heartbeat). Rows locked by a concurrent
     /// complete or fail of the same worker are skipped: they are about to leave, and waiting for
     /// them in another order could deadlock.
+    /// Stores the progress the jobs reported too (a fraction from 0 to 1; a job without a figure
+    /// keeps its last). Returns how many this worker still holds.
     @discardableResult
-    public func extendLeases(_ jobs: [ClaimedJob], worker: String, lease: Duration) async throws -> Int {
+    public func extendLeases(_ jobs: [ClaimedJob], worker: String, lease: Duration, progress: [Int64: Double] = [:]) async throws -> Int {
         guard !jobs.isEmpty else { return 0 }
+        // -1 stands for "no figure": arrays of optionals do not bind.
+        let fractions = jobs.map { Float(progress[$0.id] ?? -1) }
         let rows = try await database.query("""
             WITH held AS (
-                SELECT j.id FROM queue.jobs j
-                JOIN unnest(\(jobs.map(\.id))::int8[], \(jobs.map(\.attempt))::int4[]) AS h(id, attempt)
+                SELECT j.id, h.progress FROM queue.jobs j
+                JOIN unnest(\(jobs.map(\.id))::int8[], \(jobs.map(\.attempt))::int4[], \(fractions)::float4[]) AS h(id, attempt, progress)
                   ON j.id = h.id AND j.attempts = h.attempt
                 WHERE j.state = 'running' AND j.locked_by = \(worker)
                 ORDER BY j.id
                 FOR UPDATE OF j SKIP LOCKED
             )
-            UPDATE queue.jobs j SET locked_until = now() + make_interval(secs => \(lease.seconds))
+            UPDATE queue.jobs j SET locked_until = now() + make_interval(secs => \(lease.seconds)),
+                progress = coalesce(nullif(held.progress, -1), j.progress)
             FROM held WHERE j.id = held.id
             RETURNING j.id
             """, logger: logger)

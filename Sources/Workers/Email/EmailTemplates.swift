@@ -31,7 +31,7 @@ enum EmailTemplates {
             "From: \(from)",
             "To: <\(email.to)>",
             "Subject: \(subject)",
-            "Date: \(rfc5322Date(date))",
+            "Date: \(date.internetFormat(mail: true))",
             "Message-ID: <\(messageID)>",
             "MIME-Version: 1.0",
             "Content-Type: text/plain; charset=utf-8",
@@ -42,14 +42,6 @@ enum EmailTemplates {
 
     static func clean(_ text: String) -> String {
         String(text.unicodeScalars.filter { !$0.properties.generalCategory.isControl }.prefix(200).map(Character.init))
-    }
-
-    private static func rfc5322Date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
     }
 }
 

@@ -34,6 +34,8 @@ final class JobRunner: Service, Sendable {
 
     private struct State {
         var running: [Int64: ClaimedJob] = [:]
+        /// What running jobs last reported through `JobProgress`, for the next heartbeat.
+        var progress: [Int64: Double] = [:]
         var done: [ClaimedJob] = []
         var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
         var stopping = false
@@ -143,7 +145,11 @@ final class JobRunner: Service, Sendable {
             guard let handler = handlers.handler(for: job.kind) else {
                 throw JobFailure("no handler for job kind \(job.kind)", permanent: true)
             }
-            try await handler.handle(job, logger: logger)
+            try await JobProgress.$report.withValue({ [state] fraction in
+                state.withLockedValue { $0.progress[job.id] = fraction }
+            }) {
+                try await handler.handle(job, logger: logger)
+            }
             state.withLockedValue { $0.done.append(job) }
             outcome = "completed"
         } catch {
@@ -189,8 +195,8 @@ final class JobRunner: Service, Sendable {
             logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(String(reflecting: error))"])
         }
         let slotAwaited = state.withLockedValue { state in
-            for job in done { state.running[job.id] = nil }
-            for entry in failed { state.running[entry.job.id] = nil }
+            for job in done { state.running[job.id] = nil; state.progress[job.id] = nil }
+            for entry in failed { state.running[entry.job.id] = nil; state.progress[entry.job.id] = nil }
             return state.waitingForSlot
         }
         if slotAwaited { wake.yield() }
@@ -217,8 +223,8 @@ final class JobRunner: Service, Sendable {
     }
 
     private func heartbeat() async throws {
-        let held = state.withLockedValue { Array($0.running.values) }
-        try await queue.extendLeases(held, worker: workerID, lease: settings.lease)
+        let (held, progress) = state.withLockedValue { (Array($0.running.values), $0.progress) }
+        try await queue.extendLeases(held, worker: workerID, lease: settings.lease, progress: progress)
     }
 
     private func rescue() async throws {

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// The SQL for playlists and their items. Writes take the caller's connection, with the playlist
+/// row locked first, so item changes to one playlist happen one at a time.
+struct PlaylistStore: Sendable {
+    let database: Database
+    let mediaURL: String
+    let logger: Logger
+
+    struct Head: Sendable {
+        var ownerID: String
+        var visibility: PlaylistVisibility
+    }
+
+    func insert(id: UUID, ownerID: String, title: String, description: String, visibility: PlaylistVisibility,
+                on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            INSERT INTO content.playlists (id, owner_id, title, description, visibility)
+            VALUES (\(id), \(ownerID)::uuid, \(title), \(description), \(visibility.rawValue))
+            """, logger: logger)
+    }
+
+    /// Owner and visibility, what PlaylistPolicy needs; with a connection, the row is locked.
+    func head(id: UUID, lockingOn connection: PostgresConnection? = nil) async throws -> Head? {
+        let row: PostgresRow?
+        if let connection {
+            row = try await connection.query("SELECT owner_id::text, visibility FROM content.playlists WHERE id = \(id) FOR UPDATE",
+                                             logger: logger).collect().first
+        } else {
+            row = try await database.query("SELECT owner_id::text, visibility FROM content.playlists WHERE id = \(id)", logger: logger).first
+        }
+        return try row.map { row in
+            let (owner, visibility) = try row.decode((String, String).self)
+            return Head(ownerID: owner, visibility: PlaylistVisibility(rawValue: visibility) ?? .private)
+        }
+    }
+
+    /// The playlist with its items in order.
+    func find(id: UUID, on connection: PostgresConnection? = nil) async throws -> Playlist? {
+        let query: PostgresQuery = "SELECT \(unescaped: Playlist.columns) FROM content.playlists l WHERE l.id = \(id)"
+        let itemsQuery: PostgresQuery = """
+            SELECT i.id, row_number() OVER (ORDER BY i.position)::integer, i.added_at,
+                   v.id, v.title, v.status, v.thumbnail_path, v.duration_seconds
+            FROM content.playlist_items i JOIN content.videos v ON v.id = i.video_id
+            WHERE i.playlist_id = \(id) ORDER BY i.position
+            """
+        let playlistRows: [PostgresRow]
+        let itemRows: [PostgresRow]
+        if let connection {
+            playlistRows = try await connection.query(query, logger: logger).collect()
+            itemRows = try await connection.query(itemsQuery, logger: logger).collect()
+        } else {
+            playlistRows = try await database.query(query, logger: logger)
+            itemRows = try await database.query(itemsQuery, logger: logger)
+        }
+        guard let row = playlistRows.first else { return nil }
+        var playlist = try Playlist.row(row)
+        playlist.items = try itemRows.map { row in
+            let (id, position, added, videoID, title, status, thumbnail, duration) =
+                try row.decode((UUID, Int32, Date, UUID, String, String, String?, Double?).self)
+            return PlaylistItem(id: id.uuidString.lowercased(), position: Int(position), addedAt: added, video: VideoSummary(
+                id: videoID.uuidString.lowercased(), title: title, status: status,
+                thumbnailUrl: thumbnail.map { "\(mediaURL)/\($0)" }, durationSeconds: duration))
+        }
+        return playlist
+    }
+
+    func update(id: UUID, title: String?, description: String?, visibility: PlaylistVisibility?, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE content.playlists SET title = coalesce(\(title), title), description = coalesce(\(description), description),
+                visibility = coalesce(\(visibility?.rawValue), visibility), updated_at = now()
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    func delete(id: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("DELETE FROM content.playlists WHERE id = \(id)", logger: logger)
+    }
+
+    /// A user's playlists of the given visibilities, newest first.
+    func list(ownerID: String, visibilities: [PlaylistVisibility], page: PageRequest) async throws -> [Playlist] {
+        let publicOnly = visibilities == [.public]
+        // Two statements so each matches its partial index exactly.
+        let rows = publicOnly
+            ? try await database.query("""
+                SELECT \(unescaped: Playlist.columns) FROM content.playlists l
+                WHERE l.owner_id = \(ownerID)::uuid AND l.visibility = 'public'
+                ORDER BY l.created_at DESC, l.id DESC LIMIT \(page.size) OFFSET \(page.offset)
+                """, logger: logger)
+            : try await database.query("""
+                SELECT \(unescaped: Playlist.columns) FROM content.playlists l
+                WHERE l.owner_id = \(ownerID)::uuid
+                ORDER BY l.created_at DESC, l.id DESC LIMIT \(page.size) OFFSET \(page.offset)
+                """, logger: logger)
+        return try rows.map(Playlist.row)
+    }
+
+    enum AddOutcome { case added(UUID), full, noSuchVideo, duplicate }
+
+    /// Appends a video; the playlist row must be locked by the caller.
+    func add(videoID: UUID, to playlistID: UUID, maxItems: Int, on connection: PostgresConnection) async throws -> AddOutcome {
+        let (count, present, exists) = try await connection.query("""
+            SELECT (SELECT count(*) FROM content.playlist_items WHERE playlist_id = \(playlistID))::integer,
+                   EXISTS (SELECT 1 FROM content.playlist_items WHERE playlist_id = \(playlistID) AND video_id = \(videoID)),
+                   EXISTS (SELECT 1 FROM content.videos WHERE id = \(videoID))
+            """, logger: logger).collect()[0].decode((Int32, Bool, Bool).self)
+        guard exists else { return .noSuchVideo }
+        guard !present else { return .duplicate }
+        guard count < maxItems else { return .full }
+        let id = UUID()
+        // The video may be deleted meanwhile: the foreign key then fails the insert (23503).
+        do {
+            try await connection.query("""
+                INSERT INTO content.playlist_items (id, playlist_id, video_id, position)
+                SELECT \(id), \(playlistID), \(videoID), coalesce(max(position), 0) + 1
+                FROM content.playlist_items WHERE playlist_id = \(playlistID)
+                """, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            return .noSuchVideo
+        }
+        try await touch(playlistID, on: connection)
+        return .added(id)
+    }
+
+    /// Removes an item; false when the playlist has no such item.
+    func remove(itemID: UUID, from playlistID: UUID, on connection: PostgresConnection) async throws -> UUID? {
+        let rows = try await connection.query("""
+            DELETE FROM content.playlist_items WHERE id = \(itemID) AND playlist_id = \(playlistID) RETURNING video_id
+            """, logger: logger).collect()
+        guard let row = rows.first else { return nil }
+        try await touch(playlistID, on: connection)
+        return try row.decode(UUID.self)
+    }
+
+    enum MoveOutcome { case moved, noSuchItem, outOfRange(Int) }
+
+    /// Moves an item to a 1-based rank, renumbering the playlist's positions 1...n.
+    func move(itemID: UUID, in playlistID: UUID, to rank: Int, on connection: PostgresConnection) async throws -> MoveOutcome {
+        var order = try await connection.query("""
+            SELECT id FROM content.playlist_items WHERE playlist_id = \(playlistID) ORDER BY position
+            """, logger: logger).collect().map { try $0.decode(UUID.self) }
+        guard let from = order.firstIndex(of: itemID) else { return .noSuchItem }
+        guard (1...order.count).contains(rank) else { return .outOfRange(order.count) }
+        order.insert(order.remove(at: from), at: rank - 1)
+        try await connection.query("""
+            UPDATE content.playlist_items i SET position = o.n
+            FROM unnest(\(order)::uuid[]) WITH ORDINALITY AS o(id, n)
+            WHERE i.id = o.id AND i.position <> o.n
+            """, logger: logger)
+        try await touch(playlistID, on: connection)
+        return .moved
+    }
+
+    private func touch(_ id: UUID, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE content.playlists SET updated_at = now() WHERE id = \(id)", logger: logger)
+    }
+}

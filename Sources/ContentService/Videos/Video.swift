@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Shared
+
+/// A video as clients see it. The URLs point at the files nginx serves under `/media/`; each is
+/// present once its file is.
+struct Video: Codable, Sendable, Equatable, ResponseEncodable {
+    var id: String
+    var title: String
+    var ownerId: String
+    var status: String
+    var thumbnailUrl: String?
+    var playbackUrl: String?
+    var durationSeconds: Double?
+    var sizeBytes: Int64
+    var plays: Int64
+    var failureReason: String?
+    var createdAt: Date
+
+    /// The columns `row(_:mediaURL:)` decodes, from `content.videos v`; the play count includes the
+    /// plays PlayCounter has not folded yet.
+    static let columns = """
+        v.id, v.title, v.owner_id, v.status, v.thumbnail_path, v.rendition_path, v.duration_seconds, v.size_bytes,
+        v.play_count + (SELECT count(*) FROM content.play_deltas d WHERE d.video_id = v.id),
+        v.failure_reason, v.created_at, v.source_path
+        """
+
+    static func row(_ row: PostgresRow, mediaURL: String) throws -> (video: Video, sourcePath: String) {
+        let (id, title, owner, status, thumbnail, rendition, duration, size, plays, reason, createdAt, source) =
+            try row.decode((UUID, String, String, String, String?, String?, Double?, Int64, Int64, String?, Date, String).self)
+        let video = Video(
+            id: id.uuidString.lowercased(), title: title, ownerId: owner, status: status,
+            thumbnailUrl: thumbnail.map { "\(mediaURL)/\($0)" }, playbackUrl: rendition.map { "\(mediaURL)/\($0)" },
+            durationSeconds: duration, sizeBytes: size, plays: plays, failureReason: reason, createdAt: createdAt)
+        return (video, source)
+    }
+}
+
+/// A page of an offset listing (videos, playlists): these page by `page` and `size` only.
+struct OffsetPage<Item: Codable & Sendable>: Codable, Sendable, ResponseEncodable {
+    var items: [Item]
+    var page: Int
+    var size: Int
+    /// Always null: these listings have no keyset cursor; ask for `page + 1` while pages are full.
+    var nextCursor: String?
+
+    init(items: [Item], request: PageRequest) {
+        self.items = items
+        self.size = request.size
+        self.page = request.offset / request.size + 1
+        self.nextCursor = nil
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// What the thumbnail and transcode jobs share: the video's state, recording a finished output
+/// (the video is ready once both outputs are there), failing the video, and cleaning up after a
+/// video that was deleted while its job ran.
+struct VideoOutputs: Sendable {
+    let database: Database
+    let media: MediaLayout
+
+    enum Output: String, Sendable {
+        case thumbnail, rendition
+
+        var column: String { self == .thumbnail ? "thumbnail_path" : "rendition_path" }
+        /// The other output: the video is ready when both are set.
+        var other: String { self == .thumbnail ? "rendition_path" : "thumbnail_path" }
+    }
+
+    enum State: Equatable {
+        /// Deleted, failed, or this output is already there: nothing to do.
+        case nothingToDo(String)
+        case needed(durationSeconds: Double?)
+    }
+
+    func state(of id: UUID, _ output: Output, logger: Logger) async throws -> State {
+        let rows = try await database.query("""
+            SELECT status, \(unescaped: output.column) IS NOT NULL, duration_seconds FROM content.videos WHERE id = \(id)
+            """, logger: logger)
+        guard let row = rows.first else { return .nothingToDo("the video was deleted") }
+        let (status, done, duration) = try row.decode((String, Bool, Double?).self)
+        if status == "failed" { return .nothingToDo("the video has failed") }
+        if done { return .nothingToDo("the \(output.rawValue) is already there") }
+        return .needed(durationSeconds: duration)
+    }
+
+    /// Moves a finished file from its partial name into place and records it. A video deleted
+    /// (or failed) meanwhile gets its file removed again, so nothing outlives the row.
+    func publish(_ id: UUID, _ output: Output, relative: String, durationSeconds: Double? = nil, logger: Logger) async throws {
+        let target = media.url(relative)
+        // rename(2) replaces atomically, so nginx never serves half a file.
+        guard rename(media.url(MediaLayout.partial(relative)).path, target.path) == 0 else {
+            throw JobFailure("cannot move the \(output.rawValue) into place: errno \(errno)")
+        }
+        let updated = try await database.query("""
+            UPDATE content.videos SET \(unescaped: output.column) = \(relative),
+                duration_seconds = coalesce(\(durationSeconds), duration_seconds),
+                status = CASE WHEN \(unescaped: output.other) IS NOT NULL THEN 'ready' ELSE status END,
+                updated_at = now()
+            WHERE id = \(id) AND status = 'processing'
+            RETURNING status
+            """, logger: logger)
+        if let row = updated.first {
+            let status = try row.decode(String.self)
+            logger.info("\(output.rawValue) ready", metadata: ["video_id": .string(id.uuidString), "status": .string(status)])
+            return
+        }
+        let status = try await database.query("SELECT status FROM content.videos WHERE id = \(id)", logger: logger)
+            .first.map { try $0.decode(String.self) }
+        if status == nil || status == "failed" {
+            try? FileManager.default.removeItem(at: target)
+            logger.info("\(output.rawValue) made for a video that is \(status ?? "deleted"); removed it")
+        }
+    }
+
+    /// Marks the video failed (if it is still processing) and fails the job for good.
+    func fail(_ id: UUID, reason: String, logger: Logger) async throws -> Never {
+        try await database.query("""
+            UPDATE content.videos SET status = 'failed', failure_reason = \(reason), updated_at = now()
+            WHERE id = \(id) AND status = 'processing'
+            """, logger: logger)
+        throw JobFailure(reason, permanent: true)
+    }
+
+    /// A transient failure; on the job's last attempt the video is failed with it, so no video
+    /// stays `processing` forever.
+    func retry(_ job: ClaimedJob, _ id: UUID, reason: String, logger: Logger) async throws -> Never {
+        if job.isLastAttempt { try await fail(id, reason: reason, logger: logger) }
+        throw JobFailure(reason)
+    }
+
+    /// The upload's duration by ffprobe; nil when the file is not a video we can read.
+    func probe(_ source: URL, ffprobe: String) async throws -> (duration: Double?, timedOut: Bool) {
+        let probe = try await ChildProcess.run(ffprobe, [
+            "-v", "error", "-protocol_whitelist", "file", "-select_streams", "v:0",
+            "-show_entries", "format=duration", "-of", "default=noprint_wrappers=1:nokey=1", source.path,
+        ], timeout: .seconds(30))
+        let duration = Double(probe.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard probe.status == 0, let duration, duration > 0 else { return (nil, probe.timedOut) }
+        return (duration, false)
+    }
+}
