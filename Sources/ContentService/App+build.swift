@@ -8,7 +8,13 @@ import Shared
 /// Composes ContentService; `main` and the tests both start here.
 func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 8082, reader: reader))
-    let config = ContentConfig(reader: reader)
+    let (router, services) = try buildRouter(runtime: runtime, config: ContentConfig(reader: reader))
+    return runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "content", bundle: .module)])
+}
+
+/// The routes and the background services, apart from the process around them (the tests read
+/// the routes to check that every one is covered).
+func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (router: Router<AppRequestContext>, services: [any Service]) {
     let database = runtime.database
     let logger = runtime.logger
 
@@ -46,7 +52,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
     let videos = VideosController(database: database, store: videoStore, media: media, limits: config.uploads, paging: config.paging,
                                   cursors: cursors, audit: audit, logger: logger)
-    // The resumable routes first: "uploads" must not be taken for a video id.
+    // `uploads` is a path of its own, never a video id: the router prefers constants to captures.
     ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
     videos.addRoutes(to: router.group("api/videos").add(middleware: anyone))
@@ -60,7 +66,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() },
         SearchReindexer(database: database, interval: .seconds(60), logger: logger),
     ]
-    return runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "content", bundle: .module)])
+    return (router, services)
 }
 
 /// This module's resources (its migrations), for the commands and the tests.

@@ -4,6 +4,7 @@ import NIOHTTP1
 import Testing
 import TestSupport
 @testable import ContentService
+import Shared
 
 /// Every playlist and video route × {anonymous, owner, other user, ADMIN} × {public, unlisted,
 /// private}, with the exact status of each cell, from the one table below. Each cell runs on
@@ -17,13 +18,19 @@ import TestSupport
         var item: String
         var video: String
         var owner: String
+        /// A resumable upload of the owner's, 100 bytes long, none sent yet.
+        var upload: String
     }
 
     struct Route: Sendable {
         var name: String
         var method: HTTPMethod
+        /// The route as the router knows it.
+        var pattern: String
         var path: @Sendable (Scene) -> String
         var json: [String: String]? = nil
+        var headers: [String: String] = [:]
+        var bytes: [UInt8]? = nil
         var upload = false
         /// Expected status by caller, for public, unlisted and private.
         var expected: [Who: [Int]]
@@ -35,35 +42,64 @@ import TestSupport
     }
 
     static let routes: [Route] = [
-        Route(name: "show playlist", method: .GET, path: { "/api/playlists/\($0.playlist)" },
+        Route(name: "show playlist", method: .GET, pattern: "/api/playlists/{id}", path: { "/api/playlists/\($0.playlist)" },
               expected: cells([200, 200, 404], [200, 200, 200], [200, 200, 404], [200, 200, 404])),
-        Route(name: "update playlist", method: .PATCH, path: { "/api/playlists/\($0.playlist)" }, json: ["title": "renamed"],
+        Route(name: "update playlist", method: .PATCH, pattern: "/api/playlists/{id}", path: { "/api/playlists/\($0.playlist)" }, json: ["title": "renamed"],
               expected: cells([401, 401, 401], [200, 200, 200], [403, 403, 404], [403, 403, 404])),
-        Route(name: "delete playlist", method: .DELETE, path: { "/api/playlists/\($0.playlist)" },
+        Route(name: "delete playlist", method: .DELETE, pattern: "/api/playlists/{id}", path: { "/api/playlists/\($0.playlist)" },
               expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 404], [403, 403, 404])),
-        Route(name: "add item", method: .POST, path: { "/api/playlists/\($0.playlist)/items" }, json: ["videoId": "<second>"],
+        Route(name: "add item", method: .POST, pattern: "/api/playlists/{id}/items", path: { "/api/playlists/\($0.playlist)/items" }, json: ["videoId": "<second>"],
               expected: cells([401, 401, 401], [201, 201, 201], [403, 403, 404], [403, 403, 404])),
-        Route(name: "move item", method: .PATCH, path: { "/api/playlists/\($0.playlist)/items/\($0.item)" }, json: ["position": "1"],
+        Route(name: "move item", method: .PATCH, pattern: "/api/playlists/{id}/items/{itemId}", path: { "/api/playlists/\($0.playlist)/items/\($0.item)" }, json: ["position": "1"],
               expected: cells([401, 401, 401], [200, 200, 200], [403, 403, 404], [403, 403, 404])),
-        Route(name: "remove item", method: .DELETE, path: { "/api/playlists/\($0.playlist)/items/\($0.item)" },
+        Route(name: "remove item", method: .DELETE, pattern: "/api/playlists/{id}/items/{itemId}", path: { "/api/playlists/\($0.playlist)/items/\($0.item)" },
               expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 404], [403, 403, 404])),
         // 200 when the playlist is in the user's listing, 0 when the listing leaves it out.
-        Route(name: "list user's playlists", method: .GET, path: { "/api/users/\($0.owner)/playlists" },
+        Route(name: "list user's playlists", method: .GET, pattern: "/api/users/{userId}/playlists", path: { "/api/users/\($0.owner)/playlists" },
               expected: cells([200, 0, 0], [200, 200, 200], [200, 0, 0], [200, 0, 0])),
         // Videos have no visibility of their own: the columns are the same.
-        Route(name: "show video", method: .GET, path: { "/api/videos/\($0.video)" },
+        Route(name: "show video", method: .GET, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" },
               expected: cells([200, 200, 200], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
-        Route(name: "list videos", method: .GET, path: { _ in "/api/videos" },
+        Route(name: "list videos", method: .GET, pattern: "/api/videos", path: { _ in "/api/videos" },
               expected: cells([200, 200, 200], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
-        Route(name: "delete video", method: .DELETE, path: { "/api/videos/\($0.video)" },
+        Route(name: "delete video", method: .DELETE, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" },
               expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 403], [204, 204, 204])),
-        Route(name: "play video", method: .POST, path: { "/api/videos/\($0.video)/plays" },
+        Route(name: "play video", method: .POST, pattern: "/api/videos/{id}/plays", path: { "/api/videos/\($0.video)/plays" },
               expected: cells([204, 204, 204], [204, 204, 204], [204, 204, 204], [204, 204, 204])),
-        Route(name: "upload video", method: .POST, path: { _ in "/api/videos" }, upload: true,
+        Route(name: "upload video", method: .POST, pattern: "/api/videos", path: { _ in "/api/videos" }, upload: true,
               expected: cells([401, 401, 401], [202, 202, 202], [202, 202, 202], [202, 202, 202])),
-        Route(name: "create playlist", method: .POST, path: { _ in "/api/playlists" }, json: ["title": "new"],
+        Route(name: "create playlist", method: .POST, pattern: "/api/playlists", path: { _ in "/api/playlists" }, json: ["title": "new"],
               expected: cells([401, 401, 401], [201, 201, 201], [201, 201, 201], [201, 201, 201])),
+        Route(name: "upload options", method: .OPTIONS, pattern: "/api/videos/uploads", path: { _ in "/api/videos/uploads" },
+              expected: cells([204, 204, 204], [204, 204, 204], [204, 204, 204], [204, 204, 204])),
+        Route(name: "create resumable upload", method: .POST, pattern: "/api/videos/uploads", path: { _ in "/api/videos/uploads" },
+              headers: tus.merging(["Upload-Length": "100", "Upload-Metadata": "title dGl0bGU="]) { $1 },
+              expected: cells([401, 401, 401], [201, 201, 201], [201, 201, 201], [201, 201, 201])),
+        Route(name: "resumable upload offset", method: .HEAD, pattern: "/api/videos/uploads/{id}", path: { $0.upload }, headers: tus,
+              expected: cells([401, 401, 401], [200, 200, 200], [404, 404, 404], [404, 404, 404])),
+        Route(name: "append to resumable upload", method: .PATCH, pattern: "/api/videos/uploads/{id}", path: { $0.upload },
+              headers: tus.merging(["Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"]) { $1 },
+              bytes: Array(ContentServer.fakeMP4(size: 100).prefix(10)),
+              expected: cells([401, 401, 401], [204, 204, 204], [404, 404, 404], [404, 404, 404])),
+        Route(name: "abandon resumable upload", method: .DELETE, pattern: "/api/videos/uploads/{id}", path: { $0.upload }, headers: tus,
+              expected: cells([401, 401, 401], [204, 204, 204], [404, 404, 404], [404, 404, 404])),
     ]
+
+    static let tus = ["Tus-Resumable": "1.0.0"]
+
+    /// The table has a row for every playlist and video route the service has, and no other:
+    /// a new route fails here until the table says who may use it.
+    @Test func theTableCoversEveryPlaylistAndVideoRoute() async throws {
+        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
+        let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url)))
+        let (router, _) = try buildRouter(runtime: runtime, config: ContentConfig(reader: TestEnvironment.reader(databaseURL: url)))
+        let prefixes = ["/api/playlists", "/api/videos", "/api/users"]
+        let served = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { route in
+            prefixes.contains { route.contains(" \($0)") }
+        })
+        let tabled = Set(Self.routes.map { "\($0.method.rawValue) \($0.pattern)" })
+        #expect(served == tabled, "served but not in the table: \(served.subtracting(tabled).sorted()); in the table but not served: \(tabled.subtracting(served).sorted())")
+    }
 
     @Test func everyCellAnswersAsTheTableSays() async throws {
         try await ContentServer.run { server in
@@ -83,7 +119,8 @@ import TestSupport
                             status = try await server.upload(as: caller).status
                         } else {
                             let json = body(route, second: second)
-                            let reply = try await server.call(route.method, route.path(scene), json: json, as: caller)
+                            let reply = try await server.call(route.method, route.path(scene), json: json,
+                                                              bytes: route.bytes.map { ByteBuffer(bytes: $0) }, headers: route.headers, as: caller)
                             status = reply.status
                             if route.name == "list user's playlists", status == 200 {
                                 let ids = (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
@@ -122,6 +159,8 @@ import TestSupport
         let playlist = try #require(created["id"])
         let added = try await server.call(.POST, "/api/playlists/\(playlist)/items", json: ["videoId": video], as: owner)
         let item = try #require(((added.json["items"] as? [[String: Any]])?.first?["id"]) as? String)
-        return Scene(playlist: playlist, item: item, video: video, owner: owner.id)
+        let upload = try await server.call(.POST, "/api/videos/uploads",
+                                           headers: Self.tus.merging(["Upload-Length": "100", "Upload-Metadata": "title dGl0bGU="]) { $1 }, as: owner)
+        return Scene(playlist: playlist, item: item, video: video, owner: owner.id, upload: try #require(upload.header("Location")))
     }
 }

@@ -59,8 +59,8 @@ import TestSupport
             .handle(try job(ThumbnailJob(videoID: id, sourcePath: path), kind: ThumbnailJob.kind), logger: TestEnvironment.logger)
     }
 
-    func transcode(_ fixture: Fixture, _ id: UUID, _ path: String) async throws {
-        try await TranscodeHandler(outputs: fixture.outputs)
+    func transcode(_ fixture: Fixture, _ id: UUID, _ path: String, progress: JobProgress = JobProgress()) async throws {
+        try await TranscodeHandler(outputs: fixture.outputs, progress: progress)
             .handle(try job(TranscodeJob(videoID: id, sourcePath: path), kind: TranscodeJob.kind), logger: TestEnvironment.logger)
     }
 
@@ -128,9 +128,9 @@ import TestSupport
             let path = try await makeClip(fixture, id, seconds: 4)
             _ = try await insertVideo(fixture.db, id, path: path)
             let reports = NIOLockedValueBox<[Double]>([])
-            try await JobProgress.$report.withValue({ fraction in reports.withLockedValue { $0.append(fraction) } }) {
-                try await transcode(fixture, id, path)
-            }
+            let progress = JobProgress { _, fraction in reports.withLockedValue { $0.append(fraction) } }
+            try await transcode(fixture, id, path, progress: progress)
+            #expect(progress.snapshot == [1: 1])
             let seen = reports.withLockedValue { $0 }
             #expect(seen.last == 1)
             #expect(seen.allSatisfy { (0...1).contains($0) })

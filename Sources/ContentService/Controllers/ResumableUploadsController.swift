@@ -132,17 +132,17 @@ struct ResumableUploadsController: Sendable {
         do {
             let path = FilePath(media.url(MediaLayout.resumable(upload.id)).path)
             try await FileSystem.shared.withFileHandle(forWritingAt: path, options: .modifyFile(createIfNecessary: false)) { handle in
-                var writer = handle.bufferedWriter(startingAtAbsoluteOffset: upload.offset, capacity: .kibibytes(256))
+                var writer = FileAppender(handle: handle, startingAt: upload.offset)
                 do {
                     for try await var chunk in request.body {
                         guard Int64(chunk.readableBytes) <= remaining - written else {
                             if let fits = chunk.readSlice(length: Int(remaining - written)) {
-                                _ = try await writer.write(contentsOf: fits)
+                                try await writer.append(fits)
                                 written = remaining
                             }
                             throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
                         }
-                        _ = try await writer.write(contentsOf: chunk)
+                        try await writer.append(chunk)
                         written += Int64(chunk.readableBytes)
                     }
                     try await writer.flush()

@@ -36,7 +36,9 @@ struct MultipartUpload {
         var current: String?
         var parts = 0
         var head = ByteBuffer()
-        var file: (handle: WriteFileHandle, writer: BufferedWriter<WriteFileHandle>, container: VideoContainer, path: String)?
+        // Kept apart from `writer`, which is mutated in place: a copy of it would copy its buffer.
+        var file: (handle: WriteFileHandle, container: VideoContainer, path: String)?
+        var writer: FileAppender?
         var size: Int64 = 0
         do {
             for try await chunk in request.body {
@@ -61,13 +63,12 @@ struct MultipartUpload {
                         case "file":
                             size += Int64(bytes.readableBytes)
                             guard size <= limits.maxBytes else { throw limits.tooLarge() }
-                            if var open = file {
-                                _ = try await open.writer.write(contentsOf: bytes)
-                                file = open
+                            if writer != nil {
+                                try await writer!.append(bytes)
                             } else {
                                 head.writeBuffer(&bytes)
                                 if head.readableBytes >= VideoContainer.sniffLength {
-                                    file = try await open(head)
+                                    (file, writer) = try await open(head)
                                     head.clear()
                                 }
                             }
@@ -78,7 +79,7 @@ struct MultipartUpload {
                         if current == "file", file == nil {
                             // A file shorter than the sniff window.
                             guard size > 0 else { throw APIError.invalid("file is empty", code: "empty_file") }
-                            file = try await open(head)
+                            (file, writer) = try await open(head)
                             head.clear()
                         }
                         if current == "title" { title = String(buffer: titleBytes) }
@@ -87,9 +88,8 @@ struct MultipartUpload {
                 }
             }
             guard splitter.isComplete else { throw APIError.badRequest("The multipart body ended early", code: "incomplete_body") }
-            guard var open = file else { throw APIError.invalid("send the video as the part named file", code: "missing_file") }
-            try await open.writer.flush()
-            file = open
+            guard let open = file, writer != nil else { throw APIError.invalid("send the video as the part named file", code: "missing_file") }
+            try await writer!.flush()
             return Received(title: try limits.title(title ?? ""), container: open.container, size: size, file: open.handle, relativePath: open.path)
         } catch {
             if let open = file {
@@ -102,18 +102,18 @@ struct MultipartUpload {
         }
     }
 
-    private func open(_ head: ByteBuffer) async throws -> (handle: WriteFileHandle, writer: BufferedWriter<WriteFileHandle>, container: VideoContainer, path: String) {
+    private func open(_ head: ByteBuffer) async throws -> ((handle: WriteFileHandle, container: VideoContainer, path: String), FileAppender) {
         guard let container = VideoContainer.sniff(head.readableBytesView) else { throw UploadLimits.unsupported() }
         let path = MediaLayout.original(videoID, container: container.rawValue)
         let handle = try await FileSystem.shared.openFile(
             forWritingAt: FilePath(media.url(path).path), options: .newFile(replaceExisting: false))
-        var writer = handle.bufferedWriter(capacity: .kibibytes(256))
+        var writer = FileAppender(handle: handle)
         do {
-            _ = try await writer.write(contentsOf: head)
+            try await writer.append(head)
         } catch {
             try? await handle.close(makeChangesVisible: false)
             throw error
         }
-        return (handle, writer, container, path)
+        return ((handle, container, path), writer)
     }
 }

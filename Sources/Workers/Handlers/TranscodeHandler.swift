@@ -11,6 +11,7 @@ import Shared
 /// there too.
 struct TranscodeHandler: JobHandler {
     let outputs: VideoOutputs
+    let progress: JobProgress
     var ffmpeg = "/usr/bin/ffmpeg"
     var ffprobe = "/usr/bin/ffprobe"
     var timeout: Duration = .seconds(1800)
@@ -45,7 +46,7 @@ struct TranscodeHandler: JobHandler {
                                                 timeout: timeout) { line in
             // -progress prints key=value lines; out_time_us is the position reached so far.
             guard total > 0, line.hasPrefix("out_time_us="), let micros = Double(line.dropFirst("out_time_us=".count)) else { return }
-            JobProgress.update(micros / 1e6 / total)
+            progress.update(job, micros / 1e6 / total)
         }
         guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
             try? FileManager.default.removeItem(at: partial)
@@ -53,7 +54,7 @@ struct TranscodeHandler: JobHandler {
             logger.warning("ffmpeg failed", metadata: ["output": .string(result.output)])
             try await outputs.fail(id, reason: "the video could not be encoded", logger: logger)
         }
-        JobProgress.update(1)
+        progress.update(job, 1)
         try await outputs.publish(id, .rendition, relative: relative, logger: logger)
     }
 

@@ -25,6 +25,8 @@ final class JobRunner: Service, Sendable {
     let settings: RunnerSettings
     let queue: JobQueue
     let handlers: JobHandlers
+    /// What the handlers report of running jobs, sent with each heartbeat.
+    let progress: JobProgress
     let workerID: String
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
@@ -34,8 +36,6 @@ final class JobRunner: Service, Sendable {
 
     private struct State {
         var running: [Int64: ClaimedJob] = [:]
-        /// What running jobs last reported through `JobProgress`, for the next heartbeat.
-        var progress: [Int64: Double] = [:]
         var done: [ClaimedJob] = []
         var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
         var stopping = false
@@ -43,10 +43,11 @@ final class JobRunner: Service, Sendable {
         var waitingForSlot = false
     }
 
-    init(settings: RunnerSettings, queue: JobQueue, handlers: JobHandlers, logger: Logger) {
+    init(settings: RunnerSettings, queue: JobQueue, handlers: JobHandlers, progress: JobProgress = JobProgress(), logger: Logger) {
         self.settings = settings
         self.queue = queue
         self.handlers = handlers
+        self.progress = progress
         self.workerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
         var logger = logger
         logger[metadataKey: "worker"] = .string(workerID)
@@ -145,11 +146,7 @@ final class JobRunner: Service, Sendable {
             guard let handler = handlers.handler(for: job.kind) else {
                 throw JobFailure("no handler for job kind \(job.kind)", permanent: true)
             }
-            try await JobProgress.$report.withValue({ [state] fraction in
-                state.withLockedValue { $0.progress[job.id] = fraction }
-            }) {
-                try await handler.handle(job, logger: logger)
-            }
+            try await handler.handle(job, logger: logger)
             state.withLockedValue { $0.done.append(job) }
             outcome = "completed"
         } catch {
@@ -194,9 +191,10 @@ final class JobRunner: Service, Sendable {
         } catch {
             logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(String(reflecting: error))"])
         }
+        progress.forget(done.map(\.id) + failed.map(\.job.id))
         let slotAwaited = state.withLockedValue { state in
-            for job in done { state.running[job.id] = nil; state.progress[job.id] = nil }
-            for entry in failed { state.running[entry.job.id] = nil; state.progress[entry.job.id] = nil }
+            for job in done { state.running[job.id] = nil }
+            for entry in failed { state.running[entry.job.id] = nil }
             return state.waitingForSlot
         }
         if slotAwaited { wake.yield() }
@@ -223,8 +221,8 @@ final class JobRunner: Service, Sendable {
     }
 
     private func heartbeat() async throws {
-        let (held, progress) = state.withLockedValue { (Array($0.running.values), $0.progress) }
-        try await queue.extendLeases(held, worker: workerID, lease: settings.lease, progress: progress)
+        let held = state.withLockedValue { Array($0.running.values) }
+        try await queue.extendLeases(held, worker: workerID, lease: settings.lease, progress: progress.snapshot)
     }
 
     private func rescue() async throws {
