@@ -24,7 +24,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         maxSessionsPerUser: config.maxSessionsPerUser))
     let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users)
     let jobs = JobQueue(database: database, logger: logger)
-    let background = BackgroundWork()
+    let background = BackgroundWork(logger: runtime.logger)
     let rehasher = PasswordRehasher(hasher: hasher, users: users, logger: logger)
 
     let router = runtime.makeRouter()

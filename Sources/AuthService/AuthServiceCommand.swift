@@ -31,7 +31,8 @@ struct AuthServiceCommand: AsyncParsableCommand {
 
     struct CreateAdmin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "create-admin", abstract: "Create an ADMIN account, or promote an existing one and set its password.")
+            commandName: "create-admin",
+            abstract: "Create an ADMIN account, or promote an existing one and set its password, ending its sessions.")
 
         @Option(help: "The account's email.") var email: String
         @Option(help: "Its password (8 to 72 bytes); without it, the first line of standard input, which keeps it out of the process list and the shell history.")
@@ -55,7 +56,33 @@ struct AuthServiceCommand: AsyncParsableCommand {
                     return user.userID
                 }
             }
-            print("ADMIN \(email) id \(id)")
+            // A new password or role ends every session of the account, as a reset does: a stolen
+            // refresh token must not outlive it, let alone mint ADMIN tokens after a promotion.
+            // After the commit, so a login that read the old hash before it is ended too.
+            do {
+                try await endSessions(of: id, config: config)
+            } catch {
+                throw ValidationError("ADMIN \(email) id \(id) is set, but its sessions could not be ended (\(error)); run the command again")
+            }
+            print("ADMIN \(email) id \(id); its sessions are ended")
+        }
+
+        private func endSessions(of userID: String, config: AuthConfig) async throws {
+            let service = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
+            var logger = Logger(label: "auth-cli")
+            logger.logLevel = .warning
+            let redis = RedisClient(configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
+                                    service: "auth-cli", logger: logger)
+            do {
+                try await RevocationList(redis: redis, cacheTTL: .zero).revokeTokens(of: userID, tokenLifetime: config.accessTokenTTL)
+                try await RefreshTokenStore(redis: redis, settings: .init(
+                    idleTTL: config.refreshIdleTTL, absoluteTTL: config.refreshAbsoluteTTL, grace: config.refreshGrace,
+                    maxSessionsPerUser: config.maxSessionsPerUser)).endAllFamilies(of: userID)
+            } catch {
+                await redis.shutdown()
+                throw error
+            }
+            await redis.shutdown()
         }
     }
 

@@ -11,7 +11,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let model = config.upstream.model
     let logger = runtime.logger
     if config.upstream.apiKey?.isEmpty ?? true, !config.upstream.baseURL.contains("127.0.0.1"), !config.upstream.baseURL.contains("localhost") {
-        logger.warning("OPENAI_API_KEY is not set for a remote upstream", metadata: ["base_url": "\(config.upstream.baseURL)"])
+        logger.warning("OPENAI_API_KEY is not set for a remote upstream", metadata: ["base_url": .string(RedactedURL.string("\(config.upstream.baseURL)"))])
     }
 
     let chat = ChatClient(

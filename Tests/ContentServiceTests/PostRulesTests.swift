@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ContentService
 @testable import Shared
 
@@ -101,5 +102,31 @@ import Testing
     actor Counter {
         var value = 0
         func increment() { value += 1 }
+    }
+}
+
+/// The address in audit events comes from a trusted proxy's X-Real-IP or from the peer itself.
+@Suite struct ClientAddressTests {
+    func auditedAddress(_ server: ContentServer) async throws -> String? {
+        try await server.withDatabase { db in
+            try await db.query("SELECT payload->>'clientAddress' FROM queue.jobs WHERE kind = 'audit.event' ORDER BY id DESC LIMIT 1",
+                               logger: TestEnvironment.logger).first?.decode(String?.self)
+        }
+    }
+
+    @Test func aPeerThatIsNoTrustedProxyCannotNameAnotherAddress() async throws {
+        try await ContentServer.run(["TRUSTED_PROXIES": "10.9.9.9"]) { server in
+            // The test client connects from 127.0.0.1 and claims 192.0.2.20, as nginx would.
+            try await server.post("spoofed", as: try await server.caller())
+            #expect(try await auditedAddress(server) == "127.0.0.1")
+        }
+    }
+
+    @Test func theTrustedProxysAddressIsTakenWhenItIsOne() async throws {
+        try await ContentServer.run { server in
+            let caller = try await server.caller()
+            try await server.post("forwarded", as: caller)
+            #expect(try await auditedAddress(server) == "192.0.2.20")
+        }
     }
 }

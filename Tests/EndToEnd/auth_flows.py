@@ -22,6 +22,7 @@ URL = os.environ.get("E2E_URL", "http://127.0.0.1:8080")
 MAILDIR = os.environ.get("E2E_MAILDIR", ".dev/mail")
 AUTH_BIN = os.environ.get("E2E_AUTH_BIN", "AuthService")
 DATABASE_URL = os.environ.get("E2E_DATABASE_URL", "postgres://app:app@127.0.0.1:5433/app")
+REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6380")
 PSQL = os.environ.get("E2E_PSQL", "psql")
 NGINX_LOG = os.environ.get("E2E_NGINX_LOG", "")
 LOG_DIR = os.environ.get("E2E_LOG_DIR", "")
@@ -67,6 +68,12 @@ def link_in(body):
 
 def token_in(link):
     return re.search(r"[?&]token=([A-Za-z0-9_-]+)", link).group(1)
+
+
+def create_admin(address, password="admin password"):
+    """`AuthService create-admin` as an operator runs it, against the stack's database and Redis."""
+    return subprocess.run([AUTH_BIN, "create-admin", "--email", address, "--password", password],
+                          check=True, capture_output=True, text=True, env={**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL})
 
 
 def sql(query):
@@ -115,8 +122,7 @@ class AccountFlows(unittest.TestCase):
 
     def test_an_admin_made_by_the_cli_bans_and_unbans(self):
         admin_address = new_email()
-        subprocess.run([AUTH_BIN, "create-admin", "--email", admin_address, "--password", "admin password"],
-                       check=True, capture_output=True, env={**os.environ, "DATABASE_URL": DATABASE_URL})
+        create_admin(admin_address)
         status, _, admin = call("POST", "/api/auth/login", {"email": admin_address, "password": "admin password"})
         self.assertEqual((status, admin["user"]["role"]), (200, "ADMIN"))
         address = new_email()
@@ -131,6 +137,22 @@ class AccountFlows(unittest.TestCase):
         self.assertEqual((status, error["error"]["code"]), (403, "account_banned"))
         self.assertEqual(call("POST", f"/api/admin/users/{user['id']}/unban", token=admin["accessToken"])[0], 204)
         self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 200)
+
+    def test_promoting_an_account_ends_its_sessions(self):
+        address = new_email()
+        _, session = self.signup_and_login(address)
+        self.assertEqual(call("GET", "/api/users/me", token=session["accessToken"])[0], 200)
+        create_admin(address, "a new admin password")
+        # Neither the old refresh token nor the old access token outlives the promotion; the
+        # services see the revocation mark within their cache's lifetime (1 s).
+        self.assertEqual(call("POST", "/api/auth/refresh", {"refreshToken": session["refreshToken"]})[0], 401)
+        deadline = time.monotonic() + 5
+        while call("GET", "/api/users/me", token=session["accessToken"])[0] == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status, _, error = call("GET", "/api/users/me", token=session["accessToken"])
+        self.assertEqual((status, error["error"]["code"]), (401, "token_revoked"))
+        status, _, admin = call("POST", "/api/auth/login", {"email": address, "password": "a new admin password"})
+        self.assertEqual((status, admin["user"]["role"]), (200, "ADMIN"))
 
     def test_events_reach_the_analysts_table_and_no_secret_is_stored_or_logged(self):
         address, password = new_email(), f"secret-{uuid.uuid4().hex}"

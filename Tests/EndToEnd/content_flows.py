@@ -4,12 +4,11 @@ ContentService keeps its copy of them and serves the posts, the Workers put the 
 audit.events. Settings as in auth_flows.py.
 """
 import os
-import subprocess
 import time
 import unittest
 import urllib.parse
 
-from auth_flows import AUTH_BIN, DATABASE_URL, call, new_email, sql
+from auth_flows import call, create_admin, new_email, sql
 
 
 def eventually(check, timeout=15):
@@ -57,8 +56,7 @@ class ContentFlows(unittest.TestCase):
         self.assertEqual(call("PATCH", f"/api/posts/{post['id']}", {"title": "남의 글"}, token=fan_token)[0], 403)
 
         admin_address = new_email()
-        subprocess.run([AUTH_BIN, "create-admin", "--email", admin_address, "--password", "admin password"],
-                       check=True, capture_output=True, env={**os.environ, "DATABASE_URL": DATABASE_URL})
+        create_admin(admin_address)
         admin = call("POST", "/api/auth/login", {"email": admin_address, "password": "admin password"})[2]["accessToken"]
         self.assertEqual(call("POST", f"/api/admin/users/{user['id']}/ban", {"reason": "spam"}, token=admin)[0], 204)
         self.assertTrue(eventually(lambda: call("GET", f"/api/posts/{post['id']}")[0] == 404))

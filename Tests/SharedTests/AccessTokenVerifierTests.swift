@@ -36,6 +36,73 @@ import TestSupport
         }
     }
 
+    /// Serves `published` while `up` holds, a 500 otherwise, and counts the requests.
+    func withFlakyJWKSServer(_ published: [KeyPair], up: NIOLockedValueBox<Bool>, served: NIOLockedValueBox<Int>,
+                             _ body: @Sendable (String) async throws -> Void) async throws {
+        let router = Router()
+        let keys = published.map(\.jwk)
+        router.get("/jwks.json") { _, _ -> Response in
+            served.withLockedValue { $0 += 1 }
+            // Slow enough that concurrent callers overlap.
+            try await Task.sleep(for: .milliseconds(50))
+            guard up.withLockedValue({ $0 }) else { return Response(status: .internalServerError) }
+            let data = try JSONSerialization.data(withJSONObject: ["keys": keys])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(client.port!)/jwks.json")
+        }
+    }
+
+    @Test func concurrentCallersShareOneFetchAndAFailingAuthIsNotHammered() async throws {
+        let good = KeyPair(kid: "k1")
+        let up = NIOLockedValueBox(true)
+        let served = NIOLockedValueBox(0)
+        try await withFlakyJWKSServer([good], up: up, served: served) { url in
+            let verifier = verifier(url)
+            let token = try await sign(with: good)
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 { group.addTask { try await verifier.verify(token).userID } }
+                for try await user in group { #expect(user == "user-1") }
+            }
+            #expect(served.withLockedValue { $0 } == 1)
+
+            // Auth fails: a token with an unknown key id costs one request, then none until the
+            // backoff ends; callers get a 503-mapped error at once.
+            up.withLockedValue { $0 = false }
+            let unknown = try await sign(with: KeyPair(kid: "k2"))
+            for _ in 0..<20 {
+                await #expect(throws: DependencyUnavailable.self) { try await verifier.verify(unknown) }
+            }
+            #expect(served.withLockedValue { $0 } == 2)
+            // Tokens of the known key still verify from the cached set meanwhile.
+            #expect(try await verifier.verify(token).userID == "user-1")
+        }
+    }
+
+    @Test func aKeySetIsNotTrustedForeverWhileAuthIsDown() async throws {
+        let good = KeyPair(kid: "k1")
+        let up = NIOLockedValueBox(true)
+        let served = NIOLockedValueBox(0)
+        try await withFlakyJWKSServer([good], up: up, served: served) { url in
+            var settings = AccessTokenVerifier.Settings(jwksURL: url, issuer: Self.issuer, audience: Self.audience)
+            settings.cacheTTL = .milliseconds(100)
+            settings.maxStale = .seconds(3)
+            settings.failureBackoff = .milliseconds(50)
+            let verifier = AccessTokenVerifier(settings: settings, logger: TestEnvironment.logger)
+            let token = try await sign(with: good)
+            #expect(try await verifier.verify(token).userID == "user-1")
+            up.withLockedValue { $0 = false }
+            try await Task.sleep(for: .milliseconds(200))
+            // Past the cache's lifetime, Auth down: the stale set still serves...
+            #expect(try await verifier.verify(token).userID == "user-1")
+            try await Task.sleep(for: .seconds(3))
+            // ...but not past maxStale.
+            await #expect(throws: DependencyUnavailable.self) { try await verifier.verify(token) }
+        }
+    }
+
     func verifier(_ url: String) -> AccessTokenVerifier {
         var settings = AccessTokenVerifier.Settings(jwksURL: url, issuer: Self.issuer, audience: Self.audience)
         settings.minRefreshInterval = .zero
@@ -43,11 +110,11 @@ import TestSupport
     }
 
     func sign(with pair: KeyPair, kid: String? = nil, expiresIn: TimeInterval = 600, issuer: String = issuer,
-              audience: String = audience, role: String = "USER") async throws -> String {
+              audience: String = audience, role: String = "USER", issuedIn: TimeInterval = 0) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(eddsa: EdDSA.PrivateKey(backing: pair.key), kid: JWKIdentifier(string: kid ?? pair.kid))
         var claims = AccessTokenClaims(
-            userID: "user-1", role: .user, issuedAt: Date(), expiresAt: Date().addingTimeInterval(expiresIn),
+            userID: "user-1", role: .user, issuedAt: Date().addingTimeInterval(issuedIn), expiresAt: Date().addingTimeInterval(expiresIn),
             issuer: issuer, audience: audience, tokenID: UUID().uuidString)
         claims.role = role
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid ?? pair.kid))
@@ -73,6 +140,10 @@ import TestSupport
             #expect(identity.userID == "user-1" && identity.role == .user)
 
             await expectFailure(.expired, verifier, try await sign(with: good, expiresIn: -5))
+            // Issued ten minutes ahead of this clock: not by a healthy Auth. Within the allowed
+            // skew (a minute) it is the other host's clock running a little fast.
+            await expectFailure(.issuedInTheFuture, verifier, try await sign(with: good, expiresIn: 1200, issuedIn: 600))
+            #expect(try await verifier.verify(try await sign(with: good, issuedIn: 20)).userID == "user-1")
             await expectFailure(.wrongAudience, verifier, try await sign(with: good, audience: "someone-else"))
             await expectFailure(.wrongIssuer, verifier, try await sign(with: good, issuer: "evil"))
             await expectFailure(.invalidClaims, verifier, try await sign(with: good, role: "GOD"))

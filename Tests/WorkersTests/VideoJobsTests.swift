@@ -180,6 +180,36 @@ import TestSupport
         }
     }
 
+    @Test func aPlaylistPosingAsAVideoIsNotRead() async throws {
+        // An HLS playlist naming a file elsewhere on the machine: ffmpeg's hls demuxer would
+        // read that file into the thumbnail. Only the video containers' demuxers may open uploads.
+        try await withVideos { fixture in
+            let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("segment-\(UUID().uuidString).ts")
+            defer { try? FileManager.default.removeItem(at: elsewhere) }
+            let made = try await ChildProcess.run("/usr/bin/ffmpeg", [
+                "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=25", elsewhere.path],
+                timeout: .seconds(60))
+            #expect(made.status == 0)
+            let id = UUID()
+            let path = MediaLayout.original(id, container: "mp4")
+            try "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n\(elsewhere.path)\n#EXT-X-ENDLIST\n"
+                .write(to: fixture.media.url(path), atomically: true, encoding: .utf8)
+            _ = try await insertVideo(fixture.db, id, path: path)
+            await #expect(throws: JobFailure.self) { try await thumbnail(fixture, id, path) }
+            let row = try #require(try await video(fixture.db, id))
+            #expect(row.status == "failed" && row.thumbnail == nil)
+            #expect(!FileManager.default.fileExists(atPath: fixture.media.url(MediaLayout.thumbnail(id)).path))
+        }
+    }
+
+    @Test func mediaToolsRunUnderAMemoryLimit() async throws {
+        var tools = MediaTools()
+        #expect(try await tools.ffmpeg(["-version"], timeout: .seconds(30)).status == 0)
+        tools.maxMemoryBytes = 8 << 20
+        // ffmpeg cannot even load its libraries in 8 MB of address space.
+        #expect(try await tools.ffmpeg(["-version"], timeout: .seconds(30)).status != 0)
+    }
+
     @Test func refusesPathsOutsideTheMediaFolder() async throws {
         try await withVideos { fixture in
             #expect(fixture.media.resolve("../etc/passwd") == nil)

@@ -17,6 +17,15 @@ public final class AccessTokenVerifier: Sendable {
         public var audience: String
         public var cacheTTL: Duration = .seconds(300)
         public var minRefreshInterval: Duration = .seconds(10)
+        /// How far ahead of this host's clock a token's `iat` may be: the hosts' clocks differ a
+        /// little; a token from further in the future was not issued by a healthy Auth.
+        public var clockSkew: Duration = .seconds(60)
+        /// After a failed fetch, the next waits this long, doubling up to `maxFailureBackoff`;
+        /// meanwhile tokens with unknown key ids are refused at once (503) without calling Auth.
+        public var failureBackoff: Duration = .seconds(1)
+        public var maxFailureBackoff: Duration = .seconds(30)
+        /// How long past its fetch a key set is still trusted while Auth cannot be reached.
+        public var maxStale: Duration = .seconds(3600)
         /// Only asymmetric algorithms AuthService uses; `none` and HMAC are never accepted.
         public var allowedAlgorithms: Set<String> = ["EdDSA"]
 
@@ -33,6 +42,7 @@ public final class AccessTokenVerifier: Sendable {
         case unknownKey
         case badSignature
         case expired
+        case issuedInTheFuture
         case wrongIssuer
         case wrongAudience
         case invalidClaims
@@ -42,6 +52,10 @@ public final class AccessTokenVerifier: Sendable {
         var keys: JWTKeyCollection?
         var kids: Set<String> = []
         var fetchedAt: ContinuousClock.Instant?
+        /// The fetch every caller that needs one waits for: one request to Auth at a time.
+        var inFlight: Task<Void, any Error>?
+        var failures = 0
+        var retryAt: ContinuousClock.Instant?
     }
 
     public let settings: Settings
@@ -75,6 +89,9 @@ public final class AccessTokenVerifier: Sendable {
         } catch is DecodingError {
             throw Failure.invalidClaims
         }
+        guard claims.iat.value.timeIntervalSinceNow <= Double(settings.clockSkew.components.seconds) else {
+            throw Failure.issuedInTheFuture
+        }
         guard claims.iss.value == settings.issuer else { throw Failure.wrongIssuer }
         guard claims.aud.value.contains(settings.audience) else { throw Failure.wrongAudience }
         guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
@@ -83,28 +100,63 @@ public final class AccessTokenVerifier: Sendable {
             issuedAtMilliseconds: claims.iat.value.millisecondsSince1970, emailVerified: claims.emailVerified ?? false)
     }
 
-    /// The cached key set if fresh and it knows `kid`; otherwise a refetched one.
+    /// The cached key set if fresh and it knows `kid`; otherwise a refetched one. While fetches
+    /// fail, a key set younger than `maxStale` keeps verifying tokens of the keys it knows.
     private func keys(containing kid: String) async throws -> JWTKeyCollection {
         let now = ContinuousClock.now
-        let (cached, knowsKid, fetchedAt) = cache.withLockedValue { ($0.keys, $0.kids.contains(kid), $0.fetchedAt) }
+        let (cached, knowsKid, fetchedAt, retryAt) = cache.withLockedValue { ($0.keys, $0.kids.contains(kid), $0.fetchedAt, $0.retryAt) }
+        let usableStale = knowsKid && fetchedAt.map { now - $0 < settings.maxStale } == true ? cached : nil
         if let cached, let fetchedAt {
             let fresh = now - fetchedAt < settings.cacheTTL
             if fresh && knowsKid { return cached }
-            if knowsKid == false && now - fetchedAt < settings.minRefreshInterval { throw Failure.unknownKey }
+            if knowsKid == false && now - fetchedAt < settings.minRefreshInterval && retryAt == nil { throw Failure.unknownKey }
+        }
+        if let retryAt, now < retryAt {
+            // Auth failed a moment ago: do not ask again before the backoff ends.
+            if let usableStale { return usableStale }
+            throw DependencyUnavailable("jwks", underlying: ConfigurationError("JWKS unreachable; the next try in \((retryAt - now).components.seconds + 1) s"))
         }
         do {
-            try await refresh()
+            try await sharedRefresh()
         } catch {
-            // Auth unreachable: a stale key set still verifies tokens signed with known keys.
-            if let cached, knowsKid {
+            // Auth unreachable: a key set not too stale still verifies tokens signed with known keys.
+            if let usableStale {
                 logger.warning("JWKS refresh failed, using cached keys", metadata: ["error": "\(error)"])
-                return cached
+                return usableStale
             }
             throw DependencyUnavailable("jwks", underlying: error)
         }
         let (keys, kids) = cache.withLockedValue { ($0.keys, $0.kids) }
         guard let keys, kids.contains(kid) else { throw Failure.unknownKey }
         return keys
+    }
+
+    /// Joins the fetch in flight, or starts one; its outcome sets or clears the backoff.
+    private func sharedRefresh() async throws {
+        let task = cache.withLockedValue { state -> Task<Void, any Error> in
+            if let running = state.inFlight { return running }
+            let task = Task {
+                do {
+                    try await self.refresh()
+                    self.cache.withLockedValue { state in
+                        state.inFlight = nil
+                        state.failures = 0
+                        state.retryAt = nil
+                    }
+                } catch {
+                    self.cache.withLockedValue { state in
+                        state.inFlight = nil
+                        state.failures += 1
+                        let backoff = min(self.settings.failureBackoff * (1 << min(state.failures - 1, 16)), self.settings.maxFailureBackoff)
+                        state.retryAt = .now + backoff
+                    }
+                    throw error
+                }
+            }
+            state.inFlight = task
+            return task
+        }
+        try await task.value
     }
 
     /// Fetches the JWKS now.
@@ -121,7 +173,11 @@ public final class AccessTokenVerifier: Sendable {
         let keys = JWTKeyCollection()
         try await keys.add(jwks: JWKS(keys: usable))
         let kids = Set(usable.compactMap { $0.keyIdentifier?.string })
-        cache.withLockedValue { $0 = Cache(keys: keys, kids: kids, fetchedAt: .now) }
+        cache.withLockedValue { state in
+            state.keys = keys
+            state.kids = kids
+            state.fetchedAt = .now
+        }
         logger.debug("JWKS refreshed", metadata: ["kids": .array(kids.sorted().map { .string($0) })])
     }
 

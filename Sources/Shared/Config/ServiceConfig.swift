@@ -15,6 +15,8 @@ public struct ServiceConfig: Sendable {
     public var jwtIssuer: String
     public var jwtAudience: String
     public var jwksCacheTTL: Duration
+    /// How far in the future a token's `iat` may be (the hosts' clocks differ).
+    public var jwtClockSkew: Duration
     /// How long a user's revocation mark (ban, logout-all) is cached per process.
     public var revocationCacheTTL: Duration
     public var maxBodyBytes: Int
@@ -23,6 +25,8 @@ public struct ServiceConfig: Sendable {
     public var listenBacklog: Int
     public var logLevel: String
     public var logFormat: String
+    /// Whose `X-Real-IP` is believed (nginx); everyone else is known by their own address.
+    public var trustedProxies: TrustedProxies
 
     /// - Parameters:
     ///   - name: the service's name, used in logs, metrics and the Postgres `application_name`.
@@ -40,11 +44,20 @@ public struct ServiceConfig: Sendable {
         self.jwtIssuer = reader.string(forKey: "jwt.issuer", default: "contentplatform-auth")
         self.jwtAudience = reader.string(forKey: "jwt.audience", default: "contentplatform")
         self.jwksCacheTTL = .seconds(reader.int(forKey: "jwks.cache.seconds", default: 300))
+        self.jwtClockSkew = .seconds(reader.int(forKey: "jwt.clock.skew.seconds", default: 60))
         self.revocationCacheTTL = .milliseconds(reader.int(forKey: "auth.revocation.cache.ms", default: 1000))
         self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
         self.listenBacklog = reader.int(forKey: "http.listen.backlog", default: 4096)
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")
+        let proxies = reader.string(forKey: "trusted.proxies", default: "127.0.0.1,::1")
+        do {
+            self.trustedProxies = try TrustedProxies(proxies)
+        } catch {
+            // A setting that cannot be read trusts nobody rather than everybody; start-up says so.
+            FileHandle.standardError.write(Data("\(error); trusting no proxy\n".utf8))
+            self.trustedProxies = try! TrustedProxies("")
+        }
     }
 }
 

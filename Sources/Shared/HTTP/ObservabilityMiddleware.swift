@@ -12,9 +12,11 @@ import NIOCore
 public struct ObservabilityMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let service: String
+    let trustedProxies: TrustedProxies
 
-    public init(service: String) {
+    public init(service: String, trustedProxies: TrustedProxies = .loopback) {
         self.service = service
+        self.trustedProxies = trustedProxies
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -22,9 +24,7 @@ public struct ObservabilityMiddleware: RouterMiddleware {
         if let incoming = request.headers[.requestID], Self.isAcceptable(id: incoming) {
             context.logger[metadataKey: "hb.request.id"] = .string(incoming)
         }
-        if let forwarded = request.headers[.xRealIP] {
-            context.clientAddress = forwarded
-        }
+        context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwarded: request.headers[.xRealIP])
         let requestID = context.id
         let start = ContinuousClock.now
         var response = try await next(request, context)

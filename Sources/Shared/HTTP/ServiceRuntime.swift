@@ -27,6 +27,7 @@ public struct ServiceRuntime: Sendable {
             service: config.name, logger: logger)
         var settings = AccessTokenVerifier.Settings(jwksURL: config.jwksURL, issuer: config.jwtIssuer, audience: config.jwtAudience)
         settings.cacheTTL = config.jwksCacheTTL
+        settings.clockSkew = config.jwtClockSkew
         self.verifier = AccessTokenVerifier(settings: settings, logger: logger)
         self.revocations = RevocationList(redis: redis, cacheTTL: config.revocationCacheTTL)
     }
@@ -48,7 +49,7 @@ public struct ServiceRuntime: Sendable {
     /// limit) and the health routes. `bodyLimits` raises the body limit under some path prefixes.
     public func makeRouter(bodyLimits: [String: Int] = [:]) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
-        router.add(middleware: ObservabilityMiddleware(service: config.name))
+        router.add(middleware: ObservabilityMiddleware(service: config.name, trustedProxies: config.trustedProxies))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
         router.addHealthRoutes(checks: readinessChecks)

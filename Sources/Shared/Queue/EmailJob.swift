@@ -23,8 +23,14 @@ public struct EmailJob: Codable, Sendable, Equatable {
     public static let kind = "email.send"
 }
 
+extension EmailJob {
+    /// With the runner's backoff (doubling from 2 s, capped at an hour), 18 attempts span about
+    /// seven hours: a mail server down for an afternoon delays mail but does not kill it.
+    public static let maxAttempts: Int32 = 18
+}
+
 extension NewJob {
     public static func email(_ message: EmailJob, uniqueKey: String? = nil) throws -> NewJob {
-        try NewJob(queue: EmailJob.queue, kind: EmailJob.kind, payload: message, maxAttempts: 12, uniqueKey: uniqueKey)
+        try NewJob(queue: EmailJob.queue, kind: EmailJob.kind, payload: message, maxAttempts: EmailJob.maxAttempts, uniqueKey: uniqueKey)
     }
 }

@@ -60,7 +60,7 @@ public enum RedisError: Error, Equatable, CustomStringConvertible {
         case .connectionClosed: "redis: connection closed"
         case .connectFailed(let reason): "redis: cannot connect: \(reason)"
         case .protocolError(let reason): "redis: protocol error: \(reason)"
-        case .invalidURL(let url): "redis: invalid URL \(url)"
+        case .invalidURL(let url): "redis: invalid URL \(RedactedURL.string(url))"
         }
     }
 

@@ -8,8 +8,6 @@ import Shared
 /// that is not a video fails the video and the job for good. Runs again harmlessly.
 struct ThumbnailHandler: JobHandler {
     let outputs: VideoOutputs
-    var ffmpeg = "/usr/bin/ffmpeg"
-    var ffprobe = "/usr/bin/ffprobe"
     var width = 320
     var timeout: Duration = .seconds(120)
 
@@ -23,8 +21,8 @@ struct ThumbnailHandler: JobHandler {
         guard let source = outputs.media.resolve(request.sourcePath), FileManager.default.fileExists(atPath: source.path) else {
             try await outputs.fail(id, reason: "the upload is missing", logger: logger)
         }
-        let probe = try await outputs.probe(source, ffprobe: ffprobe)
-        guard let duration = probe.duration else {
+        let probe = try await outputs.tools.duration(of: source)
+        guard let duration = probe.seconds else {
             if probe.timedOut { try await outputs.retry(job, id, reason: "ffprobe timed out", logger: logger) }
             try await outputs.fail(id, reason: "the file is not a video we can read", logger: logger)
         }
@@ -33,9 +31,8 @@ struct ThumbnailHandler: JobHandler {
         let partial = outputs.media.url(MediaLayout.partial(relative))
         try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
         let seek = String(format: "%.3f", min(1.0, duration / 2))
-        let result = try await ChildProcess.run(ffmpeg, [
-            "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-y", "-ss", seek, "-i", source.path,
-            "-frames:v", "1", "-vf", "scale=\(width):-2", "-q:v", "4", "-f", "mjpeg", partial.path,
+        let result = try await outputs.tools.ffmpeg(["-y", "-ss", seek] + MediaTools.inputOptions + [
+            "-i", source.path, "-frames:v", "1", "-vf", "scale=\(width):-2", "-q:v", "4", "-f", "mjpeg", partial.path,
         ], timeout: timeout)
         guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
             try? FileManager.default.removeItem(at: partial)

@@ -12,8 +12,6 @@ import Shared
 struct TranscodeHandler: JobHandler {
     let outputs: VideoOutputs
     let progress: JobProgress
-    var ffmpeg = "/usr/bin/ffmpeg"
-    var ffprobe = "/usr/bin/ffprobe"
     var timeout: Duration = .seconds(1800)
     /// x264's speed/size trade-off; `veryfast` keeps a 2-core machine responsive.
     var preset = "veryfast"
@@ -30,8 +28,8 @@ struct TranscodeHandler: JobHandler {
         }
         var duration = known
         if duration == nil {
-            let probe = try await outputs.probe(source, ffprobe: ffprobe)
-            guard let probed = probe.duration else {
+            let probe = try await outputs.tools.duration(of: source)
+            guard let probed = probe.seconds else {
                 if probe.timedOut { try await outputs.retry(job, id, reason: "ffprobe timed out", logger: logger) }
                 try await outputs.fail(id, reason: "the file is not a video we can read", logger: logger)
             }
@@ -42,8 +40,8 @@ struct TranscodeHandler: JobHandler {
         let relative = MediaLayout.rendition(id)
         let partial = outputs.media.url(MediaLayout.partial(relative))
         try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let result = try await ChildProcess.run(ffmpeg, Self.arguments(source: source.path, target: partial.path, preset: preset),
-                                                timeout: timeout) { line in
+        let result = try await outputs.tools.ffmpeg(Self.arguments(source: source.path, target: partial.path, preset: preset),
+                                                    timeout: timeout) { line in
             // -progress prints key=value lines; out_time_us is the position reached so far.
             guard total > 0, line.hasPrefix("out_time_us="), let micros = Double(line.dropFirst("out_time_us=".count)) else { return }
             progress.update(job, micros / 1e6 / total)
@@ -59,9 +57,8 @@ struct TranscodeHandler: JobHandler {
     }
 
     static func arguments(source: String, target: String, preset: String) -> [String] {
-        [
-            "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-y", "-i", source,
-            "-map", "0:v:0", "-map", "0:a:0?",
+        ["-y"] + MediaTools.inputOptions + [
+            "-i", source, "-map", "0:v:0", "-map", "0:a:0?",
             "-c:v", "libx264", "-preset", preset, "-crf", "23", "-pix_fmt", "yuv420p",
             "-vf", "scale=w='min(1280,iw)':h='min(720,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2",
             "-c:a", "aac", "-b:a", "128k", "-ac", "2",

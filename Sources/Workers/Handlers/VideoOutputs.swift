@@ -9,6 +9,7 @@ import Shared
 struct VideoOutputs: Sendable {
     let database: Database
     let media: MediaLayout
+    var tools = MediaTools()
 
     enum Output: String, Sendable {
         case thumbnail, rendition
@@ -78,16 +79,5 @@ struct VideoOutputs: Sendable {
     func retry(_ job: ClaimedJob, _ id: UUID, reason: String, logger: Logger) async throws -> Never {
         if job.isLastAttempt { try await fail(id, reason: reason, logger: logger) }
         throw JobFailure(reason)
-    }
-
-    /// The upload's duration by ffprobe; nil when the file is not a video we can read.
-    func probe(_ source: URL, ffprobe: String) async throws -> (duration: Double?, timedOut: Bool) {
-        let probe = try await ChildProcess.run(ffprobe, [
-            "-v", "error", "-protocol_whitelist", "file", "-select_streams", "v:0",
-            "-show_entries", "format=duration", "-of", "default=noprint_wrappers=1:nokey=1", source.path,
-        ], timeout: .seconds(30))
-        let duration = Double(probe.output.trimmingCharacters(in: .whitespacesAndNewlines))
-        guard probe.status == 0, let duration, duration > 0 else { return (nil, probe.timedOut) }
-        return (duration, false)
     }
 }

@@ -1,0 +1,34 @@
+"""End-to-end checks of how `deploy/dev` runs the stack: each secret reaches only the process that
+uses it. Reads the processes' environments from /proc through the pidfiles next to E2E_LOG_DIR.
+"""
+import os
+import unittest
+
+from auth_flows import LOG_DIR
+
+RUN_DIR = os.path.join(os.path.dirname(LOG_DIR), "run") if LOG_DIR else ".dev/run"
+# Which service may hold which secret.
+SECRETS = {"SIGNING_KEY_SECRET": "auth", "CONTENT_CURSOR_SECRET": "content"}
+
+
+def environment(name):
+    with open(os.path.join(RUN_DIR, f"{name}.pid")) as f:
+        pid = f.read().strip()
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        pairs = [entry.split(b"=", 1) for entry in f.read().split(b"\0") if b"=" in entry]
+    return {key.decode(): value.decode(errors="replace") for key, value in pairs}
+
+
+class StackChecks(unittest.TestCase):
+    def test_each_secret_reaches_only_the_service_that_uses_it(self):
+        for service in ["auth", "content", "gpt", "workers"]:
+            env = environment(service)
+            for secret, owner in SECRETS.items():
+                if service == owner:
+                    self.assertTrue(env.get(secret), f"{service} lacks {secret}")
+                else:
+                    self.assertNotIn(secret, env, f"{service} holds {secret}")
+
+
+if __name__ == "__main__":
+    unittest.main()
