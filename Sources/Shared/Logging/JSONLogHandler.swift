@@ -34,10 +34,8 @@ public struct JSONLogHandler: LogHandler {
         }
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(0x0A)
-        Self.lock.withLock { FileHandle.standardOutput.write(data) }
+        LogWriter.standardOutput.write(data)
     }
-
-    private static let lock = NIOLock()
 
     private static func unwrap(_ value: Logger.MetadataValue) -> Any {
         switch value {
@@ -62,6 +60,8 @@ public enum LoggingSetup {
             guard !done else { return }
             done = true
             let level = Logger.Level(rawValue: level) ?? .info
+            // What is still queued is written before the process exits.
+            atexit { LogWriter.standardOutput.flush() }
             LoggingSystem.bootstrap { label in
                 var handler: any LogHandler = format == "text"
                     ? StreamLogHandler.standardOutput(label: label) : JSONLogHandler(label: label)
