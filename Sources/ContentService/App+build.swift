@@ -32,7 +32,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
     let audit = JobBatcher<AuditEvent>.auditEvents(jobs: jobs)
 
     let media = MediaLayout(root: URL(fileURLWithPath: config.mediaDirectory))
-    for folder in [MediaLayout.incoming, "originals", "renditions", "thumbnails"] {
+    for folder in MediaLayout.folders {
         try FileManager.default.createDirectory(at: media.url(folder), withIntermediateDirectories: true)
     }
     let videoStore = VideoStore(database: database, mediaURL: config.mediaURL, logger: logger)
@@ -47,11 +47,11 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         .addRoutes(to: router.group("api/search").add(middleware: anyone))
     let playlists = PlaylistsController(
         database: database, store: PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger),
-        limits: config.playlists, paging: config.paging, cursors: cursors, logger: logger)
+        limits: config.playlists, paging: config.paging, logger: logger)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
     playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
     let videos = VideosController(database: database, store: videoStore, media: media, limits: config.uploads, paging: config.paging,
-                                  cursors: cursors, audit: audit, logger: logger)
+                                  audit: audit, logger: logger)
     // `uploads` is a path of its own, never a video id: the router prefers constants to captures.
     ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))

@@ -11,7 +11,6 @@ struct PlaylistsController: Sendable {
     let store: PlaylistStore
     let limits: PlaylistLimits
     let paging: PagingLimits
-    let cursors: PageCursor
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -65,7 +64,7 @@ struct PlaylistsController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Playlist {
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
         guard let head = try await store.head(id: id) else { throw PlaylistPolicy.notFound }
         try PlaylistPolicy.require(.read, visibility: head.visibility, ownerID: head.ownerID, by: context.identity)
         guard let playlist = try await store.find(id: id) else { throw PlaylistPolicy.notFound }
@@ -74,7 +73,7 @@ struct PlaylistsController: Sendable {
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let identity = try context.requireIdentity()
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
         let change = try await request.decode(as: UpdateRequest.self, context: context)
         guard change.title != nil || change.description != nil || change.visibility != nil else {
             throw APIError.invalid("give at least one of title, description and visibility", code: "empty_update")
@@ -94,7 +93,7 @@ struct PlaylistsController: Sendable {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
         try await writing(id, identity) { connection in
             try await store.delete(id: id, on: connection)
             try await audit("playlist.deleted", id, identity, [:], request, context, on: connection)
@@ -104,7 +103,7 @@ struct PlaylistsController: Sendable {
 
     @Sendable func addItem(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Playlist> {
         let identity = try context.requireIdentity()
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
         let body = try await request.decode(as: AddItemRequest.self, context: context)
         guard let videoID = UUID(uuidString: body.videoId) else {
             throw APIError.invalid("videoId is not a video id", code: "unknown_video")
@@ -126,8 +125,8 @@ struct PlaylistsController: Sendable {
 
     @Sendable func moveItem(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let identity = try context.requireIdentity()
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
-        let item = try Self.uuid(context, "itemId", notFound: Self.noSuchItem)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let item = try context.uuid("itemId", orElse: Self.noSuchItem)
         let body = try await request.decode(as: MoveItemRequest.self, context: context)
         return try await writing(id, identity) { connection in
             switch try await store.move(itemID: item, in: id, to: body.position, on: connection) {
@@ -144,8 +143,8 @@ struct PlaylistsController: Sendable {
 
     @Sendable func removeItem(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        let id = try Self.uuid(context, "id", notFound: PlaylistPolicy.notFound)
-        let item = try Self.uuid(context, "itemId", notFound: Self.noSuchItem)
+        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let item = try context.uuid("itemId", orElse: Self.noSuchItem)
         try await writing(id, identity) { connection in
             guard let video = try await store.remove(itemID: item, from: id, on: connection) else { throw Self.noSuchItem }
             try await audit("playlist.item_removed", id, identity,
@@ -156,10 +155,9 @@ struct PlaylistsController: Sendable {
     }
 
     @Sendable func listOfUser(_ request: Request, context: AppRequestContext) async throws -> OffsetPage<Playlist> {
-        guard let owner = UUID(uuidString: try context.parameters.require("userId")) else { throw APIError.notFound("No such user") }
+        let owner = try context.uuid("userId", orElse: APIError.notFound("No such user"))
         let ownerID = owner.uuidString.lowercased()
-        let page = try paging.request(request.uri.queryParameters, cursors: cursors, listing: "playlists")
-        guard case .offset = page.position else { throw APIError.invalid("playlists page by page and size only", code: "invalid_cursor") }
+        let page = try paging.offsetRequest(request.uri.queryParameters, listing: "the playlist listing")
         let visibilities = PlaylistPolicy.listed(ownerID: ownerID, by: context.identity)
         return OffsetPage(items: try await store.list(ownerID: ownerID, visibilities: visibilities, page: page), request: page)
     }
@@ -181,9 +179,4 @@ struct PlaylistsController: Sendable {
     }
 
     static let noSuchItem = APIError.notFound("No such item in this playlist")
-
-    static func uuid(_ context: AppRequestContext, _ name: String, notFound: APIError) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameters.require(name)) else { throw notFound }
-        return id
-    }
 }

@@ -190,8 +190,8 @@ struct ResumableUploadsController: Sendable {
     private func owned(_ request: Request, _ context: AppRequestContext) async throws -> ResumableUploadStore.Upload {
         let identity = try context.requireIdentity()
         let notFound = APIError.notFound("No such upload (it may have expired)")
-        guard let id = UUID(uuidString: try context.parameters.require("id")), let upload = try await store.find(id: id),
-              upload.ownerID.lowercased() == identity.userID.lowercased()
+        let id = try context.uuid("id", orElse: notFound)
+        guard let upload = try await store.find(id: id), upload.ownerID.lowercased() == identity.userID.lowercased()
         else { throw notFound }
         return upload
     }

@@ -11,7 +11,6 @@ struct VideosController: Sendable {
     let media: MediaLayout
     let limits: UploadLimits
     let paging: PagingLimits
-    let cursors: PageCursor
     let audit: JobBatcher<AuditEvent>
     let logger: Logger
 
@@ -64,8 +63,7 @@ struct VideosController: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> OffsetPage<Video> {
         let query = request.uri.queryParameters
-        let page = try paging.request(query, cursors: cursors, listing: "videos")
-        guard case .offset = page.position else { throw APIError.invalid("videos page by page and size only", code: "invalid_cursor") }
+        let page = try paging.offsetRequest(query, listing: "the video listing")
         var owner: String?
         if let text = query.get("ownerId") {
             guard let id = UUID(uuidString: text) else { throw APIError.invalid("ownerId is not a user id", code: "invalid_owner") }
@@ -75,7 +73,7 @@ struct VideosController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Video {
-        guard let found = try await store.find(id: try Self.videoID(context)) else { throw Self.notFound }
+        guard let found = try await store.find(id: try context.uuid("id", orElse: Self.notFound)) else { throw Self.notFound }
         return found.video
     }
 
@@ -83,7 +81,7 @@ struct VideosController: Sendable {
     /// no row when it finishes and removes what it made (see the Workers' video handlers).
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        let id = try Self.videoID(context)
+        let id = try context.uuid("id", orElse: Self.notFound)
         let source = try await database.withTransaction(logger: logger) { connection -> String in
             guard let owner = try await store.lockOwner(id: id, on: connection) else { throw Self.notFound }
             guard VideoPolicy.mayDelete(identity, ownerID: owner) else {
@@ -100,7 +98,7 @@ struct VideosController: Sendable {
     }
 
     @Sendable func play(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        let id = try Self.videoID(context)
+        let id = try context.uuid("id", orElse: Self.notFound)
         guard try await store.recordPlay(id: id) else { throw Self.notFound }
         audit.submit(AuditEvent("video.played", actorID: context.identity?.userID, targetType: "video",
                                 targetID: id.uuidString.lowercased(), request: request, context: context))
@@ -108,9 +106,4 @@ struct VideosController: Sendable {
     }
 
     static let notFound = APIError.notFound("No such video")
-
-    static func videoID(_ context: AppRequestContext) throws -> UUID {
-        guard let id = UUID(uuidString: try context.parameters.require("id")) else { throw notFound }
-        return id
-    }
 }

@@ -29,10 +29,7 @@ struct PagingLimits: Sendable {
 
     /// `page`, `size` and `cursor` from the query string; `listing` is what a cursor must be for.
     func request(_ query: Parameters, cursors: PageCursor, listing: String) throws -> PageRequest {
-        let size = try Self.integer(query, "size") ?? defaultSize
-        guard (1...maxSize).contains(size) else {
-            throw APIError.invalid("size must be 1 to \(maxSize)", code: "invalid_size")
-        }
+        let size = try self.size(query)
         let page = try Self.integer(query, "page")
         if let cursor = query.get("cursor"), !cursor.isEmpty {
             guard page == nil || page == 1 else {
@@ -40,6 +37,28 @@ struct PagingLimits: Sendable {
             }
             return PageRequest(size: size, position: .after(try cursors.decode(cursor, listing: listing)))
         }
+        return try offsetPage(page, size: size)
+    }
+
+    /// `page` and `size` for a listing that pages by number only (relevance search, videos,
+    /// playlists): a `cursor` is refused with 422, naming `listing`.
+    func offsetRequest(_ query: Parameters, listing: String) throws -> PageRequest {
+        guard query.get("cursor") == nil else {
+            throw APIError.invalid("\(listing) pages by page number, not cursor", code: "invalid_cursor")
+        }
+        let size = try self.size(query)
+        return try offsetPage(try Self.integer(query, "page"), size: size)
+    }
+
+    private func size(_ query: Parameters) throws -> Int {
+        let size = try Self.integer(query, "size") ?? defaultSize
+        guard (1...maxSize).contains(size) else {
+            throw APIError.invalid("size must be 1 to \(maxSize)", code: "invalid_size")
+        }
+        return size
+    }
+
+    private func offsetPage(_ page: Int?, size: Int) throws -> PageRequest {
         let number = page ?? 1
         guard number >= 1 else { throw APIError.invalid("page must be 1 or more", code: "invalid_page") }
         let (skip, overflow) = (number - 1).multipliedReportingOverflow(by: size)

@@ -38,8 +38,12 @@ struct PlaylistStore: Sendable {
         }
     }
 
-    /// The playlist with its items in order.
-    func find(id: UUID, on connection: PostgresConnection? = nil) async throws -> Playlist? {
+    /// The playlist with its items in order, both read on one connection.
+    func find(id: UUID) async throws -> Playlist? {
+        try await database.withConnection { try await find(id: id, on: $0) }
+    }
+
+    func find(id: UUID, on connection: PostgresConnection) async throws -> Playlist? {
         let query: PostgresQuery = "SELECT \(unescaped: Playlist.columns) FROM content.playlists l WHERE l.id = \(id)"
         let itemsQuery: PostgresQuery = """
             SELECT i.id, row_number() OVER (ORDER BY i.position)::integer, i.added_at,
@@ -47,16 +51,8 @@ struct PlaylistStore: Sendable {
             FROM content.playlist_items i JOIN content.videos v ON v.id = i.video_id
             WHERE i.playlist_id = \(id) ORDER BY i.position
             """
-        let playlistRows: [PostgresRow]
-        let itemRows: [PostgresRow]
-        if let connection {
-            playlistRows = try await connection.query(query, logger: logger).collect()
-            itemRows = try await connection.query(itemsQuery, logger: logger).collect()
-        } else {
-            playlistRows = try await database.query(query, logger: logger)
-            itemRows = try await database.query(itemsQuery, logger: logger)
-        }
-        guard let row = playlistRows.first else { return nil }
+        guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
+        let itemRows = try await connection.query(itemsQuery, logger: logger).collect()
         var playlist = try Playlist.row(row)
         playlist.items = try itemRows.map { row in
             let (id, position, added, videoID, title, status, thumbnail, duration) =

@@ -32,14 +32,13 @@ struct PostSearch: Sendable, Equatable {
         }
         self.sort = sort
         var limits = limits
-        if sort == .relevance {
-            guard query.get("cursor") == nil else {
-                throw APIError.invalid("relevance order pages by page number, not cursor", code: "invalid_cursor")
-            }
-            limits.maxOffsetRows = relevanceCandidates
-        }
         page = .init(size: 0, position: .offset(0))
-        page = try limits.request(query, cursors: cursors, listing: fingerprint)
+        if sort == .relevance {
+            limits.maxOffsetRows = relevanceCandidates
+            page = try limits.offsetRequest(query, listing: "relevance order")
+        } else {
+            page = try limits.request(query, cursors: cursors, listing: fingerprint)
+        }
     }
 
     var fingerprint: String {

@@ -28,7 +28,7 @@ struct UploadSweeper: Sendable {
             remove(MediaLayout.resumable(id))
         }
         try await sweepOrphans(in: MediaLayout.incoming, table: "content.uploads")
-        try await sweepOrphans(in: "originals", table: "content.videos")
+        try await sweepOrphans(in: MediaLayout.originals, table: "content.videos")
     }
 
     private func sweepOrphans(in folder: String, table: String) async throws {

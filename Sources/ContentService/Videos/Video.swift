@@ -19,7 +19,7 @@ struct Video: Codable, Sendable, Equatable, ResponseEncodable {
     var createdAt: Date
 
     /// The columns `row(_:mediaURL:)` decodes, from `content.videos v`; the play count includes the
-    /// plays PlayCounter has not folded yet.
+    /// plays `DeltaFolder.plays` has not folded yet.
     static let columns = """
         v.id, v.title, v.owner_id, v.status, v.thumbnail_path, v.rendition_path, v.duration_seconds, v.size_bytes,
         v.play_count + (SELECT count(*) FROM content.play_deltas d WHERE d.video_id = v.id),

@@ -12,12 +12,17 @@ public struct MediaLayout: Sendable {
 
     /// Uploads being received; a finished one is renamed into `originals/`.
     public static let incoming = "incoming"
+    public static let originals = "originals"
+    public static let renditions = "renditions"
+    public static let thumbnails = "thumbnails"
+    /// Every folder the layout uses, for whoever prepares the media folder.
+    public static let folders = [incoming, originals, renditions, thumbnails]
 
     /// The bytes of a resumable upload so far.
     public static func resumable(_ id: UUID) -> String { "\(incoming)/\(name(id)).tus" }
-    public static func original(_ id: UUID, container: String) -> String { "originals/\(name(id)).\(container)" }
-    public static func rendition(_ id: UUID) -> String { "renditions/\(name(id)).mp4" }
-    public static func thumbnail(_ id: UUID) -> String { "thumbnails/\(name(id)).jpg" }
+    public static func original(_ id: UUID, container: String) -> String { "\(originals)/\(name(id)).\(container)" }
+    public static func rendition(_ id: UUID) -> String { "\(renditions)/\(name(id)).mp4" }
+    public static func thumbnail(_ id: UUID) -> String { "\(thumbnails)/\(name(id)).jpg" }
     /// A finished output is written under this name first and renamed, so nginx never serves half a file.
     public static func partial(_ relative: String) -> String { relative + ".partial" }
 
