@@ -137,7 +137,9 @@ func withAuthDatabase<T: Sendable>(_ body: (Database, Logger) async throws -> T)
     let config = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
     var logger = Logger(label: "auth-cli")
     logger.logLevel = .warning
-    let database = try Database(url: config.databaseURL, applicationName: config.name, maxConnections: 2, logger: logger)
+    let database = try Database(
+        url: config.databaseURL, applicationName: config.name, maxConnections: 2, acquireTimeout: config.databaseAcquireTimeout, logger: logger)
+    try await database.checkReachable(logger: logger)
     return try await database.whileRunning { database in
         try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "auth", bundle: resourceBundle)], database: database, logger: logger)
         return try await body(database, logger)

@@ -71,6 +71,8 @@ func withJobQueue<T: Sendable>(_ body: @Sendable (JobQueue) async throws -> T) a
     var logger = Logger(label: "workers-cli")
     // Errors reach the operator as thrown errors; the pool's own start-up chatter is not for them.
     logger.logLevel = .error
-    let database = try Database(url: config.databaseURL, applicationName: "workers-cli", maxConnections: 2, logger: logger)
+    let database = try Database(
+        url: config.databaseURL, applicationName: "workers-cli", maxConnections: 2, acquireTimeout: config.databaseAcquireTimeout, logger: logger)
+    try await database.checkReachable(logger: logger)
     return try await database.whileRunning { try await body(JobQueue(database: $0, logger: logger)) }
 }

@@ -25,14 +25,28 @@ struct ContentServer: Sendable {
 
     /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
     ///   dependency away).
-    static func run<T: Sendable>(_ overrides: [String: String] = [:], readiness: Bool = true, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
-        try await slots.withSlot { try await start(overrides, readiness: readiness, body) }
+    ///   - databaseProxy: reach Postgres through this proxy (to cut it mid-test).
+    static func run<T: Sendable>(
+        _ overrides: [String: String] = [:], readiness: Bool = true, databaseProxy: CuttableProxy? = nil,
+        _ body: @escaping @Sendable (ContentServer) async throws -> T
+    ) async throws -> T {
+        try await slots.withSlot { try await start(overrides, readiness: readiness, databaseProxy: databaseProxy, body) }
     }
 
     static let slots = TestSlots(2)
 
-    private static func start<T: Sendable>(_ overrides: [String: String], readiness: Bool, _ body: @escaping @Sendable (ContentServer) async throws -> T) async throws -> T {
+    private static func start<T: Sendable>(
+        _ overrides: [String: String], readiness: Bool, databaseProxy: CuttableProxy?,
+        _ body: @escaping @Sendable (ContentServer) async throws -> T
+    ) async throws -> T {
         let url = try await TestEnvironment.scratchDatabase(prefix: "content")
+        var serviceURL = url
+        if let databaseProxy {
+            var components = URLComponents(string: url)!
+            components.host = "127.0.0.1"
+            components.port = databaseProxy.port
+            serviceURL = components.string!
+        }
         let port = try TestEnvironment.freePort()
         let tokens = try TestTokenIssuer()
         let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
@@ -45,7 +59,7 @@ struct ContentServer: Sendable {
         settings.merge(overrides) { _, new in new }
         let apps: [any Service] = [
             tokens.application(),
-            try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)),
+            try buildApplication(reader: TestEnvironment.reader(databaseURL: serviceURL, settings)),
         ]
         return try await TestEnvironment.whileRunning(apps) {
             try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")

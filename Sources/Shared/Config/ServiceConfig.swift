@@ -8,6 +8,8 @@ public struct ServiceConfig: Sendable {
     public var port: Int
     public var databaseURL: String
     public var databasePoolSize: Int
+    /// The longest a request waits for a pooled connection before it is answered 503.
+    public var databaseAcquireTimeout: Duration
     public var redisURL: String
     public var redisPoolSize: Int
     public var redisTimeout: Duration
@@ -37,6 +39,7 @@ public struct ServiceConfig: Sendable {
         self.port = reader.int(forKey: "http.port", default: defaultPort)
         self.databaseURL = reader.string(forKey: "database.url", default: "postgres://app:app@127.0.0.1:5433/app")
         self.databasePoolSize = reader.int(forKey: "database.pool.size", default: 20)
+        self.databaseAcquireTimeout = .milliseconds(reader.int(forKey: "database.acquire.timeout.ms", default: 3000))
         self.redisURL = reader.string(forKey: "redis.url", default: "redis://127.0.0.1:6380")
         self.redisPoolSize = reader.int(forKey: "redis.pool.size", default: 4)
         self.redisTimeout = .milliseconds(reader.int(forKey: "redis.timeout.ms", default: 2000))

@@ -21,7 +21,8 @@ public struct ServiceRuntime: Sendable {
         self.config = config
         self.logger = logger
         self.database = try Database(
-            url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize, logger: logger)
+            url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize,
+            acquireTimeout: config.databaseAcquireTimeout, logger: logger)
         self.redis = RedisClient(
             configuration: try RedisConfiguration(url: config.redisURL, poolSize: config.redisPoolSize, commandTimeout: config.redisTimeout),
             service: config.name, logger: logger)

@@ -7,10 +7,16 @@ import ServiceLifecycle
 /// export (connections in use, callers waiting for one) and errors mapped for the HTTP layer.
 public struct Database: Sendable, Service {
     public let client: PostgresClient
+    private let url: String
     public let maxConnections: Int
+    /// The longest a caller waits for a pooled connection before it gets `DependencyUnavailable`
+    /// (a 503): while Postgres is down, requests fail in seconds instead of hanging.
+    public let acquireTimeout: Duration
     private let usage: PoolUsage
 
-    public init(url: String, applicationName: String, maxConnections: Int, logger: Logger) throws {
+    public init(
+        url: String, applicationName: String, maxConnections: Int, acquireTimeout: Duration = .seconds(3), logger: Logger
+    ) throws {
         var configuration = try PostgresClient.Configuration(url: url)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
@@ -18,6 +24,8 @@ public struct Database: Sendable, Service {
         configuration.options.additionalStartupParameters = [("application_name", applicationName)]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.maxConnections = maxConnections
+        self.acquireTimeout = acquireTimeout
+        self.url = url
         self.usage = PoolUsage(service: applicationName, maxConnections: maxConnections)
     }
 
@@ -34,19 +42,49 @@ public struct Database: Sendable, Service {
         }
     }
 
+    /// Leases a connection for `body`. The lease is taken by a child task and handed over, so
+    /// only the wait for it is bounded by `acquireTimeout`, never `body`'s own queries.
     public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         usage.beganWaiting()
         var leased = false
         defer { leased ? usage.released() : usage.stoppedWaiting() }
-        do {
-            return try await client.withConnection { connection in
-                usage.leased()
-                leased = true
-                return try await body(connection)
+        let handoff = ConnectionHandoff()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [client] in
+                do {
+                    try await client.withConnection { await handoff.lend($0) }
+                } catch {
+                    handoff.fail(error)
+                }
             }
-        } catch let error as PSQLError where error.isConnectionProblem {
-            throw DependencyUnavailable("postgres", underlying: error)
+            group.addTask { [acquireTimeout] in
+                if (try? await Task.sleep(for: acquireTimeout)) != nil { handoff.timeOut() }
+            }
+            let connection: PostgresConnection
+            do {
+                connection = try await handoff.borrow()
+            } catch {
+                group.cancelAll()
+                throw Self.unavailable(error) ?? error
+            }
+            group.cancelAll()  // the deadline's task; the lender ignores it and waits for giveBack
+            defer { handoff.giveBack() }
+            usage.leased()
+            leased = true
+            do {
+                return try await body(connection)
+            } catch let error as PSQLError where error.isConnectionProblem {
+                throw DependencyUnavailable("postgres", underlying: error)
+            }
         }
+    }
+
+    /// What a failed lease means to a caller: Postgres unreachable (or the pool gone) is a
+    /// dependency problem; a cancelled caller gets a cancellation.
+    private static func unavailable(_ error: any Error) -> (any Error)? {
+        // The pool reports a cancelled lease in its own error type; the caller's task says it.
+        if Task.isCancelled || error is CancellationError { return CancellationError() }
+        return DependencyUnavailable("postgres", underlying: error)
     }
 
     /// Runs `body` in a transaction; the closure's own error is rethrown as is (not wrapped), so
@@ -72,9 +110,43 @@ public struct Database: Sendable, Service {
         }
     }
 
+    /// For operator tools, before they start: one connection outside the pool, so a wrong host or
+    /// password is reported within `acquireTimeout` and with Postgres's own reason, where the
+    /// pool would keep retrying quietly.
+    public func checkReachable(logger: Logger) async throws {
+        let configuration = try PostgresConnection.Configuration(url: url)
+        do {
+            let connection = try await withTimeout(acquireTimeout) {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            }
+            try? await connection.close()
+        } catch {
+            throw DatabaseUnreachable(url: RedactedURL.string(url), error: error)
+        }
+    }
+
     /// A cheap round trip for readiness checks.
     public func ping(logger: Logger) async throws {
         try await query("SELECT 1", logger: logger)
+    }
+}
+
+/// Why an operator tool cannot start: where it tried and what Postgres (or the network) said.
+public struct DatabaseUnreachable: Error, CustomStringConvertible {
+    public var description: String
+
+    init(url: String, error: any Error) {
+        let reason: String
+        if let error = error as? PSQLError {
+            // PSQLError's own description hides everything; the server's message and the
+            // network error are what an operator needs (neither holds the password).
+            reason = error.serverInfo?[.message] ?? error.underlying.map { "\($0)" } ?? "the connection failed (\(error.code))"
+        } else if error is TimeoutError {
+            reason = "no answer"
+        } else {
+            reason = "\(error)"
+        }
+        description = "cannot connect to Postgres at \(url): \(reason)"
     }
 }
 

@@ -1,0 +1,116 @@
+import Foundation
+import PostgresNIO
+import Shared
+import Testing
+import TestSupport
+
+/// Postgres going away must cost a caller the acquisition deadline, not the pool's minute-long
+/// circuit breaker, and come out as `DependencyUnavailable` (a 503), never as a PSQLError (a 500).
+@Suite struct DatabaseOutageTests {
+    static let target: (host: String, port: Int) = {
+        let url = URLComponents(string: TestEnvironment.databaseURL)!
+        return (url.host ?? "127.0.0.1", url.port ?? 5432)
+    }()
+
+    func database(port: Int, maxConnections: Int = 2, acquireTimeout: Duration) -> (Database, String) {
+        var url = URLComponents(string: TestEnvironment.databaseURL)!
+        url.host = "127.0.0.1"
+        url.port = port
+        var quiet = TestEnvironment.logger
+        quiet.logLevel = .critical
+        let database = try! Database(url: url.string!, applicationName: "outage-test", maxConnections: maxConnections,
+                                     acquireTimeout: acquireTimeout, logger: quiet)
+        return (database, url.string!)
+    }
+
+    @Test func aLeaseGivesUpAtTheDeadlineWhilePostgresIsDown() async throws {
+        let proxy = try await CuttableProxy(toHost: Self.target.host, port: Self.target.port)
+        defer { Task { await proxy.stop() } }
+        let (database, _) = database(port: proxy.port, acquireTimeout: .milliseconds(300))
+        try await database.whileRunning { database in
+            try await database.query("SELECT 1", logger: TestEnvironment.logger)
+            proxy.cut()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: DependencyUnavailable.self) {
+                // The first query may meet the cut connection itself; the next waits for a new one.
+                for _ in 0..<2 { try await database.query("SELECT 1", logger: TestEnvironment.logger) }
+            }
+            #expect(error?.dependency == "postgres")
+            #expect(ContinuousClock.now - started < .seconds(3))
+            proxy.restore()
+            // Back: the pool connects again and nothing was leaked by the abandoned leases.
+            var answered = false
+            for _ in 0..<100 where !answered {
+                answered = (try? await database.query("SELECT 1", logger: TestEnvironment.logger)) != nil
+                if !answered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(answered)
+        }
+    }
+
+    @Test func theDeadlineBoundsOnlyTheWaitNotTheQuery() async throws {
+        let (database, _) = database(port: Self.target.port, acquireTimeout: .milliseconds(200))
+        let rows = try await database.whileRunning { database in
+            try await database.query("SELECT pg_sleep(0.6), 1", logger: TestEnvironment.logger)
+        }
+        #expect(rows.count == 1)
+    }
+
+    @Test func anExhaustedPoolAnswersUnavailableAndRecovers() async throws {
+        let (database, _) = database(port: Self.target.port, maxConnections: 1, acquireTimeout: .milliseconds(200))
+        try await database.whileRunning { database in
+            async let holder: Void = database.withConnection { connection in
+                _ = try await connection.query("SELECT pg_sleep(1)", logger: TestEnvironment.logger).collect()
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            await #expect(throws: DependencyUnavailable.self) {
+                try await database.query("SELECT 1", logger: TestEnvironment.logger)
+            }
+            try await holder
+            // The one connection is free again for the next caller.
+            try await database.query("SELECT 1", logger: TestEnvironment.logger)
+        }
+    }
+
+    @Test func aCancelledWaitIsACancellationNotAnOutage() async throws {
+        let (database, _) = database(port: Self.target.port, maxConnections: 1, acquireTimeout: .seconds(5))
+        try await database.whileRunning { database in
+            async let holder: Void = database.withConnection { connection in
+                _ = try await connection.query("SELECT pg_sleep(0.5)", logger: TestEnvironment.logger).collect()
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let waiter = Task { try await database.query("SELECT 1", logger: TestEnvironment.logger) }
+            try await Task.sleep(for: .milliseconds(100))
+            waiter.cancel()
+            let result = await waiter.result
+            guard case .failure(let error) = result else {
+                Issue.record("a cancelled wait still got a connection")
+                return
+            }
+            #expect(!(error is DependencyUnavailable), "\(error)")
+            try await holder
+        }
+    }
+
+    @Test func operatorToolsLearnWhyWithinSeconds() async throws {
+        // Nothing listens on a port we just freed: refused at once, reported with the address.
+        let port = try TestEnvironment.freePort()
+        let (database, _) = database(port: port, acquireTimeout: .seconds(2))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: DatabaseUnreachable.self) { try await database.checkReachable(logger: TestEnvironment.logger) }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(error?.description.contains("127.0.0.1:\(port)") == true)
+        #expect(error?.description.contains(":app@") == false, "the password must not be printed")
+
+        // A login Postgres refuses: the server's own reason, and no password.
+        var url = URLComponents(string: TestEnvironment.databaseURL)!
+        url.user = "no_such_role"
+        url.password = "its-password"
+        let wrong = try Database(url: url.string!, applicationName: "outage-test", maxConnections: 1, logger: TestEnvironment.logger)
+        let refused = await #expect(throws: DatabaseUnreachable.self) { try await wrong.checkReachable(logger: TestEnvironment.logger) }
+        let reason = refused.map(String.init(describing:)) ?? ""
+        // scram answers "password authentication failed for user ...", trust "role ... does not exist".
+        #expect(reason.contains("\"no_such_role\"") && (reason.contains("authentication failed") || reason.contains("does not exist")), "\(reason)")
+        #expect(refused?.description.contains("its-password") == false)
+    }
+}
