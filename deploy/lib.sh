@@ -211,12 +211,15 @@ pg_pidfile() { echo "$1/postmaster.pid"; }
 # Redis, SMTP sink, LLM stub
 
 # start_redis PORT DIR PIDFILE LOGFILE [redis options...]
+# Revocation marks and sessions live here, so writes go to an append-only file synced every
+# second: a restart loses at most a second of them (and AuthService re-applies recent session
+# ends from Postgres anyway).
 start_redis() {
   local port=$1 dir=$2 pidfile=$3 logfile=$4
   shift 4
   mkdir -p "$dir"
   spawn "$pidfile" "$logfile" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
-    --daemonize no --appendonly no --logfile '' \
+    --daemonize no --appendonly yes --appendfsync everysec --logfile '' \
     --maxmemory "${REDIS_MAXMEMORY:-256mb}" --maxmemory-policy volatile-lfu "$@"
   wait_ready redis "$pidfile" "$logfile" 15 redis_ok "$port"
 }

@@ -22,7 +22,9 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let refreshTokens = RefreshTokenStore(redis: runtime.redis, settings: .init(
         idleTTL: config.refreshIdleTTL, absoluteTTL: config.refreshAbsoluteTTL, grace: config.refreshGrace,
         maxSessionsPerUser: config.maxSessionsPerUser))
-    let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users)
+    let ending = SessionEnd(database: database, redis: runtime.redis, revocations: runtime.revocations,
+                            tokenLifetime: config.accessTokenTTL, logger: logger)
+    let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users, ending: ending)
     let jobs = JobQueue(database: database, logger: logger)
     let background = BackgroundWork(logger: runtime.logger)
     let rehasher = PasswordRehasher(hasher: hasher, users: users, logger: logger)
@@ -42,8 +44,9 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
     let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
+    let reconciler = PeriodicTask(every: config.sessionEndReconcileInterval, logger: logger) { try await ending.reconcile() }
     return runtime.makeApplication(
-        router: router, services: [hasher, cleanup, background, rehasher],
+        router: router, services: [hasher, cleanup, reconciler, background, rehasher],
         migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)])
 }
 

@@ -48,41 +48,40 @@ struct AuthServiceCommand: AsyncParsableCommand {
             try Credentials.validatePassword(password)
             let config = AuthConfig(reader: .environment())
             let hash = Bcrypt.hash(password, cost: UInt8(config.passwords.cost))
-            let id = try await withAuthDatabase { database, logger in
-                try await database.withTransaction(logger: logger) { connection in
+            // A new password or role ends every session of the account, as a reset does: a stolen
+            // refresh token must not outlive it, let alone mint ADMIN tokens after a promotion.
+            // Recorded with the change, applied after the commit (see SessionEnd).
+            let service = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
+            let (id, applied) = try await withAuthDatabase { database, logger in
+                let id = try await database.withTransaction(logger: logger) { connection in
                     let user = try await UserStore(database: database, logger: logger)
                         .upsertAdmin(email: email, nickname: nickname, passwordHash: hash, on: connection)
                     try await JobQueue.enqueue([.userChange(user)], on: connection, logger: logger)
+                    try await SessionEnd.record(userID: user.userID, on: connection, logger: logger)
                     return user.userID
                 }
+                let redis = RedisClient(
+                    configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
+                    service: "auth-cli", logger: logger)
+                let ending = SessionEnd(database: database, redis: redis, revocations: RevocationList(redis: redis, cacheTTL: .zero),
+                                        tokenLifetime: config.accessTokenTTL, logger: logger)
+                let failure: String?
+                do {
+                    try await ending.apply(userID: id)
+                    failure = nil
+                } catch {
+                    failure = "\(error)"
+                }
+                await redis.shutdown()
+                return (id, failure)
             }
-            // A new password or role ends every session of the account, as a reset does: a stolen
-            // refresh token must not outlive it, let alone mint ADMIN tokens after a promotion.
-            // After the commit, so a login that read the old hash before it is ended too.
-            do {
-                try await endSessions(of: id, config: config)
-            } catch {
-                throw ValidationError("ADMIN \(email) id \(id) is set, but its sessions could not be ended (\(error)); run the command again")
+            if let applied {
+                throw ValidationError("""
+                    ADMIN \(email) id \(id) is set and the end of its sessions recorded, but Redis could not be told (\(applied)); \
+                    a running AuthService applies it within seconds, or run the command again
+                    """)
             }
             print("ADMIN \(email) id \(id); its sessions are ended")
-        }
-
-        private func endSessions(of userID: String, config: AuthConfig) async throws {
-            let service = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
-            var logger = Logger(label: "auth-cli")
-            logger.logLevel = .warning
-            let redis = RedisClient(configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
-                                    service: "auth-cli", logger: logger)
-            do {
-                try await RevocationList(redis: redis, cacheTTL: .zero).revokeTokens(of: userID, tokenLifetime: config.accessTokenTTL)
-                try await RefreshTokenStore(redis: redis, settings: .init(
-                    idleTTL: config.refreshIdleTTL, absoluteTTL: config.refreshAbsoluteTTL, grace: config.refreshGrace,
-                    maxSessionsPerUser: config.maxSessionsPerUser)).endAllFamilies(of: userID)
-            } catch {
-                await redis.shutdown()
-                throw error
-            }
-            await redis.shutdown()
         }
     }
 

@@ -2,9 +2,11 @@
 uses it. Reads the processes' environments from /proc through the pidfiles next to E2E_LOG_DIR.
 """
 import os
+import subprocess
 import unittest
+from urllib.parse import urlparse
 
-from auth_flows import LOG_DIR
+from auth_flows import LOG_DIR, REDIS_URL
 
 RUN_DIR = os.path.join(os.path.dirname(LOG_DIR), "run") if LOG_DIR else ".dev/run"
 # Which service may hold which secret.
@@ -28,6 +30,17 @@ class StackChecks(unittest.TestCase):
                     self.assertTrue(env.get(secret), f"{service} lacks {secret}")
                 else:
                     self.assertNotIn(secret, env, f"{service} holds {secret}")
+
+    def test_redis_keeps_revocations_across_a_restart(self):
+        # Sessions and revocation marks live in Redis: the stack's Redis writes an append-only
+        # file synced every second.
+        url = urlparse(REDIS_URL)
+        def config(name):
+            out = subprocess.run(["redis-cli", "-h", url.hostname, "-p", str(url.port), "CONFIG", "GET", name],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            return out[1] if len(out) > 1 else None
+        self.assertEqual(config("appendonly"), "yes")
+        self.assertEqual(config("appendfsync"), "everysec")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ struct User: Sendable {
     var emailVerified: Bool
     var banned: Bool
     var createdAt: Date
+    /// When every session of the account was last ended (milliseconds, the database's clock).
+    var sessionsEndedAt: Int64?
+    /// When this row was read, on the same clock: a login that read the password hash then can
+    /// start a session only if no session end came after it.
+    var readAt: Int64
 
     /// What clients see: never the hash or the ban reason.
     var publicView: UserView {

@@ -9,7 +9,10 @@ struct UserStore: Sendable {
     let database: Database
     let logger: Logger
 
-    static let columns = "id::text, email, nickname, password_hash, role, email_verified_at IS NOT NULL, banned_at IS NOT NULL, created_at"
+    static let columns = """
+        id::text, email, nickname, password_hash, role, email_verified_at IS NOT NULL, banned_at IS NOT NULL, created_at,
+        \(SessionEnd.milliseconds("sessions_ended_at")), \(SessionEnd.milliseconds("clock_timestamp()"))
+        """
 
     func find(email: String) async throws -> User? {
         try await database.query("SELECT \(unescaped: Self.columns) FROM auth.users WHERE email = \(email)", logger: logger)
@@ -136,9 +139,9 @@ struct UserStore: Sendable {
     }
 
     private static func user(_ row: PostgresRow) throws -> User {
-        let (id, email, nickname, hash, role, verified, banned, createdAt) =
-            try row.decode((String, String, String, String, String, Bool, Bool, Date).self)
+        let (id, email, nickname, hash, role, verified, banned, createdAt, endedAt, readAt) =
+            try row.decode((String, String, String, String, String, Bool, Bool, Date, Int64?, Int64).self)
         return User(id: id, email: email, nickname: nickname, passwordHash: hash, role: Identity.Role(rawValue: role) ?? .user,
-                    emailVerified: verified, banned: banned, createdAt: createdAt)
+                    emailVerified: verified, banned: banned, createdAt: createdAt, sessionsEndedAt: endedAt, readAt: readAt)
     }
 }

@@ -16,6 +16,9 @@ struct AuthConfig: Sendable {
     /// A rotated refresh token presented again within this window gets the same new pair (two
     /// tabs refreshing at once); after it, the reuse revokes the whole family (`REFRESH_GRACE_SECONDS`).
     var refreshGrace: Duration
+    /// How often recorded session ends are (re)applied to Redis: the bound on a committed ban or
+    /// reset taking effect once Redis answers again.
+    var sessionEndReconcileInterval: Duration
     /// Sessions per user; logging in beyond this ends the oldest (`MAX_SESSIONS_PER_USER`).
     var maxSessionsPerUser: Int
 
@@ -41,6 +44,7 @@ struct AuthConfig: Sendable {
         refreshIdleTTL = .seconds(reader.int(forKey: "refresh.idle.seconds", default: 14 * 86_400))
         refreshAbsoluteTTL = .seconds(reader.int(forKey: "refresh.absolute.seconds", default: 30 * 86_400))
         refreshGrace = .seconds(reader.int(forKey: "refresh.grace.seconds", default: 10))
+        sessionEndReconcileInterval = .milliseconds(max(100, reader.int(forKey: "session.end.reconcile.ms", default: 5000)))
         maxSessionsPerUser = max(1, reader.int(forKey: "max.sessions.per.user", default: 50))
         passwords = PasswordHasher.Settings(
             cost: min(max(reader.int(forKey: "bcrypt.cost", default: 10), 4), 16),

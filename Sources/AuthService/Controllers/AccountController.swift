@@ -146,15 +146,21 @@ struct AccountController: Sendable {
         // Checked before hashing, so bad tokens cannot make us burn bcrypt time.
         guard try await users.tokenIsLive(body.token, purpose: .passwordReset) else { throw invalid }
         let hash = try await hasher.hash(body.newPassword)
-        try await database.withTransaction(logger: logger) { connection in
+        let userID = try await database.withTransaction(logger: logger) { connection in
             guard let userID = try await users.consumeToken(body.token, purpose: .passwordReset, on: connection) else { throw invalid }
             try await users.setPassword(userID: userID, passwordHash: hash, on: connection)
             try await JobQueue.enqueue([.audit(AuditEvent(
                 "user.password_reset", actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
                 on: connection, logger: logger)
-            // Before the commit: if Redis fails, the password stays and the link still works, so
-            // the user can retry; the reverse would leave an attacker's sessions alive.
+            try await SessionEnd.record(userID: userID, on: connection, logger: logger)
+            return userID
+        }
+        // After the commit, so a login that read the old hash is ended too. If Redis fails here
+        // the end is recorded with the new password and applied within seconds (SessionEnd).
+        do {
             try await sessions.endAll(of: userID)
+        } catch {
+            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error)"])
         }
         return .noContent
     }

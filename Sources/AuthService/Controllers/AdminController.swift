@@ -35,8 +35,13 @@ struct AdminController: Sendable {
             throw APIError.conflict("Administrators cannot ban themselves", code: "cannot_ban_self")
         }
         try await setBanned(userID, reason: reason, by: admin, request: request, context: context)
-        // Also when already banned: a repeated ban is how an operator makes sure.
-        try await sessions.endAll(of: userID)
+        // Also when already banned: a repeated ban is how an operator makes sure. Recorded with
+        // the ban, so a Redis failure here only delays it to the reconciler's next round.
+        do {
+            try await sessions.endAll(of: userID)
+        } catch {
+            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error)"])
+        }
         return .noContent
     }
 
@@ -53,6 +58,7 @@ struct AdminController: Sendable {
             guard let (changed, nickname) = try await users.setBanned(userID: userID, reason: reason, on: connection) else {
                 throw APIError.notFound("No such user")
             }
+            if reason != nil { try await SessionEnd.record(userID: userID, on: connection, logger: logger) }
             guard changed else { return }
             let event = AuditEvent(
                 reason == nil ? "admin.user_unbanned" : "admin.user_banned", actorID: admin.userID, targetType: "user",

@@ -33,7 +33,6 @@ struct SessionController: Sendable {
     static let invalidCredentials = APIError.unauthorized("The email or password is incorrect", code: "invalid_credentials")
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
-        let startedAt = Date()
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
@@ -69,7 +68,7 @@ struct SessionController: Sendable {
             throw APIError.forbidden("This account is banned", code: "account_banned")
         }
         // nil: a password reset or a ban committed while the hash ran, and wins.
-        guard let pair = try await sessions.start(for: user, startedAt: startedAt) else {
+        guard let pair = try await sessions.start(for: user) else {
             try await loginFailed(user: user, reason: "revoked_meanwhile", request: request, context: context)
             throw Self.invalidCredentials
         }

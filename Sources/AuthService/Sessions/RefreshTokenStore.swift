@@ -56,12 +56,13 @@ struct RefreshTokenStore: Sendable {
     }
 
     /// Rotates `old` to `new` for `userID` in one atomic step; `sealedPair` is kept with `old` for
-    /// the grace window.
-    func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, now: Date = Date()) async throws -> Rotation {
+    /// the grace window. A family that started before `sessionsEndedAt` (the account's last
+    /// session end, from Postgres) is ended instead, whatever Redis still holds.
+    func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, sessionsEndedAt: Int64?, now: Date = Date()) async throws -> Rotation {
         let reply = try await redis.run(Self.rotateScript,
             keys: [Self.tokenKey(old), Self.tokenKey(new.value), Self.nextKey(old)],
             arguments: [userID, String(now.millisecondsSince1970), String(settings.grace.milliseconds),
-                        String(settings.idleTTL.milliseconds), sealedPair]).array ?? []
+                        String(settings.idleTTL.milliseconds), sealedPair, String(sessionsEndedAt ?? 0)]).array ?? []
         switch reply.first?.string {
         case "rotated": return .rotated
         case "concurrent": return reply.count > 1 ? .concurrent(sealedPair: reply[1].string ?? "") : .invalid
@@ -74,12 +75,6 @@ struct RefreshTokenStore: Sendable {
     func endFamily(of token: String) async throws -> String? {
         guard SecretToken.isWellFormed(token) else { return nil }
         return try await redis.run(Self.endScript, keys: [Self.tokenKey(token)], arguments: []).string
-    }
-
-    /// Ends every family of `userID`; returns how many were live.
-    @discardableResult
-    func endAllFamilies(of userID: String) async throws -> Int {
-        try await redis.run(Self.endAllScript, keys: [Self.userKey(userID)], arguments: []).int ?? 0
     }
 
     // MARK: Sealing the pair kept for the grace window
@@ -126,14 +121,20 @@ struct RefreshTokenStore: Sendable {
         """)
 
     /// KEYS: old token, new token, old token's sealed successor. ARGV: user, now, grace, idle,
-    /// sealed new pair.
+    /// sealed new pair, the account's last session end.
     private static let rotateScript = RedisScript("""
         local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's')
         if not t[1] or t[1] ~= ARGV[1] then return {'invalid'} end
         local family = 'auth:fam:' .. t[2]
-        local expires = tonumber(redis.call('HGET', family, 'exp') or '0')
+        local f = redis.call('HMGET', family, 'exp', 'c')
+        local expires = tonumber(f[1] or '0')
         local now = tonumber(ARGV[2])
         if expires <= now then return {'invalid'} end
+        if tonumber(f[2] or '0') < tonumber(ARGV[6]) then
+          redis.call('DEL', family)
+          redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
+          return {'invalid'}
+        end
         if t[3] == 'r' then
           local sealed = redis.call('GET', KEYS[3])
           if sealed then return {'concurrent', sealed} end
@@ -155,14 +156,5 @@ struct RefreshTokenStore: Sendable {
         if redis.call('DEL', 'auth:fam:' .. t[2]) == 0 then return false end
         redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
         return t[1]
-        """)
-
-    /// KEYS: the user's families.
-    private static let endAllScript = RedisScript("""
-        local families = redis.call('ZRANGE', KEYS[1], 0, -1)
-        local ended = 0
-        for _, family in ipairs(families) do ended = ended + redis.call('DEL', 'auth:fam:' .. family) end
-        redis.call('DEL', KEYS[1])
-        return ended
         """)
 }

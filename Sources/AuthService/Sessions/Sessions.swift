@@ -26,11 +26,13 @@ struct Sessions: Sendable {
     let refreshTokens: RefreshTokenStore
     let revocations: RevocationList
     let users: UserStore
+    let ending: SessionEnd
 
-    /// Starts a session for `user`, read when the login began at `startedAt`; nil when the user's
-    /// tokens were revoked since (a password reset or a ban committed meanwhile).
-    func start(for user: User, startedAt: Date) async throws -> TokenPair? {
-        guard let refresh = try await refreshTokens.startFamily(userID: user.id, startedAt: startedAt) else { return nil }
+    /// Starts a session for `user`, counted from when its row (and password hash) was read; nil
+    /// when its sessions were ended since (a password reset or a ban committed meanwhile).
+    func start(for user: User) async throws -> TokenPair? {
+        let readAt = Date(timeIntervalSince1970: Double(user.readAt) / 1000)
+        guard let refresh = try await refreshTokens.startFamily(userID: user.id, startedAt: readAt) else { return nil }
         let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified)
         return TokenPair(accessToken: access.token, refreshToken: refresh.value, expiresIn: access.expiresIn, user: user.publicView)
     }
@@ -46,7 +48,7 @@ struct Sessions: Sendable {
         let next = SecretToken()
         let pair = TokenPair(accessToken: access.token, refreshToken: next.value, expiresIn: access.expiresIn, user: user.publicView)
         let sealed = try RefreshTokenStore.seal(try JSONEncoder().encode(pair), with: token)
-        switch try await refreshTokens.rotate(old: token, new: next, userID: user.id, sealedPair: sealed) {
+        switch try await refreshTokens.rotate(old: token, new: next, userID: user.id, sealedPair: sealed, sessionsEndedAt: user.sessionsEndedAt) {
         case .rotated:
             return pair
         case .concurrent(let sealedPair):
@@ -66,10 +68,9 @@ struct Sessions: Sendable {
         try await refreshTokens.endFamily(of: token)
     }
 
-    /// Ends every session of `userID` and refuses its access tokens issued until now, everywhere.
-    /// The mark comes first: from then on no family that started earlier can start or rotate.
+    /// Ends every session of `userID` and refuses its access tokens issued until now, everywhere
+    /// (see `SessionEnd`).
     func endAll(of userID: String) async throws {
-        try await revocations.revokeTokens(of: userID, tokenLifetime: signer.ttl)
-        try await refreshTokens.endAllFamilies(of: userID)
+        try await ending.apply(userID: userID)
     }
 }

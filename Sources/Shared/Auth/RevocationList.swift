@@ -56,6 +56,14 @@ public final class RevocationList: Sendable {
         cache.withLockedValue { $0[userID] = Entry(markMilliseconds: now, fetchedAt: .now) }
     }
 
+    /// Caches a mark this process has just written by other means (AuthService's session end).
+    public func remember(mark: Int64, of userID: String) {
+        cache.withLockedValue { cache in
+            let current = cache[userID]?.markMilliseconds ?? 0
+            cache[userID] = Entry(markMilliseconds: max(mark, current), fetchedAt: .now)
+        }
+    }
+
     private static let raise = RedisScript("""
         local current = tonumber(redis.call('GET', KEYS[1]) or '0')
         if tonumber(ARGV[1]) > current then
