@@ -44,9 +44,13 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
     let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
+    // Unknown emails must answer as slowly as the slowest stored hash (see PasswordHasher).
+    let storedCosts = PeriodicTask(every: .seconds(600), startsNow: true, logger: logger) {
+        if let cost = try await users.highestStoredCost() { hasher.noteStoredCost(cost) }
+    }
     let reconciler = PeriodicTask(every: config.sessionEndReconcileInterval, logger: logger) { try await ending.reconcile() }
     return runtime.makeApplication(
-        router: router, services: [hasher, cleanup, reconciler, background, rehasher],
+        router: router, services: [hasher, cleanup, storedCosts, reconciler, background, rehasher],
         migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)])
 }
 

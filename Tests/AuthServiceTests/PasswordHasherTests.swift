@@ -29,6 +29,39 @@ import Testing
         #expect(dummyTime > realTime / 2 && dummyTime < realTime * 2)
     }
 
+    /// After `BCRYPT_COST` is raised, accounts still hashed at the old cost answer no faster than
+    /// unknown emails (which pay the new cost on a dummy); after it is lowered, unknown emails pay
+    /// the cost of the stronger stored hashes. Only lower bounds are asserted: padding is a sleep.
+    @Test func existingAndUnknownAccountsAnswerAlikeAcrossACostChange() async throws {
+        let clock = ContinuousClock()
+        func median(_ times: [Duration]) -> Duration { times.sorted()[times.count / 2] }
+
+        let raised = PasswordHasher(settings: .init(cost: 9, threads: 1, maxWait: .seconds(30), lowersPriority: false))
+        let old = Bcrypt.hash("correct horse", cost: 5)
+        var unknown: [Duration] = [], existing: [Duration] = []
+        for _ in 0..<5 {
+            unknown.append(try await clock.measure { _ = try await raised.verify("wrong", against: nil) })
+            existing.append(try await clock.measure { _ = try await raised.verify("wrong", against: old) })
+        }
+        // Unpadded, a cost-5 check takes 1/16 of a cost-9 one.
+        #expect(median(existing) > median(unknown) * 0.7, "existing \(median(existing)) vs unknown \(median(unknown))")
+        #expect(try await raised.verify("correct horse", against: old), "padding changes the time, never the answer")
+        try await raised.shutdown()
+
+        let lowered = PasswordHasher(settings: .init(cost: 5, threads: 1, maxWait: .seconds(30), lowersPriority: false))
+        let strong = Bcrypt.hash("correct horse", cost: 9)
+        lowered.noteStoredCost(9)  // what the service reads from auth.users at start
+        #expect(lowered.answerCost == 9)
+        unknown = []; existing = []
+        for _ in 0..<5 {
+            unknown.append(try await clock.measure { _ = try await lowered.verify("wrong", against: nil) })
+            existing.append(try await clock.measure { _ = try await lowered.verify("wrong", against: strong) })
+        }
+        #expect(median(unknown) > median(existing) * 0.7, "unknown \(median(unknown)) vs existing \(median(existing))")
+        #expect(try await lowered.hash("x").hasPrefix("$2b$05$"), "new hashes keep the configured cost")
+        try await lowered.shutdown()
+    }
+
     /// Far more work than the pool can do within the deadline: the excess is refused at once, and
     /// no call waits much longer than the deadline plus its own work. The work sleeps instead of
     /// hashing, so the figures depend little on how busy the machine is.

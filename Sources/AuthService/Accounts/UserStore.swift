@@ -134,6 +134,13 @@ struct UserStore: Sendable {
             """, logger: logger).isEmpty
     }
 
+    /// The highest bcrypt cost among stored hashes ("$2b$10$...").
+    func highestStoredCost() async throws -> Int? {
+        try await database.query("""
+            SELECT max(substr(password_hash, 5, 2)::int) FROM auth.users WHERE password_hash ~ '^\\$2[aby]\\$[0-9]{2}\\$'
+            """, logger: logger).first?.decode(Int?.self) ?? nil
+    }
+
     func deleteExpiredTokens() async throws {
         _ = try await database.query("DELETE FROM auth.one_time_tokens WHERE expires_at < now()", logger: logger)
     }

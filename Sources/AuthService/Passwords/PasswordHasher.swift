@@ -37,13 +37,24 @@ final class PasswordHasher: Service, Sendable {
         var outstanding = 0
         /// Recent time of one bcrypt operation, smoothed.
         var averageHash: Duration
+        /// Recent time of one bcrypt operation divided by 2^cost (a cost step doubles the work),
+        /// to tell how long a hash at another cost takes.
+        var averageUnit: Duration = .zero
+    }
+
+    /// What a login answer costs, whatever the account: the highest of the configured cost and
+    /// every stored hash's. An unknown email is checked against a dummy at this cost, and a hash
+    /// stored at a lower cost (from before `BCRYPT_COST` was raised) is padded to its time, so
+    /// existing and unknown accounts answer alike until the rehash at login catches up.
+    private struct Answer {
+        var cost: Int
+        var dummyHash: String
     }
 
     let settings: Settings
     private let pool: NIOThreadPool
     private let load: NIOLockedValueBox<Load>
-    /// Checked when the email is unknown, so that answer takes as long as a wrong password.
-    private let dummyHash: String
+    private let answer: NIOLockedValueBox<Answer>
     private let outstandingGauge = Gauge(label: "auth_password_hash_outstanding")
     private let shedCounter = Counter(label: "auth_password_hash_shed_total")
 
@@ -51,7 +62,7 @@ final class PasswordHasher: Service, Sendable {
         self.settings = settings
         self.pool = NIOThreadPool(numberOfThreads: settings.threads)
         self.pool.start()
-        self.dummyHash = Self.dummyHash(cost: settings.cost)
+        self.answer = NIOLockedValueBox(Answer(cost: settings.cost, dummyHash: Self.dummyHash(cost: settings.cost)))
         // No estimate until the first hash is timed: admit until then.
         self.load = NIOLockedValueBox(Load(averageHash: .zero))
     }
@@ -66,8 +77,10 @@ final class PasswordHasher: Service, Sendable {
         return "$2b$\(cost < 10 ? "0" : "")\(cost)$\(salt)\(digest)"
     }
 
-    /// Keeps the pool until graceful shutdown (after the HTTP server has drained), then stops it.
+    /// Times one hash at the configured cost (so the first padded answer has a measure), keeps the
+    /// pool until graceful shutdown (after the HTTP server has drained), then stops it.
     func run() async throws {
+        _ = try? await verify("calibration", against: nil)
         try? await gracefulShutdown()
         try await shutdown()
     }
@@ -77,22 +90,67 @@ final class PasswordHasher: Service, Sendable {
     }
 
     func hash(_ password: String) async throws -> String {
-        try await execute(operation: "hash") { [cost = settings.cost] in Bcrypt.hash(password, cost: UInt8(cost)) }
+        let cost = settings.cost
+        let (hash, elapsed) = try await execute(operation: "hash") {
+            let start = ContinuousClock.now
+            let hash = Bcrypt.hash(password, cost: UInt8(cost))
+            return (hash, ContinuousClock.now - start)
+        }
+        noteTime(elapsed, cost: cost)
+        return hash
     }
 
     /// Checks `password` against `hash`, or against a dummy hash when there is no account, so both
-    /// answers cost the same.
+    /// answers cost the same: the time of a hash at the answer cost (see `Answer`).
     func verify(_ password: String, against hash: String?) async throws -> Bool {
-        let matches = try await execute(operation: "verify") { [dummyHash] in Bcrypt.verify(password, hash: hash ?? dummyHash) }
+        let stored = hash.flatMap(Self.cost(of:))
+        if let stored { noteStoredCost(stored) }
+        let (answerCost, dummyHash) = answer.withLockedValue { ($0.cost, $0.dummyHash) }
+        let (matches, elapsed) = try await execute(operation: "verify") {
+            let start = ContinuousClock.now
+            let matches = Bcrypt.verify(password, hash: hash ?? dummyHash)
+            return (matches, ContinuousClock.now - start)
+        }
+        noteTime(elapsed, cost: stored ?? answerCost)
+        if let stored, stored < answerCost {
+            // A weaker stored hash: wait out the rest of a full-cost hash (off the pool).
+            let unit = load.withLockedValue { $0.averageUnit }
+            let full = unit * Double(1 << answerCost)
+            if full > elapsed { try? await Task.sleep(for: full - elapsed) }
+        }
         return matches && hash != nil
+    }
+
+    private func noteTime(_ elapsed: Duration, cost: Int) {
+        guard (4...31).contains(cost) else { return }
+        let unit = elapsed / Double(1 << cost)
+        load.withLockedValue { load in
+            load.averageUnit = load.averageUnit == .zero ? unit : load.averageUnit * 0.8 + unit * 0.2
+        }
+    }
+
+    /// Raises the answer cost to a stored hash's cost (read at start-up, and seen in logins).
+    func noteStoredCost(_ cost: Int) {
+        guard (4...31).contains(cost) else { return }
+        answer.withLockedValue { answer in
+            guard cost > answer.cost else { return }
+            answer = Answer(cost: cost, dummyHash: Self.dummyHash(cost: cost))
+        }
+    }
+
+    var answerCost: Int { answer.withLockedValue { $0.cost } }
+
+    /// The cost of a bcrypt hash, "$2b$10$...": the third field.
+    static func cost(of hash: String) -> Int? {
+        let fields = hash.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4 else { return nil }
+        return Int(fields[2])
     }
 
     /// Whether `hash` was made at a lower cost than the configured one (the setting was raised
     /// since). Never the other way: a cost lowered by mistake must not weaken stored hashes.
     func isWeakerThanConfigured(_ hash: String) -> Bool {
-        // "$2b$10$..." : the cost is the third field.
-        let fields = hash.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
-        guard fields.count == 4, let cost = Int(fields[2]) else { return false }
+        guard let cost = Self.cost(of: hash) else { return false }
         return cost < settings.cost
     }
 
@@ -120,7 +178,9 @@ final class PasswordHasher: Service, Sendable {
             let start = ContinuousClock.now
             let value = work()
             let elapsed = ContinuousClock.now - start
-            load.withLockedValue { $0.averageHash = $0.averageHash == .zero ? elapsed : $0.averageHash * 0.8 + elapsed * 0.2 }
+            load.withLockedValue { load in
+                load.averageHash = load.averageHash == .zero ? elapsed : load.averageHash * 0.8 + elapsed * 0.2
+            }
             Timer(label: "auth_password_hash_duration_seconds", dimensions: [("operation", operation)])
                 .recordNanoseconds(elapsed.nanoseconds)
             return value
