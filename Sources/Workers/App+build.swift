@@ -14,9 +14,21 @@ enum WorkerQueues {
 /// its own port.
 func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defaults, concurrency: Int = 16) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader))
-    let mailer = SMTPMailer(settings: .init(
+    var settings = RunnerSettings(queues: queues, concurrency: concurrency)
+    settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
+    settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))
+    settings.shutdownGrace = .seconds(max(3, reader.int(forKey: "workers.shutdown.grace.seconds", default: 20)))
+    var mail = SMTPMailer.Settings(
         url: reader.string(forKey: "smtp.url", default: "smtp://127.0.0.1:1025"),
-        from: reader.string(forKey: "mail.from", default: "Content Platform <no-reply@contentplatform.local>")))
+        from: reader.string(forKey: "mail.from", default: "Content Platform <no-reply@contentplatform.local>"))
+    mail.timeout = .seconds(reader.int(forKey: "smtp.timeout.seconds", default: 15))
+    if mail.timeout > settings.shutdownGrace - .seconds(2) {
+        // A send still running when the grace ends could not be stopped, and its job would have
+        // to wait for it: keep every send shorter than the grace.
+        mail.timeout = settings.shutdownGrace - .seconds(2)
+        runtime.logger.warning("SMTP_TIMEOUT_SECONDS lowered under the shutdown grace", metadata: ["seconds": "\(mail.timeout.seconds)"])
+    }
+    let mailer = SMTPMailer(settings: mail)
     var handlers = JobHandlers()
     handlers.register("noop", NoopHandler())
     handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database))
@@ -29,9 +41,6 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     var transcode = TranscodeHandler(outputs: outputs, progress: progress)
     transcode.timeout = .seconds(reader.int(forKey: "workers.transcode.timeout.seconds", default: 1800))
     handlers.register(TranscodeJob.kind, transcode)
-    var settings = RunnerSettings(queues: queues, concurrency: concurrency)
-    settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
-    settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))
     let runner = JobRunner(settings: settings, queue: JobQueue(database: runtime.database, logger: runtime.logger), handlers: handlers, progress: progress, logger: runtime.logger)
     let partitions = AuditPartitions(database: runtime.database, logger: runtime.logger)
     let router = runtime.makeRouter()

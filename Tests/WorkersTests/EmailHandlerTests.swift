@@ -43,6 +43,67 @@ import TestSupport
         }
     }
 
+    /// Two attempts of one job at once (a worker that lost its lease is still sending when the
+    /// job is rescued): the second finds the claim and does not send.
+    @Test func twoAttemptsAtOnceSendOneMessage() async throws {
+        try await withQueue { queue, db in
+            let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"  // the sink takes 3 s
+            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "twice"))])
+            let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+            let handler = EmailHandler(mailer: mailer(), database: db)
+            async let first: Void = handler.handle(job, logger: TestEnvironment.logger)
+            try await Task.sleep(for: .milliseconds(300))
+            let second = await #expect(throws: JobFailure.self) { try await handler.handle(job, logger: TestEnvironment.logger) }
+            #expect(second?.permanent == false, "the second attempt retries later")
+            try await first
+            #expect(try messages(to: recipient).count == 1)
+            // The retry finds it sent and stops.
+            try await handler.handle(job, logger: TestEnvironment.logger)
+            #expect(try messages(to: recipient).count == 1)
+        }
+    }
+
+    /// An attempt that died mid-send left its claim: once it is older than any send can take, the
+    /// mail is sent again (at least once), with the same Message-ID.
+    @Test func theClaimOfADeadAttemptIsTakenOver() async throws {
+        try await withQueue { queue, db in
+            let recipient = "user-\(UUID().uuidString.prefix(8))@example.com"
+            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "dead"))])
+            let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+            try await db.query("""
+                INSERT INTO queue.email_deliveries (job_id, recipient, template, state, started_at)
+                VALUES (\(job.id), \(recipient), 'welcome', 'sending', now() - interval '1 hour')
+                """, logger: TestEnvironment.logger)
+            try await EmailHandler(mailer: mailer(), database: db).handle(job, logger: TestEnvironment.logger)
+            let received = try messages(to: recipient)
+            #expect(received.count == 1)
+            #expect(received.first?.contains("Message-ID: <job-\(job.id)@contentplatform>") == true)
+            let state = try await db.query("SELECT state FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: TestEnvironment.logger)
+            #expect(try state.first?.decode(String.self) == "sent")
+        }
+    }
+
+    /// A refused send leaves no claim behind: the next attempt sends at once.
+    @Test func aFailedSendFreesItsClaim() async throws {
+        try await withQueue { queue, db in
+            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "tempfail-claim@example.com", nickname: "x"))])
+            let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+            await #expect(throws: JobFailure.self) { try await EmailHandler(mailer: mailer(), database: db).handle(job, logger: TestEnvironment.logger) }
+            let rows = try await db.query("SELECT count(*) FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: TestEnvironment.logger)
+            #expect(try rows[0].decode(Int.self) == 0)
+        }
+    }
+
+    @Test func tlsIsRequiredOffThisMachineOrWithCredentials() {
+        func requires(_ url: String) -> Bool { SMTPMailer.Settings(url: url, from: "a@b.c").requiresTLS }
+        #expect(!requires("smtp://127.0.0.1:1025"))
+        #expect(!requires("smtp://localhost:25"))
+        #expect(!requires("smtp://[::1]:25"))
+        #expect(requires("smtp://mail.example.com:587"))
+        #expect(requires("smtp://user:secret@127.0.0.1:1025"), "a password never goes out in the clear")
+        #expect(requires("smtps://mail.example.com"))
+    }
+
     @Test func smtpAnswersDecideRetryOrDeath() async throws {
         try await withQueue { _, db in
             let handler = EmailHandler(mailer: mailer(), database: db)

@@ -156,7 +156,7 @@ func count(_ table: String, _ db: Database) async throws -> Int {
             // A wakes up and reports: neither its success nor its failure counts.
             #expect(try await queue.complete(byA, worker: "a").isEmpty)
             #expect(try await queue.fail([(byA[0], JobFailure("late"), .zero)], worker: "a").isEmpty)
-            #expect(try await queue.extendLeases(byA, worker: "a", lease: .seconds(30)) == 0)
+            #expect(try await queue.extendLeases(byA, worker: "a", lease: .seconds(30)).isEmpty)
             #expect(try await queue.complete(byB, worker: "b") == [byB[0].id])
             #expect(try await count("queue.jobs", db) == 0)
         }

@@ -86,6 +86,82 @@ struct RecordingHandler: JobHandler {
         }
     }
 
+    /// Another worker took the job over (our lease ran out while we were stalled): the next
+    /// heartbeat stops our run of it, and its outcome is not recorded.
+    @Test func aJobWhoseLeaseWasLostIsStopped() async throws {
+        try await withQueue { queue, db in
+            let stopped = NIOLockedValueBox(false)
+            struct Stalling: JobHandler {
+                let stopped: NIOLockedValueBox<Bool>
+                func handle(_ job: ClaimedJob, logger: Logger) async throws {
+                    do { try await Task.sleep(for: .seconds(30)) } catch { stopped.withLockedValue { $0 = true }; throw error }
+                }
+            }
+            var handlers = JobHandlers()
+            handlers.register("stall", Stalling(stopped: stopped))
+            var settings = RunnerSettings(queues: ["q"], concurrency: 1)
+            settings.lease = .milliseconds(600)  // a heartbeat every 200 ms
+            settings.rescueInterval = .seconds(60)
+            let runner = JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
+            try await queue.enqueue([try NewJob(queue: "q", kind: "stall", payload: Empty())])
+            let stolen = NIOLockedValueBox(false)
+            try await run(runner) {
+                if !stolen.withLockedValue({ $0 }) {
+                    let taken = try await db.query("""
+                        UPDATE queue.jobs SET locked_by = 'another-worker' WHERE state = 'running' RETURNING id
+                        """, logger: TestEnvironment.logger)
+                    if !taken.isEmpty { stolen.withLockedValue { $0 = true } }
+                    return false
+                }
+                return stopped.withLockedValue { $0 }
+            }
+            #expect(stopped.withLockedValue { $0 }, "the handler was never stopped")
+            // The other worker's hold is untouched: no outcome of ours was recorded over it.
+            let holder = try await db.query("SELECT locked_by, state FROM queue.jobs", logger: TestEnvironment.logger)
+                .map { try $0.decode((String?, String).self) }
+            #expect(holder.count == 1 && holder.first?.0 == "another-worker" && holder.first?.1 == "running")
+        }
+    }
+
+    /// Past the shutdown grace, a handler that cannot be interrupted (a send in libcurl) is
+    /// waited for before its job is given back: released while it still ran, the job could be
+    /// claimed and run again at the same time.
+    @Test func aJobIsGivenBackOnlyAfterItsHandlerReturned() async throws {
+        try await withQueue { queue, db in
+            let seenAtReturn = NIOLockedValueBox<String?>(nil)
+            struct Uninterruptible: JobHandler {
+                let db: Database
+                let seen: NIOLockedValueBox<String?>
+                func handle(_ job: ClaimedJob, logger: Logger) async throws {
+                    // Ignores cancellation, as a blocking call on another thread does.
+                    await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 1.2) { done.resume() }
+                    }
+                    // Read outside this (cancelled) task, as the next claimer would see it.
+                    let state = try await Task.detached { [db] in
+                        try await db.query("SELECT state FROM queue.jobs WHERE id = \(job.id)", logger: logger).first?.decode(String.self)
+                    }.value
+                    seen.withLockedValue { $0 = state ?? "gone" }
+                    throw CancellationError()
+                }
+            }
+            var handlers = JobHandlers()
+            handlers.register("blocking", Uninterruptible(db: db, seen: seenAtReturn))
+            var settings = RunnerSettings(queues: ["q"], concurrency: 1)
+            settings.shutdownGrace = .milliseconds(200)
+            let runner = JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
+            try await queue.enqueue([try NewJob(queue: "q", kind: "blocking", payload: Empty())])
+            try await run(runner) {
+                try await db.query("SELECT 1 FROM queue.jobs WHERE state = 'running'", logger: TestEnvironment.logger).count == 1
+            }
+            #expect(seenAtReturn.withLockedValue { $0 } == "running", "the job was released while its handler still ran")
+            // Given back afterwards, without counting the attempt.
+            let after = try await db.query("SELECT state, attempts FROM queue.jobs", logger: TestEnvironment.logger)
+                .map { try $0.decode((String, Int).self) }
+            #expect(after.count == 1 && after.first?.0 == "available" && after.first?.1 == 0, "\(after)")
+        }
+    }
+
     @Test func cancellationEndsTheRunnerAtOnce() async throws {
         // As when another service of the process fails and the group cancels the rest.
         try await withQueue { queue, _ in

@@ -143,10 +143,10 @@ public struct JobQueue: Sendable {
     /// complete or fail of the same worker are skipped: they are about to leave, and waiting for
     /// them in another order could deadlock.
     /// Stores the progress the jobs reported too (a fraction from 0 to 1; a job without a figure
-    /// keeps its last). Returns how many this worker still holds.
+    /// keeps its last). Returns the ids whose lease was extended.
     @discardableResult
-    public func extendLeases(_ jobs: [ClaimedJob], worker: String, lease: Duration, progress: [Int64: Double] = [:]) async throws -> Int {
-        guard !jobs.isEmpty else { return 0 }
+    public func extendLeases(_ jobs: [ClaimedJob], worker: String, lease: Duration, progress: [Int64: Double] = [:]) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
         // -1 stands for "no figure": arrays of optionals do not bind.
         let fractions = jobs.map { Float(progress[$0.id] ?? -1) }
         let rows = try await database.query("""
@@ -163,7 +163,19 @@ public struct JobQueue: Sendable {
             FROM held WHERE j.id = held.id
             RETURNING j.id
             """, logger: logger)
-        return rows.count
+        return Set(try rows.map { try $0.decode(Int64.self) })
+    }
+
+    /// Which of `jobs` this worker still holds in this attempt, read without locks: a job the
+    /// heartbeat skipped (locked a moment by someone else) may still be ours.
+    public func stillHeld(_ jobs: [ClaimedJob], worker: String) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let rows = try await database.query("""
+            SELECT j.id FROM queue.jobs j
+            JOIN unnest(\(jobs.map(\.id))::int8[], \(jobs.map(\.attempt))::int4[]) AS h(id, attempt) ON j.id = h.id AND j.attempts = h.attempt
+            WHERE j.state = 'running' AND j.locked_by = \(worker)
+            """, logger: logger)
+        return Set(try rows.map { try $0.decode(Int64.self) })
     }
 
     /// Gives jobs back without counting the attempt (graceful shutdown before they started).

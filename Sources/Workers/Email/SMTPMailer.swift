@@ -11,7 +11,18 @@ final class SMTPMailer: Sendable {
         var url: String
         var from: String
         var connectTimeout: Duration = .seconds(5)
-        var timeout: Duration = .seconds(30)
+        /// The whole send, connection included; kept under the Workers' shutdown grace so a send
+        /// in flight at SIGTERM ends before its job would be given back.
+        var timeout: Duration = .seconds(15)
+
+        /// TLS is required (STARTTLS or `smtps://`) unless the server is on this machine and no
+        /// credentials are sent: a password or a mail must not cross a network in the clear, and
+        /// a man in the middle must not be able to strip STARTTLS.
+        var requiresTLS: Bool {
+            guard let url = URLComponents(string: url) else { return true }
+            if url.user != nil || url.password != nil { return true }
+            return !["127.0.0.1", "::1", "[::1]", "localhost"].contains(url.host?.lowercased() ?? "")
+        }
     }
 
     /// How a send ended, in the terms the queue needs.
@@ -64,7 +75,7 @@ final class SMTPMailer: Sendable {
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout.milliseconds))
         ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.timeout.milliseconds))
         ccurl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, Int(settings.timeout.milliseconds / 1000))
-        ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+        ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int((settings.requiresTLS ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
         ccurl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(Self.address(in: settings.from))>")
         ccurl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
         ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1)

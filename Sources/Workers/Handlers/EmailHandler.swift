@@ -3,32 +3,56 @@ import Logging
 import PostgresNIO
 import Shared
 
-/// Sends welcome, verification and reset mail. One message per job: a delivery is recorded by
-/// job id once the server accepts it, and a job that runs again finds that record and stops.
+/// Sends welcome, verification and reset mail, at least once and, short of a crash between the
+/// server's acceptance and the next statement, exactly once; every attempt of a job carries the
+/// same Message-ID, so a duplicate is recognisable as one.
+///
+/// An attempt first claims the job's row in `queue.email_deliveries` ('sending'), sends, then
+/// marks it 'sent'. Another attempt that finds the row 'sent' stops; 'sending' and recent (within
+/// the longest a send can take) means one is in flight elsewhere: it waits for a later retry.
+/// A 'sending' row older than that is an attempt that died mid-send: the mail may or may not have
+/// gone out, so it is sent again.
 struct EmailHandler: JobHandler {
     let mailer: SMTPMailer
     let database: Database
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
         let email = try job.decodePayload(as: EmailJob.self)
-        let delivered = try await database.query(
-            "SELECT 1 FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: logger)
-        if !delivered.isEmpty {
-            logger.info("email already delivered; not sending again")
-            return
+        // A send ends within the mailer's timeout (connection included); a claim older than
+        // that, plus slack, belongs to an attempt that is gone.
+        let stale = (mailer.settings.timeout + .seconds(2)).milliseconds
+        let claimed = try await database.query("""
+            INSERT INTO queue.email_deliveries AS d (job_id, recipient, template, state, started_at)
+            VALUES (\(job.id), \(email.to), \(email.template.rawValue), 'sending', now())
+            ON CONFLICT (job_id) DO UPDATE SET started_at = now()
+                WHERE d.state = 'sending' AND d.started_at < now() - \(stale) * interval '1 millisecond'
+            RETURNING 1
+            """, logger: logger)
+        guard !claimed.isEmpty else {
+            let state = try await database.query("SELECT state FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: logger)
+                .first?.decode(String.self)
+            if state == "sent" {
+                logger.info("email already delivered; not sending again")
+                return
+            }
+            throw JobFailure("another attempt of this job is sending it")
         }
         let message = try EmailTemplates.render(email, from: mailer.settings.from, messageID: "job-\(job.id)@contentplatform")
         do {
             try await mailer.send(to: email.to, message: message)
-        } catch let failure as SMTPMailer.Failure {
-            switch failure {
-            case .transient(let reason): throw JobFailure(reason)
-            case .permanent(let reason): throw JobFailure(reason, permanent: true)
+        } catch {
+            // Not sent: free the claim so the next attempt sends at once.
+            _ = try? await database.query("DELETE FROM queue.email_deliveries WHERE job_id = \(job.id) AND state = 'sending'", logger: logger)
+            if let failure = error as? SMTPMailer.Failure {
+                switch failure {
+                case .transient(let reason): throw JobFailure(reason)
+                case .permanent(let reason): throw JobFailure(reason, permanent: true)
+                }
             }
+            throw error
         }
         try await database.query("""
-            INSERT INTO queue.email_deliveries (job_id, recipient, template) VALUES (\(job.id), \(email.to), \(email.template.rawValue))
-            ON CONFLICT (job_id) DO NOTHING
+            UPDATE queue.email_deliveries SET state = 'sent', sent_at = now() WHERE job_id = \(job.id)
             """, logger: logger)
         logger.info("email sent", metadata: ["template": .string(email.template.rawValue)])
     }

@@ -14,7 +14,8 @@ struct RunnerSettings: Sendable {
     /// Fallback when no notification arrives (a lost connection, a pooler in between).
     var pollInterval: Duration = .seconds(1)
     var rescueInterval: Duration = .seconds(5)
-    /// On SIGTERM, how long running jobs may take before they are given back.
+    /// On SIGTERM, how long running jobs may take before they are cancelled and given back.
+    /// Handlers that cannot be interrupted (an SMTP send) must time out within it.
     var shutdownGrace: Duration = .seconds(20)
     var backoff = Backoff()
 }
@@ -30,12 +31,19 @@ final class JobRunner: Service, Sendable {
     let workerID: String
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    private let leaseLost = Counter(label: "jobs_lease_lost_total")
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (flushes, flushNow) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (starts, startSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     private struct State {
         var running: [Int64: ClaimedJob] = [:]
+        /// The handler tasks of running jobs, to stop one whose lease was lost.
+        var handlers: [Int64: Task<Void, any Error>] = [:]
+        /// Jobs whose lease another worker took: their outcome is not ours to record.
+        var lost: Set<Int64> = []
+        /// Jobs cancelled by shutdown, to give back once their handlers have returned.
+        var giveBack: [ClaimedJob] = []
         var done: [ClaimedJob] = []
         var failed: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)] = []
         var stopping = false
@@ -86,12 +94,19 @@ final class JobRunner: Service, Sendable {
                 while state.withLockedValue({ !$0.running.isEmpty }), ContinuousClock.now < deadline, !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(20))
                 }
-                let unfinished = state.withLockedValue { Array($0.running.values) }
-                if !unfinished.isEmpty {
-                    logger.warning("jobs still running at shutdown; giving them back", metadata: ["count": "\(unfinished.count)"])
+                let unfinished = state.withLockedValue { $0.running.count - $0.done.count - $0.failed.count }
+                if unfinished > 0 {
+                    logger.warning("jobs still running at shutdown; cancelling and giving them back", metadata: ["count": "\(unfinished)"])
                     jobs.cancelAll()
-                    try? await queue.release(unfinished, worker: workerID)
                 }
+                // Released only once their handlers have returned: a job given back while its
+                // handler still runs (a mail being sent) would run twice.
+                await jobs.waitForAll()
+                let giveBack = state.withLockedValue { state in
+                    defer { state.giveBack = [] }
+                    return state.giveBack
+                }
+                if !giveBack.isEmpty { try? await queue.release(giveBack, worker: workerID) }
             }
             await flush()
             background.cancelAll()
@@ -146,9 +161,15 @@ final class JobRunner: Service, Sendable {
             guard let handler = handlers.handler(for: job.kind) else {
                 throw JobFailure("no handler for job kind \(job.kind)", permanent: true)
             }
-            try await handler.handle(job, logger: logger)
+            // A task of its own, so the heartbeat can stop this job alone when its lease is lost.
+            let task = Task { try await handler.handle(job, logger: logger) }
+            state.withLockedValue { $0.handlers[job.id] = task }
+            defer { state.withLockedValue { $0.handlers[job.id] = nil } }
+            try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
             state.withLockedValue { $0.done.append(job) }
             outcome = "completed"
+        } catch where isSetAside(job) {
+            return
         } catch {
             let failure = error as? JobFailure ?? JobFailure(String(describing: error))
             let dies = failure.permanent || job.isLastAttempt
@@ -162,6 +183,23 @@ final class JobRunner: Service, Sendable {
         Timer(label: "jobs_duration_seconds", dimensions: dimensions).recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         Recorder(label: "jobs_attempts", dimensions: dimensions).record(Int(job.attempt))
         flushNow.yield()
+    }
+
+    /// A job stopped because its lease was lost, or cancelled by shutdown: no outcome of ours is
+    /// recorded (the new holder's wins; a given-back job runs again without a counted attempt).
+    private func isSetAside(_ job: ClaimedJob) -> Bool {
+        state.withLockedValue { state in
+            if state.lost.remove(job.id) != nil {
+                state.running[job.id] = nil
+                return true
+            }
+            if state.stopping, Task.isCancelled {
+                state.giveBack.append(job)
+                state.running[job.id] = nil
+                return true
+            }
+            return false
+        }
     }
 
     // MARK: Recording outcomes
@@ -220,9 +258,28 @@ final class JobRunner: Service, Sendable {
         }
     }
 
+    /// Extends the leases of running jobs, and stops those whose lease another worker now holds:
+    /// they would otherwise run twice at once (two mails, two encodes).
     private func heartbeat() async throws {
         let held = state.withLockedValue { Array($0.running.values) }
-        try await queue.extendLeases(held, worker: workerID, lease: settings.lease, progress: progress.snapshot)
+        let extended = try await queue.extendLeases(held, worker: workerID, lease: settings.lease, progress: progress.snapshot)
+        let missing = held.filter { !extended.contains($0.id) }
+        guard !missing.isEmpty else { return }
+        let stillOurs = try await queue.stillHeld(missing, worker: workerID)
+        let lost = missing.filter { !stillOurs.contains($0.id) }
+        let stopped = state.withLockedValue { state in
+            lost.compactMap { job -> Int64? in
+                // Finished meanwhile (its outcome is waiting to be recorded): nothing to stop.
+                guard let task = state.handlers[job.id] else { return nil }
+                state.lost.insert(job.id)
+                task.cancel()
+                return job.id
+            }
+        }
+        if !stopped.isEmpty {
+            leaseLost.increment(by: stopped.count)
+            logger.warning("lost the lease of running jobs; stopping them", metadata: ["jobs": "\(stopped)"])
+        }
     }
 
     private func rescue() async throws {
