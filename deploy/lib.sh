@@ -12,7 +12,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server nginx-light ffmpeg
-  libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev python3-aiosmtpd curl
+  libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev python3-aiosmtpd curl openssl
 )
 
 deb_installed() {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to Redis. Many callers may use it at once: their commands are pipelined and
 /// the replies come back in order.
@@ -15,11 +16,17 @@ final class RedisConnection: Sendable {
     static func connect(_ config: RedisConfiguration, on eventLoop: any EventLoop) async throws -> RedisConnection {
         let channel: any Channel
         do {
+            let tls = try config.tls ? tlsContext(config) : nil
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(.nanoseconds(config.connectTimeout.nanoseconds))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // SNI only for names; the certificate is checked against the host either way.
+                            let name = config.host.first?.isNumber == true || config.host.contains(":") ? nil : config.host
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
                         try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
                     }
                 }
@@ -41,6 +48,17 @@ final class RedisConnection: Sendable {
             throw error
         }
         return connection
+    }
+
+    /// Certificate and host name verified: a password or a revocation mark must not go to an
+    /// impostor.
+    private static func tlsContext(_ config: RedisConfiguration) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let caFile = config.caFile {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+        }
+        return try NIOSSLContext(configuration: tls)
     }
 
     var isActive: Bool { channel.isActive }
