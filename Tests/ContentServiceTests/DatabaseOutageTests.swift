@@ -10,7 +10,7 @@ import TestSupport
         let url = URLComponents(string: TestEnvironment.databaseURL)!
         let proxy = try await CuttableProxy(toHost: url.host ?? "127.0.0.1", port: url.port ?? 5432)
         defer { Task { await proxy.stop() } }
-        try await ContentServer.run(["DATABASE_ACQUIRE_TIMEOUT_MS": "500"], databaseProxy: proxy) { server in
+        try await ContentServer.run(["DATABASE_ACQUIRE_TIMEOUT_MS": "1000"], databaseProxy: proxy) { server in
             let author = try await server.caller()
             try await server.post("before the outage", as: author)
 
