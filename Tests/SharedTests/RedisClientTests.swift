@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Testing
 import TestSupport
 @testable import Shared
@@ -112,6 +114,26 @@ import TestSupport
         let redis = try client(url: "redis://127.0.0.1:1", poolSize: 1)
         await #expect(throws: RedisError.self) { try await redis.ping() }
         await redis.shutdown()
+    }
+
+    /// A connection that closed before a command was written (a refused TLS handshake does this
+    /// right after connecting) has no handler left to answer: the command must fail, not wait.
+    @Test func aCommandOnAClosedConnectionFailsInsteadOfWaiting() async throws {
+        let configuration = try RedisConfiguration(url: TestEnvironment.redisURL, poolSize: 1, commandTimeout: .seconds(10))
+        let connection = try await RedisConnection.connect(configuration, on: MultiThreadedEventLoopGroup.singleton.next())
+        await connection.close()
+        let outcome = NIOLockedValueBox<String?>(nil)
+        // Unstructured, so a send that never returns fails this test instead of hanging the suite.
+        Task {
+            do {
+                _ = try await connection.send([RedisCommand("PING", [])])
+                outcome.withLockedValue { $0 = "answered" }
+            } catch {
+                outcome.withLockedValue { $0 = error is RequestNotSent ? "not sent" : "\(error)" }
+            }
+        }
+        for _ in 0..<100 where outcome.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(outcome.withLockedValue { $0 } == "not sent")
     }
 
     @Test func scriptsRunBySHAAndReloadAfterFlush() async throws {

@@ -15,7 +15,8 @@ struct RedisRequest {
 /// Writes encoded commands and matches replies to them in order. Replies are parsed by hiredis'
 /// reader, fed with whatever bytes arrive; it keeps partial replies between reads.
 ///
-/// Every promise is completed here and only here, on the event loop, so none is completed twice.
+/// Every request that reaches this handler is completed here, on the event loop. (One that never
+/// reaches it, written to a channel already closed, is failed by `RedisConnection.send`.)
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest

@@ -43,6 +43,9 @@ final class RedisConnection: Sendable {
             if config.database != 0 {
                 try await connection.send([RedisCommand("SELECT", [String(config.database)])])[0].throwingError()
             }
+        } catch is RequestNotSent {
+            // Closed before it was ready: a refused TLS handshake or a server that hung up.
+            throw RedisError.connectFailed("\(config.host):\(config.port): the connection closed before it was ready")
         } catch {
             try? await channel.close()
             throw error
@@ -69,7 +72,15 @@ final class RedisConnection: Sendable {
         var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands { command.encode(into: &bytes) }
         let promise = channel.eventLoop.makePromise(of: [RedisValue].self)
-        channel.writeAndFlush(RedisRequest(bytes: bytes, count: commands.count, promise: promise, timeout: timeout), promise: nil)
+        // A channel that closed already (a TLS handshake refused, the server gone) has no handler
+        // left to answer the request: its write fails at the head, and so must the request, or the
+        // caller waits forever. Nothing was sent then, so it may go on another connection. Should
+        // the handler have answered first, this second completion is ignored.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            promise.fail(error as? ChannelError == .ioOnClosedChannel ? RequestNotSent() : error)
+        }
+        channel.writeAndFlush(RedisRequest(bytes: bytes, count: commands.count, promise: promise, timeout: timeout), promise: written)
         return try await promise.futureResult.get()
     }
 
