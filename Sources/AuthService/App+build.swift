@@ -36,7 +36,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, rehasher: rehasher)
         .addRoutes(to: auth, authenticated: signedIn)
     AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions,
-                      background: background, config: config, logger: logger)
+                      background: background, config: config, linkSeal: try config.mailLinkSeal(), logger: logger)
         .addRoutes(to: auth, authenticated: signedIn)
     UsersController(users: users)
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))

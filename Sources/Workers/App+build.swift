@@ -29,9 +29,13 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
         runtime.logger.warning("SMTP_TIMEOUT_SECONDS lowered under the shutdown grace", metadata: ["seconds": "\(mail.timeout.seconds)"])
     }
     let mailer = SMTPMailer(settings: mail)
+    let seal = try MailLinkSeal(configuredSecret: reader.string(forKey: "mail.link.secret", isSecret: true))
+    if seal == nil, queues.contains(EmailJob.queue) {
+        throw ConfigurationError("MAIL_LINK_SECRET is not set: the email queue's verification and reset links are sealed with it (Auth's value)")
+    }
     var handlers = JobHandlers()
     handlers.register("noop", NoopHandler())
-    handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database))
+    handlers.register(EmailJob.kind, EmailHandler(mailer: mailer, database: runtime.database, seal: seal))
     let audit = AuditIngester(database: runtime.database)
     handlers.register(AuditEvent.kind, audit)
     handlers.register(AuditEvent.batchKind, audit)

@@ -31,7 +31,10 @@ struct Jobs: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
-            for job in dead { print(String(decoding: try encoder.encode(job), as: UTF8.self)) }
+            for var job in dead {
+                if job.kind == EmailJob.kind { job.payload = EmailJob.redacted(payload: job.payload) }
+                print(String(decoding: try encoder.encode(job), as: UTF8.self))
+            }
             if dead.isEmpty { print("no dead jobs") }
         }
     }

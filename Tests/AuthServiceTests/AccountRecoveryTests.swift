@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import AuthService
 
 @Suite struct EmailVerificationTests {
@@ -112,6 +113,25 @@ import Testing
             #expect(try await server.call(.POST, "/api/auth/password/reset", json: ["token": token, "newPassword": "new password 2"]).status == 422)
             let actions = try await server.auditActions()
             #expect(actions.contains("user.password_reset_requested") && actions.contains("user.password_reset"))
+        }
+    }
+
+    /// A queued mail, or a dead one, must not hold a usable link: neither the verification nor the
+    /// reset token appears anywhere in the jobs table, and what is there opens only with the key
+    /// Auth shares with the email worker.
+    @Test func noLiveTokenWaitsInTheJobsTable() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            try await server.signup(email)
+            #expect(try await server.call(.POST, "/api/auth/password/forgot", json: ["email": email]).status == 202)
+            let verify = try #require(try await server.mailedToken(to: email, template: "verify_email"))
+            let reset = try #require(try await server.waitForMailedToken(to: email, template: "password_reset"))
+            let stored = try await server.withDatabase { db in
+                try await db.query("SELECT payload::text FROM queue.jobs", logger: TestEnvironment.logger).map { try $0.decode(String.self) }
+            }.joined(separator: "\n")
+            #expect(!stored.isEmpty)
+            #expect(!stored.contains(verify) && !stored.contains(reset))
+            #expect(!stored.contains("token="))
         }
     }
 }

@@ -125,6 +125,7 @@ struct SecondInstance {
         process.executableURL = TestEnvironment.executable(named: "AuthService")
         process.environment = ProcessInfo.processInfo.environment.merging([
             "DATABASE_URL": databaseURL, "HTTP_PORT": String(port), "JWKS_URL": jwksURL, "LOG_LEVEL": "warning",
+            "MAIL_LINK_SECRET": TestEnvironment.mailLinkSecret,
         ]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -84,15 +84,19 @@ struct AuthServer: Sendable {
         try await TestEnvironment.withDatabase(url: databaseURL, body)
     }
 
-    /// The token in the newest mail of `template` to `email`, read from the email queue.
+    /// The token in the newest mail of `template` to `email`, read from the email queue and
+    /// opened as the email worker opens it.
     func mailedToken(to email: String, template: String) async throws -> String? {
-        let link = try await withDatabase { db in
+        let payload = try await withDatabase { db in
             try await db.query("""
-                SELECT payload->>'link' FROM queue.jobs
+                SELECT payload::text FROM queue.jobs
                 WHERE kind = 'email.send' AND payload->>'to' = \(email) AND payload->>'template' = \(template)
                 ORDER BY id DESC LIMIT 1
-                """, logger: TestEnvironment.logger).first?.decode(String?.self) ?? nil
+                """, logger: TestEnvironment.logger).first?.decode(String.self)
         }
+        guard let payload else { return nil }
+        let job = try JSONDecoder().decode(EmailJob.self, from: Data(payload.utf8))
+        let link = try job.link(openedWith: MailLinkSeal(secret: TestEnvironment.mailLinkSecret))
         return link.flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "token" }?.value }
     }
 

@@ -10,7 +10,7 @@ from auth_flows import LOG_DIR, REDIS_URL
 
 RUN_DIR = os.path.join(os.path.dirname(LOG_DIR), "run") if LOG_DIR else ".dev/run"
 # Which service may hold which secret.
-SECRETS = {"SIGNING_KEY_SECRET": "auth", "CONTENT_CURSOR_SECRET": "content"}
+SECRETS = {"SIGNING_KEY_SECRET": {"auth"}, "CONTENT_CURSOR_SECRET": {"content"}, "MAIL_LINK_SECRET": {"auth", "workers"}}
 
 
 def environment(name):
@@ -25,8 +25,8 @@ class StackChecks(unittest.TestCase):
     def test_each_secret_reaches_only_the_service_that_uses_it(self):
         for service in ["auth", "content", "gpt", "workers"]:
             env = environment(service)
-            for secret, owner in SECRETS.items():
-                if service == owner:
+            for secret, owners in SECRETS.items():
+                if service in owners:
                     self.assertTrue(env.get(secret), f"{service} lacks {secret}")
                 else:
                     self.assertNotIn(secret, env, f"{service} holds {secret}")

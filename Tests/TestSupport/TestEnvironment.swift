@@ -28,6 +28,9 @@ public enum TestEnvironment {
         return url.string!
     }
 
+    /// What Auth seals mailed links with and the email worker opens them with, in every test.
+    public static let mailLinkSecret = "test-mail-link-secret-0123456789abcdef"
+
     /// Settings for a service under test: a scratch database, an ephemeral port, quiet logs.
     public static func reader(databaseURL: String, _ overrides: [String: String] = [:]) -> ConfigReader {
         var values = [
@@ -35,6 +38,7 @@ public enum TestEnvironment {
             "REDIS_URL": redisURL,
             "HTTP_PORT": "0",
             "LOG_LEVEL": "warning",
+            "MAIL_LINK_SECRET": mailLinkSecret,
             // Never the working directory's media folder.
             "MEDIA_DIR": ProcessInfo.processInfo.environment["MEDIA_DIR"]
                 ?? FileManager.default.temporaryDirectory.appendingPathComponent("contentplatform-test-media").path,

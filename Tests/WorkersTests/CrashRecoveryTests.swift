@@ -16,6 +16,7 @@ import TestSupport
         process.arguments = ["run", "--queues", "email", "--concurrency", "2"]
         var env = environment
         env["DATABASE_URL"] = databaseURL
+        env["MAIL_LINK_SECRET"] = TestEnvironment.mailLinkSecret
         env["HTTP_PORT"] = "0"
         env["LOG_LEVEL"] = "warning"
         env["WORKERS_LEASE_SECONDS"] = "2"

@@ -9,6 +9,8 @@ import TestSupport
     let smtpURL = ProcessInfo.processInfo.environment["SMTP_URL"] ?? "smtp://127.0.0.1:1025"
     let maildir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["TEST_MAILDIR"] ?? "/tmp/mail").appendingPathComponent("new")
 
+    let seal = try! MailLinkSeal(secret: TestEnvironment.mailLinkSecret)
+
     func mailer(url: String? = nil) -> SMTPMailer {
         SMTPMailer(settings: .init(url: url ?? smtpURL, from: "Content Platform <no-reply@contentplatform.local>",
                                    connectTimeout: .seconds(2), timeout: .seconds(5)), threads: 2)
@@ -25,11 +27,11 @@ import TestSupport
     @Test func sendsOneVerificationMessageEvenWhenTheJobRunsTwice() async throws {
         try await withQueue { queue, db in
             let recipient = "user-\(UUID().uuidString.prefix(8))@example.com"
-            let email = EmailJob(template: .verifyEmail, to: recipient, nickname: "민수\r\nBcc: evil@example.com",
-                                 link: "http://127.0.0.1:8080/api/auth/email/verify?token=abc")
+            let email = try EmailJob(template: .verifyEmail, to: recipient, nickname: "민수\r\nBcc: evil@example.com",
+                                     link: "http://127.0.0.1:8080/api/auth/email/verify?token=abc", sealedWith: seal)
             try await queue.enqueue([try .email(email)])
             let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
-            let handler = EmailHandler(mailer: mailer(), database: db)
+            let handler = EmailHandler(mailer: mailer(), database: db, seal: seal)
             try await handler.handle(job, logger: TestEnvironment.logger)
             try await handler.handle(job, logger: TestEnvironment.logger)  // a rerun after a crash
             let received = try messages(to: recipient)
@@ -50,7 +52,7 @@ import TestSupport
             let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"  // the sink takes 3 s
             try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "twice"))])
             let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
-            let handler = EmailHandler(mailer: mailer(), database: db)
+            let handler = EmailHandler(mailer: mailer(), database: db, seal: seal)
             async let first: Void = handler.handle(job, logger: TestEnvironment.logger)
             try await Task.sleep(for: .milliseconds(300))
             let second = await #expect(throws: JobFailure.self) { try await handler.handle(job, logger: TestEnvironment.logger) }
@@ -74,7 +76,7 @@ import TestSupport
                 INSERT INTO queue.email_deliveries (job_id, recipient, template, state, started_at)
                 VALUES (\(job.id), \(recipient), 'welcome', 'sending', now() - interval '1 hour')
                 """, logger: TestEnvironment.logger)
-            try await EmailHandler(mailer: mailer(), database: db).handle(job, logger: TestEnvironment.logger)
+            try await EmailHandler(mailer: mailer(), database: db, seal: seal).handle(job, logger: TestEnvironment.logger)
             let received = try messages(to: recipient)
             #expect(received.count == 1)
             #expect(received.first?.contains("Message-ID: <job-\(job.id)@contentplatform>") == true)
@@ -88,9 +90,58 @@ import TestSupport
         try await withQueue { queue, db in
             try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "tempfail-claim@example.com", nickname: "x"))])
             let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
-            await #expect(throws: JobFailure.self) { try await EmailHandler(mailer: mailer(), database: db).handle(job, logger: TestEnvironment.logger) }
+            await #expect(throws: JobFailure.self) { try await EmailHandler(mailer: mailer(), database: db, seal: seal).handle(job, logger: TestEnvironment.logger) }
             let rows = try await db.query("SELECT count(*) FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: TestEnvironment.logger)
             #expect(try rows[0].decode(Int.self) == 0)
+        }
+    }
+
+    /// The queue holds the link sealed: the token is nowhere in the payload, the link opens only
+    /// with the secret and only in the mail it was sealed for, and a worker with another secret
+    /// retries instead of sending a mail without its link.
+    @Test func linksWaitSealedAndOpenOnlyInTheirOwnMail() async throws {
+        let link = "http://127.0.0.1:8080/reset-password?token=s3cr3t-token-value"
+        let email = try EmailJob(template: .passwordReset, to: "a@example.com", nickname: "a", link: link, sealedWith: seal)
+        let payload = String(decoding: try JSONEncoder().encode(email), as: UTF8.self)
+        #expect(!payload.contains("s3cr3t") && !payload.contains("reset-password"), "\(payload)")
+        #expect(try email.link(openedWith: seal) == link)
+
+        var moved = email
+        moved.to = "b@example.com"
+        #expect(throws: MailLinkSeal.Unopenable.self) { try moved.link(openedWith: seal) }
+        var retemplated = email
+        retemplated.template = .verifyEmail
+        #expect(throws: MailLinkSeal.Unopenable.self) { try retemplated.link(openedWith: seal) }
+        let other = try MailLinkSeal(secret: "another-secret-of-at-least-32-characters")
+        #expect(throws: MailLinkSeal.Unopenable.self) { try email.link(openedWith: other) }
+        #expect(throws: ConfigurationError.self) { try MailLinkSeal(secret: "short") }
+
+        try await withQueue { queue, db in
+            let recipient = "user-\(UUID().uuidString.prefix(8))@example.com"
+            try await queue.enqueue([try .email(try EmailJob(template: .passwordReset, to: recipient, nickname: "n", link: link, sealedWith: seal))])
+            let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+            let failure = await #expect(throws: JobFailure.self) {
+                try await EmailHandler(mailer: mailer(), database: db, seal: other).handle(job, logger: TestEnvironment.logger)
+            }
+            #expect(failure?.permanent == false, "retried: mending the secret saves the mail")
+            #expect(try messages(to: recipient).isEmpty)
+            try await EmailHandler(mailer: mailer(), database: db, seal: seal).handle(job, logger: TestEnvironment.logger)
+            #expect(try messages(to: recipient).first?.contains(link) == true)
+        }
+    }
+
+    /// A job queued before links were sealed still carries its link plain: it is sent, and an
+    /// operator listing dead jobs does not see the link.
+    @Test func aPlainLinkFromBeforeSealingIsSentAndNeverShown() async throws {
+        let recipient = "user-\(UUID().uuidString.prefix(8))@example.com"
+        let payload = #"{"template":"verify_email","to":"\#(recipient)","nickname":"old","link":"http://x/api/auth/email/verify?token=plain-old"}"#
+        let redacted = EmailJob.redacted(payload: payload)
+        #expect(!redacted.contains("plain-old") && redacted.contains(recipient), "\(redacted)")
+        try await withQueue { _, db in
+            let job = ClaimedJob(id: 9_000_010, queue: "email", kind: EmailJob.kind, payload: payload,
+                                 attempt: 1, maxAttempts: 5, createdAt: Date(), runAt: Date())
+            try await EmailHandler(mailer: mailer(), database: db, seal: seal).handle(job, logger: TestEnvironment.logger)
+            #expect(try messages(to: recipient).first?.contains("token=plain-old") == true)
         }
     }
 
@@ -106,7 +157,7 @@ import TestSupport
 
     @Test func smtpAnswersDecideRetryOrDeath() async throws {
         try await withQueue { _, db in
-            let handler = EmailHandler(mailer: mailer(), database: db)
+            let handler = EmailHandler(mailer: mailer(), database: db, seal: seal)
             func failure(for address: String, id: Int64) async -> JobFailure? {
                 let job = ClaimedJob(id: id, queue: "email", kind: EmailJob.kind,
                                      payload: String(decoding: try! JSONEncoder().encode(EmailJob(template: .welcome, to: address, nickname: "n")), as: UTF8.self),

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Shared
 
 /// The settings only AuthService reads (README lists them with their environment variables).
 struct AuthConfig: Sendable {
@@ -30,10 +31,21 @@ struct AuthConfig: Sendable {
     var resetTokenTTL: Duration
     /// Where the links in mails point (`PUBLIC_BASE_URL`).
     var publicBaseURL: String
+    /// Seals those links for their stay in the jobs table (`MAIL_LINK_SECRET`, shared with the
+    /// email worker alone).
+    var mailLinkSecret: String?
 
     /// The sealer for the signing keys, when a secret is set.
     func keySealer() throws -> KeySealer? {
         try signingKeySecret.map(KeySealer.init(secret:))
+    }
+
+    /// The seal for mailed links: required, since a link is as good as the account.
+    func mailLinkSeal() throws -> MailLinkSeal {
+        guard let seal = try MailLinkSeal(configuredSecret: mailLinkSecret) else {
+            throw ConfigurationError("MAIL_LINK_SECRET is not set: verification and reset links are sealed with it before they are queued")
+        }
+        return seal
     }
 
     init(reader: ConfigReader) {
@@ -41,6 +53,7 @@ struct AuthConfig: Sendable {
         // At most a minute: a retired key stays published for a token lifetime plus one minute.
         signingKeyCacheTTL = .seconds(min(60, reader.int(forKey: "signing.key.cache.seconds", default: 30)))
         signingKeySecret = reader.string(forKey: "signing.key.secret", isSecret: true)
+        mailLinkSecret = reader.string(forKey: "mail.link.secret", isSecret: true)
         refreshIdleTTL = .seconds(reader.int(forKey: "refresh.idle.seconds", default: 14 * 86_400))
         refreshAbsoluteTTL = .seconds(reader.int(forKey: "refresh.absolute.seconds", default: 30 * 86_400))
         refreshGrace = .seconds(reader.int(forKey: "refresh.grace.seconds", default: 10))

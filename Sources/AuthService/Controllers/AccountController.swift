@@ -12,6 +12,7 @@ struct AccountController: Sendable {
     let sessions: Sessions
     let background: BackgroundWork
     let config: AuthConfig
+    let linkSeal: MailLinkSeal
     let logger: Logger
 
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
@@ -59,7 +60,7 @@ struct AccountController: Sendable {
             let token = try await users.issueToken(userID: user.id, purpose: .verifyEmail, ttl: config.verifyTokenTTL, on: connection)
             try await JobQueue.enqueue([
                 .email(EmailJob(template: .welcome, to: email, nickname: nickname), uniqueKey: "welcome:\(user.id)"),
-                .email(EmailJob(template: .verifyEmail, to: email, nickname: nickname, link: verificationLink(token))),
+                .email(try EmailJob(template: .verifyEmail, to: email, nickname: nickname, link: verificationLink(token), sealedWith: linkSeal)),
                 .audit(AuditEvent("user.signed_up", actorID: user.id, targetType: "user", targetID: user.id, request: request, context: context)),
                 .userChange(UserChange(userID: user.id, nickname: user.nickname, banned: false)),
             ], on: connection, logger: logger)
@@ -99,7 +100,7 @@ struct AccountController: Sendable {
         try await database.withTransaction(logger: logger) { connection in
             let token = try await users.issueToken(userID: user.id, purpose: .verifyEmail, ttl: config.verifyTokenTTL, on: connection)
             try await JobQueue.enqueue([
-                .email(EmailJob(template: .verifyEmail, to: user.email, nickname: user.nickname, link: verificationLink(token))),
+                .email(try EmailJob(template: .verifyEmail, to: user.email, nickname: user.nickname, link: verificationLink(token), sealedWith: linkSeal)),
             ], on: connection, logger: logger)
         }
         return .accepted
@@ -132,7 +133,7 @@ struct AccountController: Sendable {
         try await database.withTransaction(logger: logger) { connection in
             let token = try await users.issueToken(userID: user.id, purpose: .passwordReset, ttl: config.resetTokenTTL, on: connection)
             try await JobQueue.enqueue([
-                .email(EmailJob(template: .passwordReset, to: user.email, nickname: user.nickname, link: resetLink(token))),
+                .email(try EmailJob(template: .passwordReset, to: user.email, nickname: user.nickname, link: resetLink(token), sealedWith: linkSeal)),
                 .audit(event),
             ], on: connection, logger: logger)
         }

@@ -4,7 +4,8 @@ import Shared
 /// Renders the plain-text messages. Everything user-supplied is stripped of control characters,
 /// so a nickname cannot add headers.
 enum EmailTemplates {
-    static func render(_ email: EmailJob, from: String, messageID: String, date: Date = Date()) throws -> String {
+    /// - Parameter link: the job's link, opened (`EmailJob.link(openedWith:)`).
+    static func render(_ email: EmailJob, link: String?, from: String, messageID: String, date: Date = Date()) throws -> String {
         guard EmailAddress.isValid(email.to) else {
             throw JobFailure("recipient \(email.to.debugDescription) is not an email address", permanent: true)
         }
@@ -16,12 +17,12 @@ enum EmailTemplates {
             subject = "Welcome to Content Platform"
             lines = ["Hello \(name),", "", "Welcome aboard! Your account is ready."]
         case .verifyEmail:
-            guard let link = email.link.map(clean), !link.isEmpty else { throw JobFailure("verification mail without a link", permanent: true) }
+            guard let link = link.map(clean), !link.isEmpty else { throw JobFailure("verification mail without a link", permanent: true) }
             subject = "Confirm your email address"
             lines = ["Hello \(name),", "", "Please confirm your email address by opening this link:", "", link, "",
                      "The link works once and expires. If you did not sign up, ignore this message."]
         case .passwordReset:
-            guard let link = email.link.map(clean), !link.isEmpty else { throw JobFailure("reset mail without a link", permanent: true) }
+            guard let link = link.map(clean), !link.isEmpty else { throw JobFailure("reset mail without a link", permanent: true) }
             subject = "Reset your password"
             lines = ["Hello \(name),", "", "Someone asked to reset your password. To choose a new one, open:", "", link, "",
                      "The link works once and expires soon. If it was not you, ignore this message: your password is unchanged."]

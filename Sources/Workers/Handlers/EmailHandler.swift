@@ -15,9 +15,19 @@ import Shared
 struct EmailHandler: JobHandler {
     let mailer: SMTPMailer
     let database: Database
+    /// Opens the links Auth sealed; nil when `MAIL_LINK_SECRET` is not set (such a process runs no
+    /// email queue: `buildApplication` refuses).
+    let seal: MailLinkSeal?
 
     func handle(_ job: ClaimedJob, logger: Logger) async throws {
         let email = try job.decodePayload(as: EmailJob.self)
+        let link: String?
+        do {
+            link = try email.link(openedWith: seal)
+        } catch {
+            // Another secret than Auth's: retried, so mending the configuration saves the mail.
+            throw JobFailure("\(error)")
+        }
         // A send ends within the mailer's timeout (connection included); a claim older than
         // that, plus slack, belongs to an attempt that is gone.
         let stale = (mailer.settings.timeout + .seconds(2)).milliseconds
@@ -37,7 +47,7 @@ struct EmailHandler: JobHandler {
             }
             throw JobFailure("another attempt of this job is sending it")
         }
-        let message = try EmailTemplates.render(email, from: mailer.settings.from, messageID: "job-\(job.id)@contentplatform")
+        let message = try EmailTemplates.render(email, link: link, from: mailer.settings.from, messageID: "job-\(job.id)@contentplatform")
         do {
             try await mailer.send(to: email.to, message: message)
         } catch {
