@@ -182,6 +182,30 @@ class AccountFlows(unittest.TestCase):
                 for secret in secrets:
                     self.assertNotIn(secret, log, f"a secret in {name}")
 
+    def test_access_tokens_verify_with_an_independent_jose_library(self):
+        # What a client or another team's service would do: PyJWT, Auth's JWKS, nothing of ours.
+        import jwt
+        _, session = self.signup_and_login(new_email())
+        token = session["accessToken"]
+        status, _, jwks = call("GET", "/api/auth/jwks.json")
+        self.assertEqual(status, 200)
+        keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(jwks).keys}
+        header = jwt.get_unverified_header(token)
+        self.assertEqual(header["alg"], "EdDSA")
+        claims = jwt.decode(token, key=keys[header["kid"]].key, algorithms=["EdDSA"],
+                            audience="contentplatform", issuer="contentplatform-auth",
+                            options={"require": ["exp", "iat", "sub", "jti"]})
+        self.assertEqual(claims["sub"], session["user"]["id"])
+        # Whole seconds, as libraries with no leeway expect; the millisecond apart, within iat's second.
+        self.assertIsInstance(claims["iat"], int)
+        self.assertIsInstance(claims["exp"], int)
+        self.assertEqual(claims["exp"] - claims["iat"], 600)
+        self.assertEqual(claims["iat_ms"] // 1000, claims["iat"])
+        # A token with one changed byte in its signature is refused.
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        with self.assertRaises(jwt.InvalidSignatureError):
+            jwt.decode(forged, key=keys[header["kid"]].key, algorithms=["EdDSA"], audience="contentplatform")
+
     def test_the_stacks_signing_keys_are_sealed(self):
         self.assertEqual(call("GET", "/api/auth/jwks.json")[0], 200)
         self.assertEqual(sql("SELECT bool_and(sealed) AND count(*) > 0 FROM auth.signing_keys"), "t")

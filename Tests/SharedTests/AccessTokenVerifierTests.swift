@@ -171,6 +171,37 @@ import TestSupport
         }
     }
 
+    /// `iat` and `exp` are whole seconds (a JOSE library with no leeway would otherwise see a
+    /// token issued a fraction of a second in the future); the millisecond that session ends are
+    /// compared with travels in `iat_ms`, and one outside `iat`'s second is refused.
+    @Test func issueTimesAreWholeSecondsWithTheMillisecondApart() async throws {
+        let good = KeyPair(kid: "k1")
+        try await withJWKSServer(NIOLockedValueBox([good])) { url in
+            let issued = Date(timeIntervalSince1970: 1_800_000_000.789)
+            let claims = AccessTokenClaims(userID: "user-1", role: .user, issuedAt: issued, expiresAt: issued.addingTimeInterval(600),
+                                           issuer: Self.issuer, audience: Self.audience, tokenID: "t")
+            let encoder = JSONEncoder()  // as jwt-kit encodes the payload
+            encoder.dateEncodingStrategy = .secondsSince1970
+            encoder.outputFormatting = .sortedKeys
+            let payload = String(decoding: try encoder.encode(claims), as: UTF8.self)
+            #expect(payload.contains(#""iat":1800000000,"#) && payload.contains(#""exp":1800000600,"#), "\(payload)")
+            #expect(payload.contains(#""iat_ms":1800000000789"#), "\(payload)")
+            #expect(claims.preciseIssuedAt == 1_800_000_000_789)
+
+            let token = try await sign(with: good)
+            let parts = token.split(separator: ".").map(String.init)
+            let decoded = try JSONSerialization.jsonObject(with: Data(base64URL: parts[1])!) as! [String: Any]
+            let iat = try #require(decoded["iat"] as? NSNumber), exp = try #require(decoded["exp"] as? NSNumber)
+            #expect(iat.doubleValue == iat.doubleValue.rounded() && exp.doubleValue == exp.doubleValue.rounded())
+            let identity = try await verifier(url).verify(token)
+            #expect(identity.issuedAtMilliseconds / 1000 == iat.int64Value)
+
+            var broken = claims
+            broken.issuedAtMilliseconds = 1_800_000_001_000  // the next second: not what iat says
+            #expect(broken.preciseIssuedAt == nil)
+        }
+    }
+
     @Test func picksUpARotatedKeyAndKeepsTheOldOne() async throws {
         let first = KeyPair(kid: "first")
         let published = NIOLockedValueBox([first])

@@ -94,10 +94,11 @@ public final class AccessTokenVerifier: Sendable {
         }
         guard claims.iss.value == settings.issuer else { throw Failure.wrongIssuer }
         guard claims.aud.value.contains(settings.audience) else { throw Failure.wrongAudience }
-        guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty else { throw Failure.invalidClaims }
+        guard let role = Identity.Role(rawValue: claims.role), !claims.sub.value.isEmpty,
+              let issuedAt = claims.preciseIssuedAt else { throw Failure.invalidClaims }
         return Identity(
             userID: claims.sub.value, role: role, tokenID: claims.jti.value,
-            issuedAtMilliseconds: claims.iat.value.millisecondsSince1970, emailVerified: claims.emailVerified ?? false)
+            issuedAtMilliseconds: issuedAt, emailVerified: claims.emailVerified ?? false)
     }
 
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one. While fetches
