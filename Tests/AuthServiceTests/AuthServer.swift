@@ -78,6 +78,15 @@ struct AuthServer: Sendable {
         return (access, refresh, id)
     }
 
+    /// The value of one series (name with its labels, as exported) on `/metrics`; every outcome
+    /// counter exists from start, so a missing one is an error.
+    func metric(_ series: String) async throws -> Double {
+        let text = try await call(.GET, "/metrics").body
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(series + " ") }),
+              let value = Double(line.split(separator: " ").last ?? "") else { throw TestFailure("no \(series) on /metrics") }
+        return value
+    }
+
     // MARK: What the service wrote
 
     func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {

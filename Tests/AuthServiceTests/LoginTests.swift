@@ -150,6 +150,7 @@ import TestSupport
         try await AuthServer.run(settings) { server in
             let email = AuthServer.newEmail()
             try await server.signup(email)
+            let shedBefore = try await server.metric(#"auth_logins_total{outcome="shed"}"#)
             let replies = try await withThrowingTaskGroup(of: AuthServer.Reply.self) { group in
                 for _ in 0..<10 {
                     group.addTask { try await server.login(email, password: "wrong password", address: randomAddress()) }
@@ -161,6 +162,9 @@ import TestSupport
             #expect(shed.allSatisfy { $0.errorCode == "overloaded" && $0.headers.first(name: "Retry-After") == "1" })
             #expect(replies.allSatisfy { $0.status == 503 || $0.status == 401 })
             #expect(replies.contains { $0.status == 401 })
+            // Counted as shed, not lost between the outcomes (other tests may shed too: at least).
+            let shedAfter = try await server.metric(#"auth_logins_total{outcome="shed"}"#)
+            #expect(shedAfter - shedBefore >= Double(shed.count), "\(shedBefore) -> \(shedAfter)")
         }
     }
 

@@ -14,6 +14,10 @@ struct SessionController: Sendable {
     let rehasher: PasswordRehasher
 
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
+        // Every outcome from the start, at zero: a rate over a series that does not exist yet is
+        // no rate at all on a dashboard.
+        for outcome in Self.loginOutcomes { _ = Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)]) }
+        for outcome in Self.refreshOutcomes { _ = Counter(label: "auth_refreshes_total", dimensions: [("outcome", outcome)]) }
         group.post("login", use: login)
         group.post("refresh", use: refresh)
         group.post("logout", use: logout)
@@ -37,7 +41,12 @@ struct SessionController: Sendable {
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
         // Shed first: under overload a refused login must cost next to nothing.
-        try hasher.checkAdmission()
+        do {
+            try hasher.checkAdmission()
+        } catch {
+            Self.count(login: "shed")
+            throw error
+        }
         let attempt: LoginThrottle.Attempt
         switch try await throttle.checkLogin(email: email, address: context.clientAddress ?? "unknown") {
         case .allowed(let allowed):
@@ -55,6 +64,7 @@ struct SessionController: Sendable {
             do {
                 matches = try await hasher.verify(body.password, against: user?.passwordHash)
             } catch let overloaded as PasswordHasher.Overloaded {
+                Self.count(login: "shed")
                 try await throttle.forget(attempt)
                 throw overloaded
             }
@@ -122,6 +132,9 @@ struct SessionController: Sendable {
         try await jobs.enqueue([.audit(AuditEvent("user.logged_out_all", actorID: identity.userID, request: request, context: context))])
         return .noContent
     }
+
+    static let loginOutcomes = ["success", "invalid", "banned", "throttled", "shed"]
+    static let refreshOutcomes = ["rotated", "invalid", "banned", "reused"]
 
     private static func count(login outcome: String) {
         Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)]).increment()

@@ -32,6 +32,7 @@ public enum MetricsSetup {
 
     /// The exposition text served on `/metrics`.
     public static func exposition() -> [UInt8] {
+        ProcessMetrics.sample()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16 * 1024)
         registry.emit(into: &buffer)

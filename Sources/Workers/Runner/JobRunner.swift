@@ -32,6 +32,7 @@ final class JobRunner: Service, Sendable {
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
     private let leaseLost = Counter(label: "jobs_lease_lost_total")
+    private let rescues = Counter(label: "jobs_lease_rescues_total")
     private let (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (flushes, flushNow) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let (starts, startSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -285,17 +286,22 @@ final class JobRunner: Service, Sendable {
     private func rescue() async throws {
         let rescued = try await queue.rescueExpiredLeases()
         if rescued > 0 {
-            Counter(label: "jobs_lease_rescues_total").increment(by: rescued)
+            rescues.increment(by: rescued)
             logger.warning("rescued jobs whose lease expired", metadata: ["count": "\(rescued)"])
         }
     }
 
+    /// Every served queue, an empty one included: a queue with no rows left is absent from
+    /// `stats()`, and its gauges would otherwise keep the last backlog they saw.
     private func recordDepth() async throws {
-        for stats in try await queue.stats() where settings.queues.contains(stats.queue) {
-            for (state, value) in [("available", stats.available), ("scheduled", stats.scheduled), ("running", stats.running), ("dead", stats.dead)] {
-                Gauge(label: "jobs_queue_depth", dimensions: [("queue", stats.queue), ("state", state)]).record(value)
+        let found = Dictionary(try await queue.stats().map { ($0.queue, $0) }, uniquingKeysWith: { first, _ in first })
+        for name in settings.queues {
+            let stats = found[name]
+            let depths = [("available", stats?.available), ("scheduled", stats?.scheduled), ("running", stats?.running), ("dead", stats?.dead)]
+            for (state, value) in depths {
+                Gauge(label: "jobs_queue_depth", dimensions: [("queue", name), ("state", state)]).record(value ?? 0)
             }
-            Gauge(label: "jobs_oldest_available_seconds", dimensions: [("queue", stats.queue)]).record(stats.oldestAvailableAge)
+            Gauge(label: "jobs_oldest_available_seconds", dimensions: [("queue", name)]).record(stats?.oldestAvailableAge ?? 0)
         }
     }
 
