@@ -23,19 +23,48 @@ struct Jobs: AsyncParsableCommand {
     }
 
     struct Dead: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Dead jobs with their error history, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Dead jobs, newest first: a table, or with --json one JSON object per line with the error history.")
         @Option(help: "Only this queue.") var queue: String?
         @Option(help: "At most this many.") var limit = 50
+        @Flag(help: "One JSON object per job (payload and errors as JSON), for jq.") var json = false
         func run() async throws {
-            let dead = try await withJobQueue { try await $0.deadJobs(queue: queue, limit: limit) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            for var job in dead {
+            let dead = try await withJobQueue { try await $0.deadJobs(queue: queue, limit: limit) }.map { job in
+                var job = job
+                // A link in a mail job is a live token: never shown.
                 if job.kind == EmailJob.kind { job.payload = EmailJob.redacted(payload: job.payload) }
-                print(String(decoding: try encoder.encode(job), as: UTF8.self))
+                return job
             }
-            if dead.isEmpty { print("no dead jobs") }
+            if dead.isEmpty {
+                if !json { print("no dead jobs") }
+                return
+            }
+            if json {
+                for job in dead { print(try Self.jsonLine(job)) }
+                return
+            }
+            let dateFormat = Date.ISO8601FormatStyle()
+            print("id        queue      kind              attempts  died_at               last error")
+            for job in dead {
+                let history = (try? JSONSerialization.jsonObject(with: Data(job.errors.utf8))) as? [[String: Any]] ?? []
+                let last = history.last { $0["error"] != nil }?["error"] as? String ?? ""
+                print(String(job.id).padding(toLength: 9, withPad: " ", startingAt: 0),
+                      job.queue.padding(toLength: 10, withPad: " ", startingAt: 0),
+                      job.kind.padding(toLength: 17, withPad: " ", startingAt: 0),
+                      String(job.attempts).padding(toLength: 9, withPad: " ", startingAt: 0),
+                      job.diedAt.formatted(dateFormat).padding(toLength: 21, withPad: " ", startingAt: 0),
+                      String(last.replacingOccurrences(of: "\n", with: " ").prefix(80)))
+            }
+        }
+
+        /// The job with its payload and error history as JSON values, not strings holding JSON.
+        static func jsonLine(_ job: DeadJob) throws -> String {
+            func parsed(_ text: String) -> Any { (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text }
+            let object: [String: Any] = [
+                "id": job.id, "queue": job.queue, "kind": job.kind, "attempts": job.attempts,
+                "diedAt": job.diedAt.formatted(Date.ISO8601FormatStyle()), "payload": parsed(job.payload), "errors": parsed(job.errors),
+            ]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         }
     }
 

@@ -137,6 +137,13 @@ func count(_ table: String, _ db: Database) async throws -> Int {
             let again = try await queue.claim(queues: ["q"], limit: 10, worker: "w", lease: .seconds(30))
             #expect(again.map(\.id) == [retryJob.id])
             #expect(again.first?.attempt == 1)
+            // The history goes on through the retry: both failures, then the mark of the retry.
+            try await queue.fail([(again[0], JobFailure("failure after the retry"), .zero)], worker: "w")
+            let history = try await db.query("SELECT errors::text FROM queue.jobs WHERE id = \(retryJob.id)", logger: TestEnvironment.logger)
+                .first?.decode(String.self) ?? ""
+            let entries = (try JSONSerialization.jsonObject(with: Data(history.utf8)) as? [[String: Any]]) ?? []
+            #expect(entries.map { $0["attempt"] as? Int } == [1, 2, nil, 1], "\(history)")
+            #expect(entries[2]["afterAttempts"] as? Int == 2 && entries[2]["retried"] != nil, "\(history)")
             let stats = try await queue.stats()
             #expect(stats.first { $0.queue == "q" }?.dead == 1)
             let permanent = try #require(dead.first { $0.kind == "permanent" })
@@ -171,5 +178,20 @@ func count(_ table: String, _ db: Database) async throws -> Int {
             #expect(try await count("queue.jobs", db) == 0)
             #expect(try await queue.deadJobs().first?.errors.contains("lease expired") == true)
         }
+    }
+}
+
+/// What `Workers jobs dead --json` prints: real JSON values, links redacted.
+@Suite struct DeadJobsOutputTests {
+    @Test func aJSONLineHoldsJSONNotStringsOfIt() throws {
+        let job = DeadJob(id: 7, queue: "email", kind: EmailJob.kind,
+                          payload: EmailJob.redacted(payload: #"{"template":"password_reset","to":"a@example.com","nickname":"a","link":"http://x/reset-password?token=live"}"#),
+                          attempts: 18, errors: #"[{"attempt":1,"error":"451 try later"}]"#, diedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let line = try Jobs.Dead.jsonLine(job)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect((object["payload"] as? [String: Any])?["to"] as? String == "a@example.com")
+        #expect((object["errors"] as? [[String: Any]])?.first?["error"] as? String == "451 try later")
+        #expect(object["diedAt"] as? String == "2027-01-15T08:00:00Z")
+        #expect(!line.contains("token=live"), "\(line)")
     }
 }

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 
 /// An error with a stable machine-readable code, rendered as `{"error":{"code","message"}}`.
-public struct APIError: Error, HTTPResponseError, Sendable {
+public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
@@ -15,6 +15,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.message = message
         self.headers = headers
     }
+
+    /// What a command-line tool prints: the message a client would read, and its code.
+    public var description: String { "\(message) (\(code))" }
 
     public static func badRequest(_ message: String, code: String = "bad_request") -> APIError {
         APIError(.badRequest, code: code, message: message)

@@ -48,7 +48,9 @@ extension JobQueue {
         }
     }
 
-    /// Puts dead jobs back in line with fresh attempts; their error history stays. `ids == nil`
+    /// Puts dead jobs back in line with fresh attempts; their error history stays, with an entry
+    /// that marks the retry (`{"retried": <time>, "afterAttempts": n}`), so attempts counted from 1
+    /// again read as a new round, not as a history that restarted. `ids == nil`
     /// retries all of them. A dead job whose unique key is taken by a waiting job stays dead.
     /// Returns the ids retried.
     @discardableResult
@@ -59,7 +61,9 @@ extension JobQueue {
                     DELETE FROM queue.dead_jobs d
                     WHERE (\(ids)::int8[] IS NULL OR d.id = ANY(\(ids)::int8[]))
                       AND NOT EXISTS (SELECT 1 FROM queue.jobs j WHERE j.queue = d.queue AND j.unique_key = d.unique_key)
-                    RETURNING id, queue, kind, payload, priority, max_attempts, unique_key, errors, created_at
+                    RETURNING id, queue, kind, payload, priority, max_attempts, unique_key,
+                              errors || jsonb_build_array(jsonb_build_object('retried', now(), 'afterAttempts', attempts)),
+                              created_at
                 )
                 INSERT INTO queue.jobs (id, queue, kind, payload, priority, max_attempts, unique_key, errors, created_at)
                 SELECT * FROM revived
