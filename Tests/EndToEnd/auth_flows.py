@@ -28,9 +28,9 @@ NGINX_LOG = os.environ.get("E2E_NGINX_LOG", "")
 LOG_DIR = os.environ.get("E2E_LOG_DIR", "")
 
 
-def call(method, path, body=None, token=None):
-    """(status, headers, parsed JSON or None) of one request through nginx."""
-    request = urllib.request.Request(URL + path, method=method)
+def call(method, path, body=None, token=None, base=URL, headers=None):
+    """(status, headers, parsed JSON or None) of one request through nginx (or to `base`)."""
+    request = urllib.request.Request(base + path, method=method, headers=headers or {})
     if body is not None:
         request.data = json.dumps(body).encode()
         request.add_header("Content-Type", "application/json")

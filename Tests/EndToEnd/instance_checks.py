@@ -22,19 +22,8 @@ from stack_checks import RUN_DIR, environment
 
 def direct(name, method, path, body=None, token=None, headers=None):
     """(status, parsed JSON or None) of one request to one instance, past nginx."""
-    port = environment(name)["HTTP_PORT"]
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers or {})
-    if body is not None:
-        request.data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            raw, status = response.read(), response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    return status, (json.loads(raw) if raw else None)
+    status, _, parsed = call(method, path, body, token, base=f"http://127.0.0.1:{environment(name)['HTTP_PORT']}", headers=headers)
+    return status, parsed
 
 
 def raw_call(method, path, body=None):
