@@ -75,16 +75,22 @@ final class ConnectionHandoff: Sendable {
         borrower?.resume(throwing: error)
     }
 
-    /// The deadline passed: the caller stops waiting unless the connection is already theirs.
+    /// The deadline passed: the caller stops waiting unless the connection is already theirs. A
+    /// connection the lender parked for a caller who had not asked yet (a starved task) goes back
+    /// to the pool: its lender must not wait for a give-back that will never come.
     func timeOut() {
-        let borrower: CheckedContinuation<PostgresConnection, any Error>? = state.withLockedValue { state in
-            if state.given { return nil }
+        let (borrower, lender) = state.withLockedValue { state -> (CheckedContinuation<PostgresConnection, any Error>?, CheckedContinuation<Void, Never>?) in
+            if state.given { return (nil, nil) }
             state.abandoned = true
             state.early = nil
-            defer { state.borrower = nil }
-            return state.borrower
+            defer {
+                state.borrower = nil
+                state.lender = nil
+            }
+            return (state.borrower, state.lender)
         }
         borrower?.resume(throwing: LeaseTimedOut())
+        lender?.resume()
     }
 
     /// The caller is done with the connection: the lender may release the lease.
