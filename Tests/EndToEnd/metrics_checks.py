@@ -84,6 +84,15 @@ def warm_up():
     call("POST", "/api/gpt/qna", {"question": "What do the dashboards show?"})
 
 
+DOCS = pathlib.Path(__file__).resolve().parents[2]
+# Histogram parts are documented under the histogram's name.
+SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def documentation():
+    return "\n".join(path.read_text() for path in [DOCS / "README.md", *sorted((DOCS / "docs").glob("*.md"))])
+
+
 class MetricsChecks(unittest.TestCase):
     def test_expressions_name_series(self):
         names = metric_names('sum by (service, le) (rate(http_server_request_duration_seconds_bucket{route!~"/x|y"}[5m])) / 1e6')
@@ -107,6 +116,18 @@ class MetricsChecks(unittest.TestCase):
             time.sleep(1)
         self.assertEqual(missing, [], "series used but not exported:\n" +
                          "\n".join(f"  {name}: {', '.join(sorted(set(uses[name])))}" for name in missing))
+
+
+    def test_every_exported_series_is_documented(self):
+        warm_up()
+        names = set()
+        for url in metrics_urls():
+            names |= exported(url)
+        bases = {next((n[: -len(x)] for x in SUFFIXES if n.endswith(x)), n) for n in names}
+        text = documentation()
+        undocumented = sorted(name for name in bases if not re.search(rf"\b{re.escape(name)}\b", text))
+        self.assertGreater(len(bases), 20)
+        self.assertEqual(undocumented, [], "exported but named in no document (README.md, docs/)")
 
 
 if __name__ == "__main__":

@@ -62,6 +62,13 @@ final class ChatClient: Sendable, Service {
         configuration.timeout = .init(connect: .nanoseconds(settings.connectTimeout.nanoseconds))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, gate.limit))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // The series the dashboards read, there from the start: at zero until the first call.
+        for outcome in ["ok", "busy", "circuit_open", "refused", "timeout", "connect_error", "status_4xx", "status_5xx", "stream_error"] {
+            _ = Counter(label: "gpt_upstream_calls_total", dimensions: [("outcome", outcome)])
+        }
+        _ = Timer(label: "gpt_upstream_duration_seconds")
+        _ = Timer(label: "gpt_embedding_duration_seconds")
+        _ = Counter(label: "gpt_spend_micros_total")
     }
 
     /// Closes the connections after the server has stopped (services stop in reverse order).
