@@ -20,21 +20,32 @@ import TestSupport
         try await connection.close()
     }
 
+    /// Lends `connection` as the pool's child task does; the flag turns true once the lender is
+    /// done. Unstructured, so a lender that never returns fails a test instead of hanging the suite.
+    func lend(_ connection: PostgresConnection, through handoff: ConnectionHandoff) -> NIOLockedValueBox<Bool> {
+        let returned = NIOLockedValueBox(false)
+        Task {
+            await handoff.lend(connection)
+            returned.withLockedValue { $0 = true }
+        }
+        return returned
+    }
+
+    /// Whether `flag` turns true within two seconds.
+    func soon(_ flag: NIOLockedValueBox<Bool>) async throws -> Bool {
+        for _ in 0..<100 where !flag.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+        return flag.withLockedValue { $0 }
+    }
+
     /// The lease arrived before the caller asked for it (the caller's task was starved), then the
     /// deadline passed: the lender must go back to the pool, not wait forever with the connection.
     @Test func aConnectionParkedForACallerWhoGaveUpGoesBack() async throws {
         try await withConnection { connection in
             let handoff = ConnectionHandoff()
-            let returned = NIOLockedValueBox(false)
-            // Unstructured, so a lender that never returns fails this test instead of hanging the suite.
-            Task {
-                await handoff.lend(connection)
-                returned.withLockedValue { $0 = true }
-            }
+            let returned = lend(connection, through: handoff)
             try await Task.sleep(for: .milliseconds(100))  // parked, waiting for a give-back
             handoff.timeOut()
-            for _ in 0..<100 where !returned.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(returned.withLockedValue { $0 }, "the lender still holds the lease")
+            #expect(try await soon(returned), "the lender still holds the lease")
             await #expect(throws: LeaseTimedOut.self) { _ = try await handoff.borrow() }
         }
     }
@@ -43,19 +54,14 @@ import TestSupport
     @Test func aBorrowedConnectionIsKeptUntilItIsGivenBack() async throws {
         try await withConnection { connection in
             let handoff = ConnectionHandoff()
-            let returned = NIOLockedValueBox(false)
-            Task {
-                await handoff.lend(connection)
-                returned.withLockedValue { $0 = true }
-            }
+            let returned = lend(connection, through: handoff)
             let borrowed = try await handoff.borrow()
             handoff.timeOut()  // too late: the connection is the caller's
             _ = try await borrowed.query("SELECT 1", logger: TestEnvironment.logger).collect()
             try await Task.sleep(for: .milliseconds(50))
             #expect(!returned.withLockedValue { $0 })
             handoff.giveBack()
-            for _ in 0..<100 where !returned.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
-            #expect(returned.withLockedValue { $0 })
+            #expect(try await soon(returned))
         }
     }
 }
