@@ -26,12 +26,15 @@ def direct(name, method, path, body=None, token=None, headers=None):
     return status, parsed
 
 
-def raw_call(method, path, body=None):
-    """(status, content type, body text) through nginx, whatever the body is."""
+def raw_call(method, path, body=None, token=None):
+    """(status, content type, body text) through nginx, whatever the body is; status 0 when the
+    connection itself failed."""
     request = urllib.request.Request(URL + path, method=method)
     if body is not None:
         request.data = json.dumps(body).encode()
         request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, response.headers.get("Content-Type", ""), response.read().decode()
@@ -125,15 +128,7 @@ class TwoInstances(unittest.TestCase):
         def writes():
             results = []
             while time.monotonic() < stop:
-                request = urllib.request.Request(URL + "/api/posts", method="POST",
-                                                 data=json.dumps({"title": "written while an instance dies", "body": ""}).encode())
-                request.add_header("Content-Type", "application/json")
-                request.add_header("Authorization", f"Bearer {token}")
-                try:
-                    with urllib.request.urlopen(request, timeout=15) as response:
-                        results.append((response.status, response.headers.get("Content-Type", ""), response.read().decode()))
-                except urllib.error.HTTPError as error:
-                    results.append((error.code, error.headers.get("Content-Type", ""), error.read().decode()))
+                results.append(raw_call("POST", "/api/posts", {"title": "written while an instance dies", "body": ""}, token))
                 time.sleep(0.2)
             return results
 

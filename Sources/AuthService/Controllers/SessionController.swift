@@ -16,8 +16,8 @@ struct SessionController: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
         // Every outcome from the start, at zero: a rate over a series that does not exist yet is
         // no rate at all on a dashboard.
-        for outcome in Self.loginOutcomes { _ = Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)]) }
-        for outcome in Self.refreshOutcomes { _ = Counter(label: "auth_refreshes_total", dimensions: [("outcome", outcome)]) }
+        for outcome in Self.loginOutcomes { _ = Self.counter(login: outcome) }
+        for outcome in Self.refreshOutcomes { _ = Self.counter(refresh: outcome) }
         group.post("login", use: login)
         group.post("refresh", use: refresh)
         group.post("logout", use: logout)
@@ -136,11 +136,15 @@ struct SessionController: Sendable {
     static let loginOutcomes = ["success", "invalid", "banned", "throttled", "shed"]
     static let refreshOutcomes = ["rotated", "invalid", "banned", "reused"]
 
-    private static func count(login outcome: String) {
-        Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)]).increment()
+    private static func counter(login outcome: String) -> Counter {
+        Counter(label: "auth_logins_total", dimensions: [("outcome", outcome)])
     }
 
-    private static func count(refresh outcome: String) {
-        Counter(label: "auth_refreshes_total", dimensions: [("outcome", outcome)]).increment()
+    private static func counter(refresh outcome: String) -> Counter {
+        Counter(label: "auth_refreshes_total", dimensions: [("outcome", outcome)])
     }
+
+    private static func count(login outcome: String) { counter(login: outcome).increment() }
+
+    private static func count(refresh outcome: String) { counter(refresh: outcome).increment() }
 }

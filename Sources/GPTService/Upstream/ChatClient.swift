@@ -64,7 +64,7 @@ final class ChatClient: Sendable, Service {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         // The series the dashboards read, there from the start: at zero until the first call.
         for outcome in ["ok", "busy", "circuit_open", "refused", "timeout", "connect_error", "status_4xx", "status_5xx", "stream_error"] {
-            _ = Counter(label: "gpt_upstream_calls_total", dimensions: [("outcome", outcome)])
+            _ = Self.counter(outcome)
         }
         _ = Timer(label: "gpt_upstream_duration_seconds")
         _ = Timer(label: "gpt_embedding_duration_seconds")
@@ -270,9 +270,11 @@ final class ChatClient: Sendable, Service {
         return .milliseconds(Int64(Double.random(in: 0.5...1.0) * step * 1000))
     }
 
-    private static func count(_ outcome: String) {
-        Counter(label: "gpt_upstream_calls_total", dimensions: [("outcome", outcome)]).increment()
+    private static func counter(_ outcome: String) -> Counter {
+        Counter(label: "gpt_upstream_calls_total", dimensions: [("outcome", outcome)])
     }
+
+    private static func count(_ outcome: String) { counter(outcome).increment() }
 }
 
 /// Splits a `text/event-stream` body into the data of its events, across buffer boundaries.
