@@ -48,6 +48,35 @@ public struct Database: Sendable, Service {
         usage.beganWaiting()
         var leased = false
         defer { leased ? usage.released() : usage.stoppedWaiting() }
+        let deadline = ContinuousClock.now + acquireTimeout
+        var attempt = 1
+        while true {
+            do {
+                return try await withLease(until: deadline) { connection in
+                    usage.leased()
+                    leased = true
+                    return try await body(connection)
+                }
+            } catch is StaleConnection where attempt < Self.staleLeaseAttempts {
+                attempt += 1
+            } catch let error as StaleConnection {
+                throw DependencyUnavailable("postgres", underlying: error)
+            }
+        }
+    }
+
+    /// How many leases in a row may turn out to be connections that have already closed before
+    /// the caller gets `DependencyUnavailable`: one means Postgres dropped connections (a restart),
+    /// several mean it is still going away.
+    static let staleLeaseAttempts = 3
+
+    /// One lease of one connection, handed over by `ConnectionHandoff`. A connection the server has
+    /// already closed is given back unused (`StaleConnection`): postgres-nio's pool learns of the
+    /// close a moment after the socket goes, and a query written to a channel that has finished
+    /// closing is dropped without an answer, so its caller would wait forever.
+    private func withLease<Result: Sendable>(
+        until deadline: ContinuousClock.Instant, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let handoff = ConnectionHandoff()
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [client] in
@@ -57,8 +86,8 @@ public struct Database: Sendable, Service {
                     handoff.fail(error)
                 }
             }
-            group.addTask { [acquireTimeout] in
-                if (try? await Task.sleep(for: acquireTimeout)) != nil { handoff.timeOut() }
+            group.addTask {
+                if (try? await Task.sleep(until: deadline, clock: .continuous)) != nil { handoff.timeOut() }
             }
             let connection: PostgresConnection
             do {
@@ -69,12 +98,15 @@ public struct Database: Sendable, Service {
             }
             group.cancelAll()  // the deadline's task; the lender ignores it and waits for giveBack
             defer { handoff.giveBack() }
-            usage.leased()
-            leased = true
-            do {
-                return try await body(connection)
-            } catch let error as PSQLError where error.isConnectionProblem {
-                throw DependencyUnavailable("postgres", underlying: error)
+            // On the connection's own event loop, the check and the first query's write happen in
+            // one job, so no close can slip in between; later queries resume on it in order too.
+            return try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
+                guard !connection.isClosed else { throw StaleConnection() }
+                do {
+                    return try await body(connection)
+                } catch let error as PSQLError where error.isConnectionProblem {
+                    throw DependencyUnavailable("postgres", underlying: error)
+                }
             }
         }
     }
@@ -129,6 +161,11 @@ public struct Database: Sendable, Service {
     public func ping(logger: Logger) async throws {
         try await query("SELECT 1", logger: logger)
     }
+}
+
+/// The pool leased a connection whose socket had already closed.
+struct StaleConnection: Error, CustomStringConvertible {
+    var description: String { "the server closed the connection" }
 }
 
 /// Why an operator tool cannot start: where it tried and what Postgres (or the network) said.
