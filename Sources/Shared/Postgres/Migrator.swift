@@ -60,6 +60,7 @@ public struct MigrationSet: Sendable {
 public enum MigrationError: Error, CustomStringConvertible {
     case checksumMismatch(schema: String, version: Int, name: String)
     case unknownVersion(schema: String, version: Int)
+    case ownerDidNotMigrate(schema: String, role: String, waited: Duration, missing: [Int], lastError: String?)
 
     public var description: String {
         switch self {
@@ -67,33 +68,82 @@ public enum MigrationError: Error, CustomStringConvertible {
             "migration \(schema) \(version)_\(name) was changed after it was applied; add a new migration instead"
         case .unknownVersion(let schema, let version):
             "schema \(schema) has migration \(version) applied that this build does not know: is an older build running?"
+        case .ownerDidNotMigrate(let schema, let role, let waited, let missing, let lastError):
+            "role \(role) does not own schema \(schema), so it waited \(waited) for its owner to apply "
+                + "migration(s) \(missing.map(String.init).joined(separator: ", ")) and they did not appear: "
+                + "start the schema's owner (deploy/postgres/roles.sql says who owns what)"
+                + (lastError.map { "; last error: \($0)" } ?? "")
         }
     }
 }
 
 /// Applies migration sets under one Postgres advisory lock, each set in its own transaction, so
 /// services starting together serialise and a failed migration leaves its schema as it was.
+///
+/// Each schema is migrated by its owner (deploy/postgres/roles.sql): a role that is the owner, or
+/// a member of it (an operator, the tests' admin), applies the set as the owner, so every object
+/// belongs to the schema's role; any other role only uses the schema (every service enqueues into
+/// `queue`, which the Workers own) and waits until the owner has applied what this build expects.
 public enum Migrator {
     /// Any constant works as long as every runner uses the same one.
     static let lockKey: Int64 = 0x6D69_6772_6174_65
 
+    /// - Parameter ownerWait: how long a role that does not own a schema waits for its owner.
     /// - Returns: the migrations that this call applied (the others were already there).
     @discardableResult
-    public static func migrate(_ sets: [MigrationSet], database: Database, logger: Logger) async throws -> [String] {
+    public static func migrate(
+        _ sets: [MigrationSet], database: Database, logger: Logger, ownerWait: Duration = .seconds(120)
+    ) async throws -> [String] {
         var applied: [String] = []
         for set in sets {
-            let names = try await database.withTransaction(logger: logger) { connection in
+            let outcome = try await database.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-                return try await apply(set, on: connection, logger: logger)
+                return try await applyIfOwner(set, on: connection, logger: logger)
             }
-            applied += names
+            switch outcome {
+            case .applied(let names): applied += names
+            case .notOwner(let role): try await waitForOwner(of: set, role: role, database: database, logger: logger, timeout: ownerWait)
+            }
         }
         return applied
     }
 
-    private static func apply(_ set: MigrationSet, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    private enum Outcome: Sendable {
+        case applied([String])
+        case notOwner(role: String)
+    }
+
+    private static func applyIfOwner(_ set: MigrationSet, on connection: PostgresConnection, logger: Logger) async throws -> Outcome {
         let schema = try quotedIdentifier(set.schema)
-        try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+        // Postgres checks the right to create before IF NOT EXISTS, so look first.
+        let rows = try await connection.query("""
+            SELECT pg_get_userbyid(n.nspowner), pg_has_role(current_user, n.nspowner, 'MEMBER'), current_user::text
+            FROM pg_namespace n WHERE n.nspname = \(set.schema)
+            """, logger: logger)
+        var found: (owner: String, member: Bool, me: String)?
+        for try await row in rows.decode((String, Bool, String).self) { found = (row.0, row.1, row.2) }
+        switch found {
+        case nil:
+            let rights = try await connection.query(
+                "SELECT has_database_privilege(current_database(), 'CREATE'), current_user::text", logger: logger)
+            for try await (mayCreate, me) in rights.decode((Bool, String).self) where !mayCreate {
+                // Someone else's schema that is not there yet: its owner will create it.
+                return .notOwner(role: me)
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"), logger: logger)
+        case let (owner, member, me)? where !member:
+            logger.debug("not the owner of the schema", metadata: ["schema": .string(set.schema), "owner": .string(owner), "role": .string(me)])
+            return .notOwner(role: me)
+        case let (owner, _, me)?:
+            // Objects belong to whoever creates them: create them as the owner.
+            if owner != me {
+                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(try quotedIdentifier(owner))"), logger: logger)
+            }
+        }
+        return .applied(try await apply(set, schema: schema, on: connection, logger: logger))
+    }
+
+    private static func apply(_ set: MigrationSet, schema: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
         try await connection.query(PostgresQuery(unsafeSQL: """
             CREATE TABLE IF NOT EXISTS \(schema).schema_migrations (
                 version integer PRIMARY KEY,
@@ -102,24 +152,9 @@ public enum Migrator {
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """), logger: logger)
-        let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT version, checksum FROM \(schema).schema_migrations"), logger: logger)
-        var done: [Int: String] = [:]
-        for try await (version, checksum) in rows.decode((Int, String).self) {
-            done[version] = checksum
-        }
-        let known = Dictionary(uniqueKeysWithValues: set.migrations.map { ($0.version, $0) })
-        if let stranger = done.keys.sorted().first(where: { known[$0] == nil }) {
-            throw MigrationError.unknownVersion(schema: set.schema, version: stranger)
-        }
+        let done = try await appliedVersions(of: set, on: connection, logger: logger)
         var applied: [String] = []
-        for migration in set.migrations {
-            if let checksum = done[migration.version] {
-                guard checksum == migration.checksum else {
-                    throw MigrationError.checksumMismatch(schema: set.schema, version: migration.version, name: migration.name)
-                }
-                continue
-            }
+        for migration in set.migrations where done[migration.version] == nil {
             // The extended protocol takes one statement at a time.
             for statement in SQLStatements.split(migration.sql) {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -133,6 +168,62 @@ public enum Migrator {
             applied.append(label)
         }
         return applied
+    }
+
+    /// What `schema_migrations` holds, checked against the set: a changed or unknown migration throws.
+    private static func appliedVersions(of set: MigrationSet, on connection: PostgresConnection, logger: Logger) async throws -> [Int: String] {
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT version, checksum FROM \(try quotedIdentifier(set.schema)).schema_migrations"), logger: logger)
+        var done: [Int: String] = [:]
+        for try await (version, checksum) in rows.decode((Int, String).self) {
+            done[version] = checksum
+        }
+        let known = Dictionary(uniqueKeysWithValues: set.migrations.map { ($0.version, $0) })
+        if let stranger = done.keys.sorted().first(where: { known[$0] == nil }) {
+            throw MigrationError.unknownVersion(schema: set.schema, version: stranger)
+        }
+        for migration in set.migrations {
+            if let checksum = done[migration.version], checksum != migration.checksum {
+                throw MigrationError.checksumMismatch(schema: set.schema, version: migration.version, name: migration.name)
+            }
+        }
+        return done
+    }
+
+    /// Polls until the owner has applied every migration of the set. Until then the schema may be
+    /// missing or not yet granted to this role: those errors mean "not yet", reported at the timeout.
+    private static func waitForOwner(
+        of set: MigrationSet, role: String, database: Database, logger: Logger, timeout: Duration
+    ) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var delay = Duration.milliseconds(50)
+        var missing = set.migrations.map(\.version)
+        var lastError: String?
+        var logged = false
+        while true {
+            do {
+                let done = try await database.withConnection { connection in
+                    try await appliedVersions(of: set, on: connection, logger: logger)
+                }
+                missing = set.migrations.map(\.version).filter { done[$0] == nil }
+                lastError = nil
+                if missing.isEmpty { return }
+            } catch let error as MigrationError {
+                throw error
+            } catch let error as PSQLError {
+                lastError = error.serverInfo?[.message] ?? String(describing: error.code)
+            }
+            guard clock.now < deadline else {
+                throw MigrationError.ownerDidNotMigrate(schema: set.schema, role: role, waited: timeout, missing: missing, lastError: lastError)
+            }
+            if !logged {
+                logger.info("waiting for the schema's owner to migrate it", metadata: ["schema": .string(set.schema), "role": .string(role)])
+                logged = true
+            }
+            try await Task.sleep(for: min(delay, deadline - clock.now))
+            delay = min(delay * 2, .seconds(1))
+        }
     }
 
     static func quotedIdentifier(_ name: String) throws -> String {
