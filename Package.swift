@@ -71,7 +71,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Migrations")],
+            resources: [.copy("Migrations"), .copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -84,7 +84,7 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Migrations")],
+            resources: [.copy("Migrations"), .copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -98,7 +98,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
-            resources: [.copy("Migrations")],
+            resources: [.copy("Migrations"), .copy("openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

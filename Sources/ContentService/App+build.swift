@@ -9,7 +9,8 @@ import Shared
 func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 8082, reader: reader))
     let (router, services) = try buildRouter(runtime: runtime, config: ContentConfig(reader: reader))
-    return runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "content", bundle: .module)])
+    return try runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "content", bundle: .module)],
+                                   document: try APIDocument(bundle: .module))
 }
 
 /// The routes and the background services, apart from the process around them (the tests read

@@ -45,5 +45,6 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     if config.semanticLayer {
         services.append(SemanticSync(index: index, cache: cache, model: model, interval: .seconds(2), logger: logger))
     }
-    return runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "gpt", bundle: .module)])
+    return try runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "gpt", bundle: .module)],
+                                   document: try APIDocument(bundle: .module))
 }

@@ -48,7 +48,7 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     let runner = JobRunner(settings: settings, queue: JobQueue(database: runtime.database, logger: runtime.logger), handlers: handlers, progress: progress, logger: runtime.logger)
     let partitions = AuditPartitions(database: runtime.database, logger: runtime.logger)
     let router = runtime.makeRouter()
-    var app = runtime.makeApplication(
+    var app = try runtime.makeApplication(
         router: router, services: [runner, PeriodicTask(every: .seconds(6 * 3600), logger: runtime.logger) { try await partitions.ensure() }],
         migrations: [try MigrationSet(schema: "audit", bundle: .module)])
     app.beforeServerStarts {

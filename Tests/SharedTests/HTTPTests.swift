@@ -27,7 +27,7 @@ import TestSupport
             let payload = try await request.decode(as: Payload.self, context: context)
             return payload.name
         }
-        return runtime.makeApplication(router: router, migrations: [])
+        return try runtime.makeApplication(router: router, migrations: [])
     }
 
     struct ErrorFields: Equatable {

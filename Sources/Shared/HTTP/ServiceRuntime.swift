@@ -58,12 +58,15 @@ public struct ServiceRuntime: Sendable {
     }
 
     /// The application: the HTTP server plus the pools as services, so SIGTERM stops accepting,
-    /// lets in-flight requests finish, and then closes the pools.
+    /// lets in-flight requests finish, and then closes the pools. A public service passes its
+    /// `document`, which is served at `/openapi.json` and must match the router (`APIDocument`).
     public func makeApplication(
         router: Router<AppRequestContext>,
         services: [any Service] = [],
-        migrations: [MigrationSet]
-    ) -> Application<RouterResponder<AppRequestContext>> {
+        migrations: [MigrationSet],
+        document: APIDocument? = nil
+    ) throws -> Application<RouterResponder<AppRequestContext>> {
+        try document?.serve(on: router)
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name, backlog: config.listenBacklog),
