@@ -2,7 +2,8 @@
 built with (nginx: /openapi/<service>.json), and schemathesis, driven by that document, sends a
 bounded number of generated requests through nginx, valid and invalid, as an anonymous caller and
 as a signed-in user. No answer may be a 500, and every answer must be one the document describes
-(status, content type and body schema). That services refuse to start when their router and their
+(status, content type and body schema); a method the document does not list for a path is a
+405 with `Allow`. That services refuse to start when their router and their
 document disagree is checked in the Swift suite (APIDocumentTests, and every test that starts one).
 
 E2E_FUZZ_EXAMPLES (default 25) bounds the examples per operation; E2E_FUZZ_SEED (fixed by default,
@@ -23,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOCUMENTS = {"auth": "AuthService", "content": "ContentService", "gpt": "GPTService"}
 EXAMPLES = os.environ.get("E2E_FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("E2E_FUZZ_SEED", "20261203")
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,unsupported_method"
 # Operations the fuzzer leaves alone, each for a reason: logging out everywhere would end the
 # token the rest of the run uses; a tus chunk is raw bytes, which schemathesis cannot generate.
 SKIPPED = ["logoutAll", "appendUpload"]

@@ -23,6 +23,7 @@ import TestSupport
             if id == 3 { throw RedisError.timeout }  // a dependency down
             return "item \(id)"
         }
+        router.post("/items/special") { _, _ in "special" }
         router.post("/items") { request, context -> String in
             let payload = try await request.decode(as: Payload.self, context: context)
             return payload.name
@@ -71,6 +72,24 @@ import TestSupport
             try await client.execute(uri: "/nowhere", method: .get) { response in
                 #expect(response.status == .notFound)
                 #expect(errorBody(response).code == "not_found")
+            }
+            // A known path with a method it does not answer.
+            try await client.execute(uri: "/items/5", method: .delete) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+                #expect(errorBody(response).code == "method_not_allowed")
+            }
+            try await client.execute(uri: "/items", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+            // A constant segment wins over a capture, as in the router.
+            try await client.execute(uri: "/items/special", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+            try await client.execute(uri: "/nowhere", method: .delete) { response in
+                #expect(response.status == .notFound)
             }
             try await client.execute(uri: "/items", method: .post, body: ByteBuffer(string: "{not json")) { response in
                 #expect(response.status == .badRequest)

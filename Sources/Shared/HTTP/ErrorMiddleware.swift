@@ -5,11 +5,26 @@ import PostgresNIO
 /// Turns every error into the JSON error contract. Client mistakes keep their 4xx status; anything
 /// unexpected is logged with the request id and becomes a 500 whose body reveals nothing internal.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let routes: RouteMethods?
+
+    /// With `routes`, a known path asked with a method it does not answer is a 405 with `Allow`.
+    public init(routes: RouteMethods? = nil) {
+        self.routes = routes
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // Hummingbird's own 404: no route for this method and path.
+            if let allowed = routes?.allowed(for: request.uri.path), !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                var headers = HTTPFields()
+                headers[.allow] = allowed.joined(separator: ", ")
+                return try APIError(.methodNotAllowed, code: "method_not_allowed",
+                                    message: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))",
+                                    headers: headers).response(from: request, context: context)
+            }
+            return try Self.apiError(for: error, context: context).response(from: request, context: context)
         } catch {
             return try Self.apiError(for: error, context: context).response(from: request, context: context)
         }

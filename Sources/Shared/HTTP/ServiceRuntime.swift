@@ -12,6 +12,8 @@ public struct ServiceRuntime: Sendable {
     public let redis: RedisClient
     public let verifier: AccessTokenVerifier
     public let revocations: RevocationList
+    /// Filled by `makeApplication`, read by the error middleware (405 with `Allow`).
+    let routeMethods = RouteMethods()
 
     public init(config: ServiceConfig) throws {
         LoggingSetup.bootstrap(format: config.logFormat, level: config.logLevel)
@@ -51,7 +53,7 @@ public struct ServiceRuntime: Sendable {
     public func makeRouter(bodyLimits: [String: Int] = [:]) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(service: config.name, trustedProxies: config.trustedProxies))
-        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: ErrorMiddleware(routes: routeMethods))
         router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
         router.addHealthRoutes(checks: readinessChecks)
         return router
@@ -67,6 +69,7 @@ public struct ServiceRuntime: Sendable {
         document: APIDocument? = nil
     ) throws -> Application<RouterResponder<AppRequestContext>> {
         try document?.serve(on: router)
+        routeMethods.record(router.routes)
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name, backlog: config.listenBacklog),
