@@ -41,10 +41,11 @@ struct PagingLimits: Sendable {
     }
 
     /// `page` and `size` for a listing that pages by number only (relevance search, videos,
-    /// playlists): a `cursor` is refused with 422, naming `listing`.
+    /// playlists): a `cursor` is refused, naming `listing`, with the 400 `invalid_cursor` of any
+    /// cursor this listing did not hand out (it hands out none).
     func offsetRequest(_ query: Parameters, listing: String) throws -> PageRequest {
         guard query.get("cursor") == nil else {
-            throw APIError.invalid("\(listing) pages by page number, not cursor", code: "invalid_cursor")
+            throw APIError.badRequest("\(listing) pages by page number, not cursor", code: "invalid_cursor")
         }
         let size = try self.size(query)
         return try offsetPage(try Self.integer(query, "page"), size: size)
