@@ -86,6 +86,9 @@ class StackChecks(unittest.TestCase):
         self.assertEqual(sql("SELECT rolcanlogin, has_table_privilege('analyst', 'audit.events', 'SELECT'), "
                               "has_table_privilege('analyst', 'auth.users', 'SELECT') FROM pg_roles WHERE rolname = 'analyst'"),
                          "f|t|f")
+        # An autoscaler's role counts jobs per queue and state and never sees a payload.
+        self.assertEqual(sql("SELECT has_column_privilege('queue_observer', 'queue.jobs', 'state', 'SELECT'), "
+                             "has_column_privilege('queue_observer', 'queue.jobs', 'payload', 'SELECT')"), "t|f")
 
     def test_everything_in_a_schema_belongs_to_the_schemas_role(self):
         for schema, owner in OWNERS.items():

@@ -18,8 +18,9 @@ SET client_min_messages = warning;
 --   queue_producer   enqueue jobs, and see which queue migrations are applied
 --   queue_consumer   claim, finish and bury jobs of its own queues (ContentService's author feed)
 --   video_processor  read and update content.videos (the Workers' thumbnail and transcode jobs)
+--   queue_observer   count jobs per queue and state, no payloads (an autoscaler: GRANT it to `keda`)
 SELECT format('CREATE ROLE %I NOLOGIN', name)
-FROM unnest(ARRAY['analyst', 'queue_producer', 'queue_consumer', 'video_processor']) AS name
+FROM unnest(ARRAY['analyst', 'queue_producer', 'queue_consumer', 'video_processor', 'queue_observer']) AS name
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = name) \gexec
 
 -- Login roles, one per service. The attributes are set every time, so a role made by hand with
