@@ -83,7 +83,10 @@ final class JobRunner: Service, Sendable {
 
             background.addTask { await self.every(self.settings.pollInterval) { self.wake.yield() } }
 
-            await withTaskGroup(of: Void.self) { jobs in
+            // Discarding: a finished job's task is freed at once. A plain task group keeps every
+            // child until `next()` collects it, which this loop never calls, so the Workers' memory
+            // grew with each job they ran.
+            await withDiscardingTaskGroup { jobs in
                 await withGracefulShutdownHandler {
                     await self.claimLoop(jobs: &jobs)
                 } onGracefulShutdown: {
@@ -100,15 +103,14 @@ final class JobRunner: Service, Sendable {
                     logger.warning("jobs still running at shutdown; cancelling and giving them back", metadata: ["count": "\(unfinished)"])
                     jobs.cancelAll()
                 }
-                // Released only once their handlers have returned: a job given back while its
-                // handler still runs (a mail being sent) would run twice.
-                await jobs.waitForAll()
-                let giveBack = state.withLockedValue { state in
-                    defer { state.giveBack = [] }
-                    return state.giveBack
-                }
-                if !giveBack.isEmpty { try? await queue.release(giveBack, worker: workerID) }
             }
+            // Released only once their handlers have returned (the group above waits for every
+            // job): a job given back while its handler still runs (a mail being sent) would run twice.
+            let giveBack = state.withLockedValue { state in
+                defer { state.giveBack = [] }
+                return state.giveBack
+            }
+            if !giveBack.isEmpty { try? await queue.release(giveBack, worker: workerID) }
             await flush()
             background.cancelAll()
         }
@@ -117,7 +119,7 @@ final class JobRunner: Service, Sendable {
 
     // MARK: Claiming and running
 
-    private func claimLoop(jobs: inout TaskGroup<Void>) async {
+    private func claimLoop(jobs: inout DiscardingTaskGroup) async {
         var wakeIterator = wakeups.makeAsyncIterator()
         // Cancelled (another service failed), the loop ends at once: the wakeups end too.
         while !state.withLockedValue({ $0.stopping }), !Task.isCancelled {
