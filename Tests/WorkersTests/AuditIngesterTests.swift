@@ -1,16 +1,24 @@
 import Foundation
+import Logging
 import Testing
 import TestSupport
 @testable import Shared
 @testable import Workers
 
 @Suite struct AuditIngesterTests {
-    @Test func ingestsInBatchesIdempotentlyIntoMonthlyPartitions() async throws {
+    /// A scratch database with the queue and audit schemas, and this month's partitions.
+    func withAuditDatabase(partitions: Bool = true, _ body: @escaping @Sendable (Database, Logger) async throws -> Void) async throws {
         let url = try await TestEnvironment.scratchDatabase(prefix: "audit")
         try await TestEnvironment.withDatabase(url: url) { db in
             let logger = TestEnvironment.logger
             try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "audit", bundle: Workers.resourceBundle)], database: db, logger: logger)
-            try await AuditPartitions(database: db, logger: logger).ensure()
+            if partitions { try await AuditPartitions(database: db, logger: logger).ensure() }
+            try await body(db, logger)
+        }
+    }
+
+    @Test func ingestsInBatchesIdempotentlyIntoMonthlyPartitions() async throws {
+        try await withAuditDatabase { db, logger in
             let ingester = AuditIngester(database: db)
             let events = (0..<50).map { i in
                 AuditEvent(action: i % 2 == 0 ? "post.liked" : "video.played", actorID: "u\(i % 5)", targetType: "post",
@@ -48,6 +56,55 @@ import TestSupport
                 SELECT has_table_privilege('analyst', 'audit.events', 'SELECT'), has_table_privilege('analyst', 'audit.events', 'INSERT')
                 """, logger: logger)[0].decode((Bool, Bool).self)
             #expect(grants == (true, false))
+        }
+    }
+
+    /// A batch job is unpacked by Postgres: every field lands as the event had it, absent
+    /// optionals are NULL, a repeated event and a rerun store nothing twice, unusable ones go.
+    @Test func aBatchJobStoresEveryFieldOnceEach() async throws {
+        try await withAuditDatabase { db, logger in
+            let at = Date(timeIntervalSince1970: 1_796_000_000.123456)
+            let full = AuditEvent(action: "gpt.asked", actorID: "u1", targetType: "question", targetID: "abc", clientAddress: "10.0.0.1",
+                                  userAgent: "agent \"quoted\" 한국어", payload: ["source": "exact", "question": "서울 날씨 'x'"], occurredAt: at)
+            let bare = AuditEvent(action: "search.performed", actorID: nil)
+            let unusable = AuditEvent(action: "", actorID: "u2")
+            let job = ClaimedJob(id: 1, queue: "audit", kind: AuditEvent.batchKind,
+                                 payload: String(decoding: try JSONEncoder().encode([full, bare, unusable, full]), as: UTF8.self),
+                                 attempt: 1, maxAttempts: 5, createdAt: Date(), runAt: Date())
+            let ingester = AuditIngester(database: db)
+            try await ingester.handle(job, logger: logger)
+            try await ingester.handle(job, logger: logger)
+            #expect(try await count("audit.events", db) == 2)
+            let row = try await db.query("""
+                SELECT event_id::text, extract(epoch FROM occurred_at)::float8, actor_id, action, target_type, target_id,
+                       client_address, user_agent, payload->>'source', payload->>'question'
+                FROM audit.events WHERE action = 'gpt.asked'
+                """, logger: logger)[0].decode((String, Double, String?, String, String?, String?, String?, String?, String?, String?).self)
+            #expect(row.0 == full.eventID.uuidString.lowercased())
+            #expect(abs(row.1 - at.timeIntervalSince1970) < 0.000_01)
+            #expect(row.2 == "u1" && row.3 == "gpt.asked" && row.4 == "question" && row.5 == "abc")
+            #expect(row.6 == "10.0.0.1" && row.7 == full.userAgent && row.8 == "exact" && row.9 == "서울 날씨 'x'")
+            let nulls = try await db.query("""
+                SELECT actor_id IS NULL AND target_type IS NULL AND target_id IS NULL AND client_address IS NULL
+                       AND user_agent IS NULL AND payload = '{}'::jsonb
+                FROM audit.events WHERE action = 'search.performed'
+                """, logger: logger)[0].decode(Bool.self)
+            #expect(nulls)
+        }
+    }
+
+    @Test func aMalformedBatchIsAPermanentFailure() async throws {
+        try await withAuditDatabase(partitions: false) { db, logger in
+            for payload in [#"{"nope":1}"#, #"[{"eventID":"not-a-uuid","occurredAt":1,"action":"x"}]"#, "not json"] {
+                let job = ClaimedJob(id: 1, queue: "audit", kind: AuditEvent.batchKind, payload: payload, attempt: 1,
+                                     maxAttempts: 5, createdAt: Date(), runAt: Date())
+                do {
+                    try await AuditIngester(database: db).handle(job, logger: logger)
+                    Issue.record("a malformed batch was accepted: \(payload)")
+                } catch let failure as JobFailure {
+                    #expect(failure.permanent, "\(payload)")
+                }
+            }
         }
     }
 

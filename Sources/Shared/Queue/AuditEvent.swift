@@ -46,8 +46,8 @@ extension NewJob {
     }
 
     /// One job that records all of `events`.
-    public static func audit(_ events: [AuditEvent]) throws -> NewJob {
-        try NewJob(queue: AuditEvent.queue, kind: AuditEvent.batchKind, payload: events, maxAttempts: 25,
-                   uniqueKey: events.first.map { "batch:\($0.eventID.uuidString):\(events.count)" })
+    public static func audit(_ events: [AuditEvent]) -> NewJob {
+        NewJob(queue: AuditEvent.queue, kind: AuditEvent.batchKind, json: AuditEvent.jsonArray(events), maxAttempts: 25,
+               uniqueKey: events.first.map { "batch:\($0.eventID.uuidString):\(events.count)" })
     }
 }

@@ -17,9 +17,16 @@ public struct NewJob: Sendable {
         queue: String, kind: String, payload: some Encodable, priority: Int16 = 0, runAfter: Duration = .zero,
         maxAttempts: Int32 = 10, uniqueKey: String? = nil
     ) throws {
+        self.init(queue: queue, kind: kind, json: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self), priority: priority,
+                  runAfter: runAfter, maxAttempts: maxAttempts, uniqueKey: uniqueKey)
+    }
+
+    /// A job whose payload is already JSON text.
+    public init(queue: String, kind: String, json: String, priority: Int16 = 0, runAfter: Duration = .zero,
+                maxAttempts: Int32 = 10, uniqueKey: String? = nil) {
         self.queue = queue
         self.kind = kind
-        self.payload = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
+        self.payload = json
         self.priority = priority
         self.runAfter = runAfter
         self.maxAttempts = maxAttempts

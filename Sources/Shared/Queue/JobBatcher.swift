@@ -9,6 +9,11 @@ import ServiceLifecycle
 /// thousand commits. Jobs that must commit with a change are enqueued in that change's
 /// transaction instead (`JobQueue.enqueue(_:on:logger:)`).
 ///
+/// `linger` trades a little delay for fewer, larger batches: once something is waiting, the
+/// batcher waits that long (or until `maxBatch` are waiting) before writing. Every statement and
+/// job has a fixed cost in Postgres and in the Workers that is large beside one small element,
+/// so audit events, which nobody reads within a tenth of a second, linger.
+///
 /// What is batched is `Element`: jobs themselves, or events that a batch turns into one job
 /// (`auditEvents`), so ten thousand events cost a few jobs, not ten thousand.
 ///
@@ -25,15 +30,18 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
     let jobs: JobQueue
     let capacity: Int
     let maxBatch: Int
+    let linger: Duration
     let makeJobs: @Sendable ([Element]) throws -> [NewJob]
     private let state = NIOLockedValueBox(State())
     private let dropped: Counter
     private let failures: Counter
 
-    public init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000, makeJobs: @escaping @Sendable ([Element]) throws -> [NewJob]) {
+    public init(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000, linger: Duration = .zero,
+                makeJobs: @escaping @Sendable ([Element]) throws -> [NewJob]) {
         self.jobs = jobs
         self.capacity = capacity
         self.maxBatch = maxBatch
+        self.linger = linger
         self.makeJobs = makeJobs
         dropped = Counter(label: "jobs_batcher_dropped_total")
         failures = Counter(label: "jobs_batcher_failed_batches_total")
@@ -87,6 +95,9 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
     /// The next batch, waiting for one; nil once stopped with nothing left.
     private func nextBatch() async -> [Element]? {
         while true {
+            if linger > .zero, state.withLockedValue({ !$0.stopped && !$0.pending.isEmpty && $0.pending.count < maxBatch }) {
+                try? await Task.sleep(for: linger)
+            }
             if let batch = takeBatch() { return batch }
             if state.withLockedValue({ $0.stopped }) { return nil }
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -125,8 +136,10 @@ extension JobBatcher where Element == NewJob {
 }
 
 extension JobBatcher where Element == AuditEvent {
-    /// Batches audit events into one `audit.events` job per batch.
-    public static func auditEvents(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000) -> JobBatcher<AuditEvent> {
-        JobBatcher(jobs: jobs, capacity: capacity, maxBatch: maxBatch) { [try .audit($0)] }
+    /// Batches audit events into one `audit.events` job per batch; an event waits at most
+    /// `linger` for others to join it.
+    public static func auditEvents(jobs: JobQueue, capacity: Int = 50_000, maxBatch: Int = 1000,
+                                   linger: Duration = .milliseconds(100)) -> JobBatcher<AuditEvent> {
+        JobBatcher(jobs: jobs, capacity: capacity, maxBatch: maxBatch, linger: linger) { [.audit($0)] }
     }
 }
