@@ -10,10 +10,16 @@ import ServiceLifecycle
 /// Commands are spread over the connections round-robin and never wait for a connection to be
 /// free: Redis answers in order, so any number of callers can share one. A connection that closes
 /// (server restart, timeout) is replaced on the next command that picks its slot.
+///
+/// Each connection lives on one event loop of the group, spread evenly, and a caller running on
+/// an event loop uses one of that loop's connections: the command is written, and its reply
+/// resumes the caller, without a hop to another thread. Callers elsewhere take any connection.
 public final class RedisClient: Sendable, Service {
     public let configuration: RedisConfiguration
-    private let eventLoopGroup: any EventLoopGroup
     private let slots: [NIOLockedValueBox<Slot>]
+    /// The loop each slot's connection is made on, and the slots of each loop.
+    private let slotLoops: [any EventLoop]
+    private let slotsByLoop: [ObjectIdentifier: [Int]]
     private let next = ManagedAtomic(0)
     private let logger: Logger
     private let usage: RedisUsage
@@ -29,8 +35,10 @@ public final class RedisClient: Sendable, Service {
                 service: String = "unnamed", logger: Logger) {
         self.configuration = configuration
         self.usage = RedisUsage(service: service, poolSize: configuration.poolSize)
-        self.eventLoopGroup = eventLoopGroup
         self.slots = (0..<configuration.poolSize).map { _ in NIOLockedValueBox(.empty) }
+        let loops = Array(eventLoopGroup.makeIterator())
+        self.slotLoops = (0..<configuration.poolSize).map { loops[$0 % loops.count] }
+        self.slotsByLoop = Dictionary(grouping: 0..<configuration.poolSize) { ObjectIdentifier(loops[$0 % loops.count]) }
         self.logger = logger
     }
 
@@ -97,7 +105,13 @@ public final class RedisClient: Sendable, Service {
     // MARK: Connections
 
     private func connection() async throws -> (NIOLockedValueBox<Slot>, RedisConnection) {
-        let index = next.loadThenWrappingIncrement(ordering: .relaxed) % slots.count
+        let turn = next.loadThenWrappingIncrement(ordering: .relaxed)
+        let index: Int
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let local = slotsByLoop[ObjectIdentifier(current)] {
+            index = local[turn % local.count]
+        } else {
+            index = turn % slots.count
+        }
         let slot = slots[index]
         enum Action { case use(RedisConnection), wait(Task<RedisConnection, any Error>) }
         let action: Action = slot.withLockedValue { state in
@@ -108,8 +122,8 @@ public final class RedisClient: Sendable, Service {
                 return .wait(task)
             case .ready, .empty:
                 // One connect per slot however many callers arrive at once.
-                let task = Task { [configuration, eventLoopGroup, usage] in
-                    let connection = try await RedisConnection.connect(configuration, on: eventLoopGroup.any())
+                let task = Task { [configuration, usage, loop = slotLoops[index]] in
+                    let connection = try await RedisConnection.connect(configuration, on: loop)
                     usage.opened()
                     connection.channel.closeFuture.whenComplete { _ in usage.closed() }
                     return connection
