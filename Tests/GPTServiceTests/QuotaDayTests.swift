@@ -18,6 +18,23 @@ import Testing
         #expect(after.resetAt == date("2026-12-02T15:00:00Z"))
     }
 
+    /// The remembered window answers only for its own day, whichever order the days are asked in.
+    @Test func theRememberedWindowIsOnlyItsOwnDays() {
+        let day = QuotaDay(timeZone: TimeZone(identifier: "Asia/Seoul")!)
+        for (iso, name) in [("2026-12-02T03:00:00Z", "20261202"), ("2026-12-01T14:59:59Z", "20261201"),
+                            ("2026-12-01T15:00:00Z", "20261202"), ("2026-12-02T14:59:59Z", "20261202"),
+                            ("2026-12-02T15:00:00Z", "20261203"), ("2026-11-30T00:00:00Z", "20261130")] {
+            #expect(day.window(at: date(iso)).name == name, "\(iso)")
+        }
+    }
+
+    @Test func questionsAreTrimmedOfUnicodeWhiteSpace() {
+        #expect(QnAController.trimmed("  \n\t 서울 날씨?\u{3000}\u{2028} ") == "서울 날씨?")
+        #expect(QnAController.trimmed(" \u{00A0}\n ").isEmpty)
+        #expect(QnAController.trimmed("a  b") == "a  b")
+        #expect(QnAController.trimmed("") == "")
+    }
+
     @Test func utcDayDiffers() {
         let utc = QuotaDay(timeZone: TimeZone(identifier: "UTC")!)
         #expect(utc.window(at: date("2026-12-01T15:00:00Z")).name == "20261201")

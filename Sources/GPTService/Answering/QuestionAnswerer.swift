@@ -21,8 +21,9 @@ struct QuestionAnswerer: Sendable {
     }
 
     enum Reply: Sendable {
-        /// Found in a cache layer: the whole answer now.
-        case cached(Answer)
+        /// Found in a cache layer: the whole answer now, and the caller's quota when it was read
+        /// in the same round trip.
+        case cached(Answer, quota: DailyQuota.Status?)
         /// On its way: the text as it comes, then the outcome. `leader` is whether this caller's
         /// request is the one that went upstream (and was charged).
         case flight(AsyncStream<Flight.Update>, leader: Bool, charged: DailyQuota.Status?)
@@ -47,7 +48,7 @@ struct QuestionAnswerer: Sendable {
 
     func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
         for _ in 0..<3 {
-            if useCache, let hit = try await lookup(normalized, keys: keys) { return .cached(hit) }
+            if useCache, let (hit, status) = try await lookup(normalized, keys: keys, subject: subject) { return .cached(hit, quota: status) }
             let (flight, role) = flights.join(keys.digest)
             if role == .follower {
                 // A leader that gave up before asking (its own quota) sends everyone round again.
@@ -63,7 +64,7 @@ struct QuestionAnswerer: Sendable {
                 if let embedding, let hit = try await semanticLookup(embedding, for: normalized) {
                     flight.finish(.answered(hit, finishReason: "stop"))
                     flights.end(keys.digest, flight)
-                    return .cached(hit)
+                    return .cached(hit, quota: nil)
                 }
                 let charge = try await charge(subject, question: question)
                 let updates = flight.subscribe()
@@ -83,18 +84,20 @@ struct QuestionAnswerer: Sendable {
 
     // MARK: Cache layers
 
-    private func lookup(_ question: NormalizedQuestion, keys: CacheKeys) async throws -> Answer? {
-        let (exact, lexicalDigest) = try await cache.lookup(keys)
+    private func lookup(_ question: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject) async throws -> (Answer, DailyQuota.Status)? {
+        let read = quota.statusRead(of: subject)
+        let (exact, lexicalDigest, quotaReply) = try await cache.lookup(keys, alongside: read.command)
+        let status = read.status(from: quotaReply ?? .null)
         if let exact {
             Self.count(layer: "exact", "hit")
-            return Answer(text: exact.answer, source: .exact, model: exact.model)
+            return (Answer(text: exact.answer, source: .exact, model: exact.model), status)
         }
         Self.count(layer: "exact", "miss")
         guard settings.lexicalLayer, keys.lexical != nil else { return nil }
         if let lexicalDigest, let found = try await cache.answer(digest: lexicalDigest, model: settings.model) {
             if QuestionGuard.allows(cached: found.normalizedQuestion, for: question) {
                 Self.count(layer: "lexical", "hit")
-                return Answer(text: found.answer, source: .lexical, model: found.model)
+                return (Answer(text: found.answer, source: .lexical, model: found.model), status)
             }
             Self.count(layer: "lexical", "refused")
             return nil

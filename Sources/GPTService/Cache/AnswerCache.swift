@@ -14,14 +14,17 @@ struct AnswerCache: Sendable {
 
     private var ttlSeconds: String { String(max(1, Int(ttl.seconds))) }
 
-    /// The exact layer's answer and, in the same round trip, the lexical layer's pointer.
-    func lookup(_ keys: CacheKeys) async throws -> (exact: CachedAnswer?, lexicalDigest: String?) {
+    /// The exact layer's answer and, in the same round trip, the lexical layer's pointer and the
+    /// reply to `alongside`, a read the caller needs whatever the cache holds.
+    func lookup(_ keys: CacheKeys, alongside: RedisCommand? = nil) async throws
+        -> (exact: CachedAnswer?, lexicalDigest: String?, alongside: RedisValue?) {
         var commands = [RedisCommand("GETEX", [keys.answer, "EX", ttlSeconds])]
         if let lexical = keys.lexical { commands.append(RedisCommand("GETEX", [lexical, "EX", ttlSeconds])) }
+        if let alongside { commands.append(alongside) }
         let replies = try await redis.pipeline(commands).map { try $0.throwingError() }
         let exact = replies[0].bytes.flatMap(Self.decode)
-        let pointer = replies.count > 1 ? replies[1].string : nil
-        return (exact, pointer == keys.digest ? nil : pointer)
+        let pointer = keys.lexical != nil ? replies[1].string : nil
+        return (exact, pointer == keys.digest ? nil : pointer, alongside != nil ? replies.last : nil)
     }
 
     /// The answer stored under `digest`, its lifetime renewed.

@@ -57,7 +57,7 @@ struct QnAController: Sendable {
     @Sendable func ask(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let body = try await request.decode(as: AskRequest.self, context: context)
-        let question = body.question.trimmingCharacters(in: .whitespacesAndNewlines)
+        let question = Self.trimmed(body.question)
         guard !question.isEmpty else { throw APIError.invalid("question is empty", code: "invalid_question") }
         guard question.count <= maxQuestionCharacters else {
             throw APIError.invalid("question is longer than \(maxQuestionCharacters) characters", code: "invalid_question")
@@ -77,8 +77,10 @@ struct QnAController: Sendable {
             throw try await withRateLimitHeaders(failure.apiError, subject: subject, failure: failure)
         }
         switch reply {
-        case .cached(let answer):
-            let headers = Self.rateLimitHeaders(try await quota.status(of: subject))
+        case .cached(let answer, let read):
+            let status: DailyQuota.Status
+            if let read { status = read } else { status = try await quota.status(of: subject) }
+            let headers = Self.rateLimitHeaders(status)
             ledger.record(answer, asked)
             return streaming ? sse(headers: headers, first: .finished(.answered(answer, finishReason: "stop")), rest: nil, asked: asked)
                 : try json(answer, headers: headers)
@@ -99,6 +101,15 @@ struct QnAController: Sendable {
             ledger.record(answer, asked)
             return streaming ? sse(headers: headers, first: .finished(outcome), rest: nil, asked: asked.following(!leader)) : try json(answer, headers: headers)
         }
+    }
+
+    /// Without white space (Unicode's, line breaks included) at either end; native, because
+    /// Foundation's `trimmingCharacters` bridges through NSString on every question.
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
     }
 
     /// The caller's answer from a flight's outcome: the leader's own source, `merged` for followers.

@@ -25,9 +25,25 @@ struct DailyQuota: Sendable {
     func key(_ subject: QuotaSubject, day name: String) -> String { "\(namespace):quota:\(name):\(subject.key)" }
 
     func status(of subject: QuotaSubject, now: Date = Date()) async throws -> Status {
+        let read = statusRead(of: subject, now: now)
+        return read.status(from: try await redis.send(read.command))
+    }
+
+    /// The read behind `status`, for a caller that sends it in a pipeline of its own (a cache hit
+    /// learns its answer and the quota headers in one round trip).
+    struct StatusRead: Sendable {
+        let command: RedisCommand
+        let limit: Int?
+        let resetAt: Date
+
+        func status(from reply: RedisValue) -> Status {
+            Status(limit: limit, used: reply.string.flatMap(Int.init) ?? 0, resetAt: resetAt)
+        }
+    }
+
+    func statusRead(of subject: QuotaSubject, now: Date = Date()) -> StatusRead {
         let (name, resetAt) = day.window(at: now)
-        let used = try await redis.get(key(subject, day: name)).flatMap(Int.init) ?? 0
-        return Status(limit: policy.limit(for: subject.tier), used: used, resetAt: resetAt)
+        return StatusRead(command: RedisCommand("GET", [key(subject, day: name)]), limit: policy.limit(for: subject.tier), resetAt: resetAt)
     }
 
     /// Counts one upstream call if the subject has one left today.

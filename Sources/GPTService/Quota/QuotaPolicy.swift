@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import Shared
 
 /// Who is asking, for the quota: a user by id, an anonymous caller by a digest of its address
@@ -43,15 +44,31 @@ struct QuotaPolicy: Sendable {
 /// day (Asia/Seoul by default), not UTC's.
 struct QuotaDay: Sendable {
     let timeZone: TimeZone
+    /// The last window worked out: every request asks, and the calendar arithmetic cost more than
+    /// the rest of a cache hit's quota bookkeeping.
+    private let recent = NIOLockedValueBox<(start: Date, name: String, resetAt: Date)?>(nil)
+
+    init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+    }
 
     /// The day's name in keys (`20261201`) and when the next day starts.
     func window(at now: Date) -> (name: String, resetAt: Date) {
+        if let known = recent.withLockedValue({ $0 }), known.start <= now, now < known.resetAt {
+            return (known.name, known.resetAt)
+        }
+        let computed = Self.compute(at: now, timeZone: timeZone)
+        recent.withLockedValue { $0 = computed }
+        return (computed.name, computed.resetAt)
+    }
+
+    private static func compute(at now: Date, timeZone: TimeZone) -> (start: Date, name: String, resetAt: Date) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let start = calendar.startOfDay(for: now)
         let next = calendar.date(byAdding: .day, value: 1, to: start) ?? now.addingTimeInterval(86_400)
         let parts = calendar.dateComponents([.year, .month, .day], from: start)
         let name = String(format: "%04d%02d%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-        return (name, next)
+        return (start, name, next)
     }
 }
