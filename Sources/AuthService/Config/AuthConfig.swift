@@ -62,7 +62,8 @@ struct AuthConfig: Sendable {
         passwords = PasswordHasher.Settings(
             cost: min(max(reader.int(forKey: "bcrypt.cost", default: 10), 4), 16),
             threads: max(1, reader.int(forKey: "bcrypt.threads", default: ProcessInfo.processInfo.activeProcessorCount)),
-            maxWait: .milliseconds(max(1, reader.int(forKey: "bcrypt.max.wait.ms", default: 1000))))
+            maxWait: .milliseconds(max(1, reader.int(forKey: "bcrypt.max.wait.ms", default: 1000))),
+            maxRetryAfter: .seconds(max(1, reader.int(forKey: "bcrypt.max.retry.after.seconds", default: 60))))
         throttle = LoginThrottle.Settings(
             addressLimit: reader.int(forKey: "login.address.limit", default: 60),
             addressWindow: .seconds(reader.int(forKey: "login.address.window.seconds", default: 60)),

@@ -21,6 +21,8 @@ final class PasswordHasher: Service, Sendable {
         var cost: Int
         var threads: Int
         var maxWait: Duration
+        /// The longest `Retry-After` a refused caller is told (see `RetryPacing`).
+        var maxRetryAfter: Duration = .seconds(60)
         /// Run the hash threads at nice 10 (the service always does; a test measuring admission on
         /// a busy machine may not want its threads starved).
         var lowersPriority = true
@@ -55,6 +57,7 @@ final class PasswordHasher: Service, Sendable {
     private let pool: NIOThreadPool
     private let load: NIOLockedValueBox<Load>
     private let answer: NIOLockedValueBox<Answer>
+    private let pacing: NIOLockedValueBox<RetryPacing>
     private let outstandingGauge = Gauge(label: "auth_password_hash_outstanding")
     private let shedCounter = Counter(label: "auth_password_hash_shed_total")
 
@@ -65,6 +68,7 @@ final class PasswordHasher: Service, Sendable {
         self.answer = NIOLockedValueBox(Answer(cost: settings.cost, dummyHash: Self.dummyHash(cost: settings.cost)))
         // No estimate until the first hash is timed: admit until then.
         self.load = NIOLockedValueBox(Load(averageHash: .zero))
+        self.pacing = NIOLockedValueBox(RetryPacing(minimum: max(.seconds(1), settings.maxWait), maximum: settings.maxRetryAfter))
     }
 
     /// A well-formed hash at `cost` with a random salt and digest. Checking a password against it
@@ -204,7 +208,10 @@ final class PasswordHasher: Service, Sendable {
 
     private func shed() -> Overloaded {
         shedCounter.increment()
-        return Overloaded(retryAfter: max(.seconds(1), settings.maxWait))
+        let averageHash = load.withLockedValue { $0.averageHash }
+        let hashesPerSecond = averageHash > .zero ? Double(settings.threads) / averageHash.seconds : 0
+        let wait = pacing.withLockedValue { $0.nextWait(hashesPerSecond: hashesPerSecond, now: .now) }
+        return Overloaded(retryAfter: wait)
     }
 
     /// Nice 10 for the calling thread: on Linux nice is per thread, and `who = 0` means the calling
