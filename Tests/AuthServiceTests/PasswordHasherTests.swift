@@ -47,8 +47,9 @@ import Testing
         }
         // Unpadded, a cost-5 check takes 1/16 of a cost-9 one. The padding is a sleep sized from
         // the hasher's measured speed, which load on the other core does not stretch as it
-        // stretches the real hash: the bound leaves room for that and still catches no padding.
-        #expect(median(existing) > median(unknown) * 0.4, "existing \(median(existing)) vs unknown \(median(unknown))")
+        // stretches the real hash: the bound leaves room for that (a busy CI machine measured
+        // 0.39) and still catches no padding (0.06).
+        #expect(median(existing) > median(unknown) * 0.25, "existing \(median(existing)) vs unknown \(median(unknown))")
         #expect(try await raised.verify("correct horse", against: old), "padding changes the time, never the answer")
         try await raised.shutdown()
 
