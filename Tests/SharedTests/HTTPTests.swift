@@ -1,5 +1,6 @@
 import Foundation
 import NIOFoundationCompat
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -10,9 +11,9 @@ import TestSupport
     struct Payload: Decodable { var name: String }
 
     /// A router with the shared middleware and a few routes that fail in different ways.
-    func makeApp(redisURL: String = TestEnvironment.redisURL) async throws -> some ApplicationProtocol {
+    func makeApp(redisURL: String = TestEnvironment.redisURL, _ settings: [String: String] = [:]) async throws -> some ApplicationProtocol {
         let url = try await TestEnvironment.scratchDatabase()
-        let reader = TestEnvironment.reader(databaseURL: url, ["REDIS_URL": redisURL, "HTTP_MAX_BODY_BYTES": "1024"])
+        let reader = TestEnvironment.reader(databaseURL: url, ["REDIS_URL": redisURL, "HTTP_MAX_BODY_BYTES": "1024"].merging(settings) { $1 })
         let runtime = try ServiceRuntime(config: ServiceConfig(name: "probe", defaultPort: 0, reader: reader))
         let router = runtime.makeRouter()
         router.get("/items/{id}") { _, context -> String in
@@ -24,6 +25,7 @@ import TestSupport
             return "item \(id)"
         }
         router.post("/items/special") { _, _ in "special" }
+        router.get("/waited") { _, context -> String in String((ContinuousClock.now - context.arrived).milliseconds) }
         router.post("/items") { request, context -> String in
             let payload = try await request.decode(as: Payload.self, context: context)
             return payload.name
@@ -116,6 +118,43 @@ import TestSupport
             try await client.execute(uri: "/healthz", method: .get, headers: [.requestID: "bad id with spaces"]) { response in
                 let id = try #require(response.headers[.requestID])
                 #expect(id != "bad id with spaces" && !id.isEmpty)
+            }
+        }
+    }
+
+    /// nginx's stamp moves the request's arrival back by the time it queued after the proxy; over
+    /// a real socket, so the peer is loopback, which is trusted by default.
+    @Test func arrivalCountsFromTheProxysStamp() async throws {
+        let app = try await makeApp(["HTTP_MAX_QUEUE_MS": "0"])
+        try await app.test(.live) { client in
+            let stamp = String(format: "t=%.3f", Date().timeIntervalSince1970 - 2.5)
+            let waited = { (headers: HTTPFields) async throws -> Int in
+                try await client.execute(uri: "/waited", method: .get, headers: headers) { Int(String(buffer: $0.body)) ?? -1 }
+            }
+            let stamped = try await waited([.requestStart: stamp])
+            #expect((2500..<4000).contains(stamped), "\(stamped) ms")
+            #expect((0..<1000).contains(try await waited([:])))
+            #expect((0..<1000).contains(try await waited([.requestStart: "t=yesterday"])))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"http_server_request_queue_seconds_count{service="probe"}"#))
+            }
+        }
+    }
+
+    @Test func requestsThatQueuedTooLongAreShedButProbesAreNot() async throws {
+        let app = try await makeApp(["HTTP_MAX_QUEUE_MS": "1000"])
+        try await app.test(.live) { client in
+            let old: HTTPFields = [.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970 - 2.5)]
+            try await client.execute(uri: "/items/42", method: .get, headers: old) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                #expect(errorBody(response).code == "overloaded")
+            }
+            try await client.execute(uri: "/healthz", method: .get, headers: old) { #expect($0.status == .ok) }
+            let fresh: HTTPFields = [.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)]
+            try await client.execute(uri: "/items/42", method: .get, headers: fresh) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"http_server_shed_total{service="probe"}"#))
             }
         }
     }

@@ -46,7 +46,9 @@ struct QuestionAnswerer: Sendable {
         CacheKeys(question: question, model: settings.model, namespace: settings.namespace)
     }
 
-    func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool) async throws -> Reply {
+    /// `arrived`: when the request reached the edge, from which its wait for the upstream counts.
+    func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool,
+             arrived: ContinuousClock.Instant = .now) async throws -> Reply {
         for _ in 0..<3 {
             if useCache, let (hit, status) = try await lookup(normalized, keys: keys, subject: subject) { return .cached(hit, quota: status) }
             let (flight, role) = flights.join(keys.digest)
@@ -70,7 +72,7 @@ struct QuestionAnswerer: Sendable {
                 let updates = flight.subscribe()
                 Task {
                     await lead(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
-                               subject: subject, charge: charge, useCache: useCache)
+                               subject: subject, charge: charge, useCache: useCache, arrived: arrived)
                 }
                 return .flight(updates, leader: true, charged: charge.quota)
             } catch {
@@ -180,7 +182,7 @@ struct QuestionAnswerer: Sendable {
     /// Runs apart from the leader's request, so a client that hangs up does not end the answer its
     /// followers wait for.
     private func lead(_ flight: Flight, question: String, normalized: NormalizedQuestion, keys: CacheKeys,
-                      embedding: [Float]?, subject: QuotaSubject, charge: Charge, useCache: Bool) async {
+                      embedding: [Float]?, subject: QuotaSubject, charge: Charge, useCache: Bool, arrived: ContinuousClock.Instant) async {
         defer { flights.end(keys.digest, flight) }
         do {
             for _ in 0..<3 {
@@ -192,7 +194,8 @@ struct QuestionAnswerer: Sendable {
                         flight.finish(.answered(Answer(text: answered.answer, source: .merged, model: answered.model), finishReason: "stop"))
                         return
                     }
-                    await askUpstream(flight, question: question, normalized: normalized, keys: keys, embedding: embedding, subject: subject, charge: charge)
+                    await askUpstream(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
+                                      subject: subject, charge: charge, arrived: arrived)
                     return
                 }
                 switch try await lock.waitForOutcome(keys, timeout: settings.mergeWait) {
@@ -224,9 +227,9 @@ struct QuestionAnswerer: Sendable {
     }
 
     private func askUpstream(_ flight: Flight, question: String, normalized: NormalizedQuestion, keys: CacheKeys,
-                             embedding: [Float]?, subject: QuotaSubject, charge: Charge) async {
+                             embedding: [Float]?, subject: QuotaSubject, charge: Charge, arrived: ContinuousClock.Instant) async {
         do {
-            let completion = try await chat.complete(question) { flight.publish($0) }
+            let completion = try await chat.complete(question, arrived: arrived) { flight.publish($0) }
             let cost = budget.prices.cost(promptTokens: completion.promptTokens, completionTokens: completion.completionTokens)
             try? await budget.settle(charge.budget, actual: cost)
             let verdict = cacheability.verdict(question: normalized, answer: completion.text, finishReason: completion.finishReason)

@@ -44,7 +44,7 @@ struct GPTConfig: Sendable {
             embeddingTimeout: .milliseconds(max(10, reader.int(forKey: "gpt.embedding.timeout.ms", default: 500))),
             retries: max(0, reader.int(forKey: "gpt.upstream.retries", default: 2)))
         upstreamConcurrency = max(1, reader.int(forKey: "gpt.upstream.concurrency", default: 32))
-        upstreamMaxWait = .milliseconds(max(0, reader.int(forKey: "gpt.upstream.max.wait.ms", default: 1000)))
+        upstreamMaxWait = .milliseconds(max(0, reader.int(forKey: "gpt.upstream.max.wait.ms", default: 500)))
         breakerFailures = max(1, reader.int(forKey: "gpt.breaker.failures", default: 5))
         breakerCooldown = .milliseconds(max(100, reader.int(forKey: "gpt.breaker.cooldown.ms", default: 10_000)))
 

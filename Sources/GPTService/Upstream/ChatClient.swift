@@ -81,8 +81,10 @@ final class ChatClient: Sendable, Service {
 
     /// Asks the upstream; `onDelta` sees each piece of text as it arrives. Retries with jittered,
     /// capped backoff on 429, 5xx and connection failures, honouring the upstream's `Retry-After`,
-    /// but only until the first piece of text: after that a failure ends the answer.
-    func complete(_ question: String, onDelta: @escaping @Sendable (String) async -> Void) async throws -> Completion {
+    /// but only until the first piece of text: after that a failure ends the answer. `arrived` is
+    /// when the request reached the edge: the first attempt's wait for a slot counts from there.
+    func complete(_ question: String, arrived: ContinuousClock.Instant = .now,
+                  onDelta: @escaping @Sendable (String) async -> Void) async throws -> Completion {
         let deadline = ContinuousClock.now + settings.totalTimeout
         var attempt = 0
         while true {
@@ -93,7 +95,7 @@ final class ChatClient: Sendable, Service {
             let started = ContinuousClock.now
             let streamed = ManagedAtomic(false)
             do {
-                let completion = try await gate.withSlot {
+                let completion = try await gate.withSlot(arrived: attempt == 0 ? arrived : .now) {
                     try await Self.within(deadline) {
                         try await self.stream(question, deadline: deadline) { delta in
                             streamed.store(true, ordering: .relaxed)

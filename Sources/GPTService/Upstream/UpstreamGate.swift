@@ -2,7 +2,11 @@ import Metrics
 import NIOConcurrencyHelpers
 
 /// Admission to the upstream: at most `limit` calls at once, and a caller waits at most `maxWait`
-/// for a slot; past it the caller is turned away (503 with `Retry-After`) instead of piling up.
+/// for a slot, counted from when its request reached the edge (nginx), so time already spent in
+/// queues before the service counts against it. Past it the caller is turned away (503 with
+/// `Retry-After`) instead of piling up, and a caller whose wait is sure to run past it, by the
+/// callers ahead of it and the recent time of a call, is turned away at once rather than after
+/// waiting in vain.
 final class UpstreamGate: Sendable {
     struct Busy: Error, Sendable {}
 
@@ -10,6 +14,8 @@ final class UpstreamGate: Sendable {
         var running = 0
         var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
         var nextID = 0
+        /// Recent time a slot was held, smoothed; zero until the first call ends.
+        var averageHold: Duration = .zero
     }
 
     let limit: Int
@@ -17,6 +23,7 @@ final class UpstreamGate: Sendable {
     private let state = NIOLockedValueBox(State())
     private let inFlight = Meter(label: "gpt_upstream_in_flight")
     private let waiting = Meter(label: "gpt_upstream_waiting")
+    private let shed = Counter(label: "gpt_upstream_shed_total")
 
     init(limit: Int, maxWait: Duration) {
         self.limit = max(1, limit)
@@ -24,36 +31,59 @@ final class UpstreamGate: Sendable {
         Gauge(label: "gpt_upstream_concurrency_max").record(self.limit)
     }
 
-    /// Runs `body` holding a slot; throws `Busy` when none frees up in time.
-    func withSlot<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await acquire()
-        defer { release() }
+    /// Runs `body` holding a slot; throws `Busy` when none frees up by `maxWait` after `arrived`
+    /// (now, if later).
+    func withSlot<T: Sendable>(arrived: ContinuousClock.Instant = .now, _ body: () async throws -> T) async throws -> T {
+        try await acquire(by: min(arrived, .now) + maxWait)
+        let started = ContinuousClock.now
+        defer { release(held: ContinuousClock.now - started) }
         return try await body()
     }
 
-    private func acquire() async throws {
-        let id: Int? = state.withLockedValue { state in
+    /// The wait a new caller would have for a slot: the callers ahead of it and itself, shared
+    /// among the slots, at the recent time of a call.
+    static func expectedWait(waitersAhead: Int, limit: Int, averageHold: Duration) -> Duration {
+        averageHold * (Double(waitersAhead + 1) / Double(limit))
+    }
+
+    private enum Admission { case now, wait(Int), refused }
+
+    private func acquire(by deadline: ContinuousClock.Instant) async throws {
+        let now = ContinuousClock.now
+        let admission: Admission = state.withLockedValue { state in
             if state.running < limit {
                 state.running += 1
-                return nil
+                return .now
             }
+            let expected = Self.expectedWait(waitersAhead: state.waiters.count, limit: limit, averageHold: state.averageHold)
+            guard deadline > now, now + expected <= deadline else { return .refused }
             state.nextID += 1
-            return state.nextID
+            return .wait(state.nextID)
         }
-        guard let id else {
+        let id: Int
+        switch admission {
+        case .now:
             inFlight.increment()
             return
+        case .refused:
+            shed.increment()
+            throw Busy()
+        case .wait(let waiter):
+            id = waiter
         }
         waiting.increment()
         defer { waiting.decrement() }
         let admitted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             state.withLockedValue { $0.waiters.append((id, continuation)) }
-            Task { [maxWait] in
-                try? await Task.sleep(for: maxWait)
+            Task {
+                try? await Task.sleep(until: deadline)
                 self.timeOut(id)
             }
         }
-        guard admitted else { throw Busy() }
+        guard admitted else {
+            shed.increment()
+            throw Busy()
+        }
         inFlight.increment()
     }
 
@@ -65,10 +95,11 @@ final class UpstreamGate: Sendable {
         continuation?.resume(returning: false)
     }
 
-    private func release() {
+    private func release(held: Duration) {
         inFlight.decrement()
         // The slot passes straight to the oldest waiter, so running never drops below what waits.
         let next = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            state.averageHold = state.averageHold == .zero ? held : state.averageHold * 0.8 + held * 0.2
             if state.waiters.isEmpty {
                 state.running -= 1
                 return nil

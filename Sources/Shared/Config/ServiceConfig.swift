@@ -25,6 +25,9 @@ public struct ServiceConfig: Sendable {
     /// Connections the kernel queues before the server accepts them: a burst of new connections
     /// beyond it waits for SYN retransmits (1 s, 3 s, ...), the tail latency of a load spike.
     public var listenBacklog: Int
+    /// The longest a request may have waited after nginx passed it on before the handler sheds it
+    /// with 503 (`QueueDeadlineMiddleware`); zero turns shedding off.
+    public var maxQueue: Duration
     public var logLevel: String
     public var logFormat: String
     /// Whose `X-Real-IP` is believed (nginx); everyone else is known by their own address.
@@ -51,6 +54,7 @@ public struct ServiceConfig: Sendable {
         self.revocationCacheTTL = .milliseconds(reader.int(forKey: "auth.revocation.cache.ms", default: 1000))
         self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
         self.listenBacklog = reader.int(forKey: "http.listen.backlog", default: 4096)
+        self.maxQueue = .milliseconds(max(0, reader.int(forKey: "http.max.queue.ms", default: 500)))
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")
         let proxies = reader.string(forKey: "trusted.proxies", default: "127.0.0.1,::1")

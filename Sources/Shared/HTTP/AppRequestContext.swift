@@ -10,6 +10,9 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int = 1 << 20
     /// The client address as nginx reported it, for audit events and per-address limits.
     public var clientAddress: String?
+    /// When the request reached the edge: nginx's `X-Request-Start` from a trusted proxy
+    /// (`ObservabilityMiddleware`), else when the service read its head. Deadlines count from it.
+    public var arrived: ContinuousClock.Instant = .now
 
     /// JSON with ISO 8601 dates for every response body.
     public var responseEncoder: JSONEncoder { Self.encoder }

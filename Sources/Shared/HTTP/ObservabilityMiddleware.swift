@@ -13,10 +13,13 @@ public struct ObservabilityMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let service: String
     let trustedProxies: TrustedProxies
+    /// From nginx's stamp to the handler: the time a request queued before the service began on it.
+    let queueTime: Timer
 
     public init(service: String, trustedProxies: TrustedProxies = .loopback) {
         self.service = service
         self.trustedProxies = trustedProxies
+        self.queueTime = Timer(label: "http_server_request_queue_seconds", dimensions: [("service", service)])
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -24,9 +27,17 @@ public struct ObservabilityMiddleware: RouterMiddleware {
         if let incoming = request.headers[.requestID], Self.isAcceptable(id: incoming) {
             context.logger[metadataKey: "hb.request.id"] = .string(incoming)
         }
-        context.clientAddress = trustedProxies.clientAddress(peer: context.clientAddress, forwarded: request.headers[.xRealIP])
+        let peer = context.clientAddress
+        context.clientAddress = trustedProxies.clientAddress(peer: peer, forwarded: request.headers[.xRealIP])
         let requestID = context.id
         let start = ContinuousClock.now
+        var queued: Duration?
+        if let stamp = request.headers[.requestStart], let peer, trustedProxies.trusts(peer),
+           let waited = RequestStart.waited(header: stamp) {
+            queued = waited
+            context.arrived = start - waited
+            queueTime.recordNanoseconds(waited.nanoseconds)
+        }
         var response = try await next(request, context)
         response.headers[.requestID] = requestID
         let status = response.status.code
@@ -40,14 +51,16 @@ public struct ObservabilityMiddleware: RouterMiddleware {
         // A 503 is load shedding or a dependency outage, already logged where it is decided; at
         // error level every shed request would flood the log exactly when the machine is busiest.
         let level: Logger.Level = status >= 500 && status != 503 ? .error : (Self.quietRoutes.contains(route) ? .debug : .info)
-        context.logger.log(level: level, "request", metadata: [
+        var metadata: Logger.Metadata = [
             "method": .string(method),
             "path": .string(request.uri.path),
             "route": .string(route),
             "status": .stringConvertible(status),
             "duration_ms": .stringConvertible((Double(elapsed.nanoseconds) / 1e6).rounded(toPlaces: 3)),
             "client": .string(context.clientAddress ?? "-"),
-        ])
+        ]
+        if let queued { metadata["queued_ms"] = .stringConvertible(queued.milliseconds) }
+        context.logger.log(level: level, "request", metadata: metadata)
         return response
     }
 
@@ -62,6 +75,7 @@ public struct ObservabilityMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     public static let requestID = Self("X-Request-Id")!
     public static let xRealIP = Self("X-Real-IP")!
+    public static let requestStart = Self("X-Request-Start")!
     public static let rateLimitLimit = Self("X-RateLimit-Limit")!
     public static let rateLimitRemaining = Self("X-RateLimit-Remaining")!
     public static let rateLimitReset = Self("X-RateLimit-Reset")!

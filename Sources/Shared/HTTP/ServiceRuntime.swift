@@ -54,6 +54,7 @@ public struct ServiceRuntime: Sendable {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(service: config.name, trustedProxies: config.trustedProxies))
         router.add(middleware: ErrorMiddleware(routes: routeMethods))
+        router.add(middleware: QueueDeadlineMiddleware(service: config.name, maxQueue: config.maxQueue))
         router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
         router.addHealthRoutes(checks: readinessChecks)
         return router
