@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GPTService
 
@@ -29,6 +30,18 @@ import Testing
         #expect(text("2+2") != text("2-2"))
         #expect(text("2*3") != text("2/3"))
         #expect(text("3-1") == "3 - 1")
+    }
+
+    @Test func theASCIIShortcutAgreesWithTheUnicodeTables() throws {
+        for value in 0..<128 {
+            let scalar = try #require(Unicode.Scalar(value))
+            #expect(NormalizedQuestion.isWordScalar(scalar) == (scalar.properties.isAlphabetic || scalar.properties.numericType != nil), "\(value)")
+            #expect(NormalizedQuestion.isDigit(scalar) == (scalar.properties.numericType != nil), "\(value)")
+            #expect(scalar.properties.generalCategory != .nonspacingMark)
+        }
+        // And NFKC leaves ASCII alone, which the shortcut past Foundation relies on.
+        let ascii = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        #expect(ascii.precomposedStringWithCompatibilityMapping == ascii)
     }
 
     @Test func vagueQuestionsHaveNoSubstance() {

@@ -20,7 +20,8 @@ struct NormalizedQuestion: Sendable, Equatable {
     var substance: Int { tokens.reduce(0) { $0 + $1.unicodeScalars.filter(Self.isWordScalar).count } }
 
     init(_ question: String) {
-        tokens = Self.tokenize(question.precomposedStringWithCompatibilityMapping)
+        // NFKC leaves ASCII as it is; Foundation's pass is skipped for the many questions in it.
+        tokens = Self.tokenize(question.utf8.allSatisfy { $0 < 0x80 } ? question : question.precomposedStringWithCompatibilityMapping)
     }
 
     init(tokens: [String]) {
@@ -29,8 +30,19 @@ struct NormalizedQuestion: Sendable, Equatable {
 
     static let operators: Set<Unicode.Scalar> = ["+", "-", "*", "/", "=", "<", ">", "%", "^", "×", "÷", "√"]
 
+    /// A letter or a digit. ASCII is decided without the Unicode property tables, which are a
+    /// lookup per call and the tokenizer asks about every scalar and its neighbours.
     static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        if scalar.isASCII {
+            let folded = scalar.value | 0x20
+            return isDigit(scalar) || (folded >= 0x61 && folded <= 0x7A)
+        }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+
+    /// A scalar with a numeric value: in ASCII, 0 to 9.
+    static func isDigit(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? (0x30...0x39).contains(scalar.value) : scalar.properties.numericType != nil
     }
 
     private static func tokenize(_ text: String) -> [String] {
@@ -44,11 +56,11 @@ struct NormalizedQuestion: Sendable, Equatable {
         for (index, scalar) in scalars.enumerated() {
             let previous = index > 0 ? scalars[index - 1] : nil
             let next = index + 1 < scalars.count ? scalars[index + 1] : nil
-            let digitBefore = previous?.properties.numericType != nil && !word.isEmpty
-            let digitAfter = next?.properties.numericType != nil
+            let digitBefore = previous.map(isDigit) ?? false && !word.isEmpty
+            let digitAfter = next.map(isDigit) ?? false
             let letterBefore = previous.map(isWordScalar) ?? false && !word.isEmpty
             let letterAfter = next.map(isWordScalar) ?? false
-            if isWordScalar(scalar) || scalar.properties.generalCategory == .nonspacingMark {
+            if isWordScalar(scalar) || (!scalar.isASCII && scalar.properties.generalCategory == .nonspacingMark) {
                 word.append(scalar)
             } else if scalar == ".", digitBefore, digitAfter {
                 word.append(scalar)  // 3.14
@@ -56,7 +68,7 @@ struct NormalizedQuestion: Sendable, Equatable {
                 continue  // 1,000 is 1000
             } else if scalar == "'" || scalar == "’", letterBefore, letterAfter {
                 continue  // isn't, what's: one word
-            } else if scalar == "-", letterBefore, letterAfter, !(previous?.properties.numericType != nil) {
+            } else if scalar == "-", letterBefore, letterAfter, !(previous.map(isDigit) ?? false) {
                 continue  // e-mail is email; 3-1 stays a subtraction
             } else if operators.contains(scalar) {
                 flush()

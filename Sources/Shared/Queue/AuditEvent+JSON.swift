@@ -19,7 +19,7 @@ extension AuditEvent {
 
     func writeJSON(into out: inout [UInt8]) {
         out.append(contentsOf: #"{"eventID":"#.utf8)
-        Self.writeString(eventID.uuidString, into: &out)
+        JSONString.write(eventID.uuidString, into: &out)
         out.append(contentsOf: #","occurredAt":"#.utf8)
         out.append(contentsOf: "\(occurredAt.timeIntervalSinceReferenceDate)".utf8)
         Self.writeField("actorID", actorID, into: &out)
@@ -31,9 +31,9 @@ extension AuditEvent {
         out.append(contentsOf: #","payload":{"#.utf8)
         for (index, key) in payload.keys.sorted().enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            Self.writeString(key, into: &out)
+            JSONString.write(key, into: &out)
             out.append(UInt8(ascii: ":"))
-            Self.writeString(payload[key]!, into: &out)
+            JSONString.write(payload[key]!, into: &out)
         }
         out.append(contentsOf: "}}".utf8)
     }
@@ -41,28 +41,8 @@ extension AuditEvent {
     private static func writeField(_ name: String, _ value: String?, into out: inout [UInt8]) {
         guard let value else { return }
         out.append(UInt8(ascii: ","))
-        writeString(name, into: &out)
+        JSONString.write(name, into: &out)
         out.append(UInt8(ascii: ":"))
-        writeString(value, into: &out)
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// A JSON string: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    static func writeString(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONString.write(value, into: &out)
     }
 }
