@@ -89,6 +89,13 @@ print(f"   success {100 * by_status.get('200', 0) / sent:.1f}%; 500s: {by_status
 print(f"   200s by source: {dict(sorted(sources.items()))}")
 print(f"   refusals by code: {dict(sorted(codes.items()))}")
 print(f"   upstream calls counted by the stand-in: {upstream_calls}; answers with source=upstream: {upstream_answers}")
+for tag in ("status", "source"):
+    parts = []
+    for key, value in sorted(metrics.items()):
+        if key.startswith(f"gpt_latency{{{tag}:") and value["values"].get("max", 0) > 0:
+            v = value["values"]
+            parts.append(f"{key.split(':', 1)[1][:-1]} p95 {v['p(95)']:.0f} max {v['max']:.0f}")
+    print(f"   latency ms by {tag}: " + "; ".join(parts))
 PY
 }
 

@@ -21,6 +21,8 @@ const thresholds = {};
 for (const s of statusList) thresholds[`gpt_status{status:${s}}`] = ['count>=0'];
 for (const s of sourceList) thresholds[`gpt_source{source:${s}}`] = ['count>=0'];
 for (const c of codeList) thresholds[`gpt_error_code{code:${c}}`] = ['count>=0'];
+for (const s of statusList) thresholds[`gpt_latency{status:${s}}`] = ['max>=0'];
+for (const s of sourceList) thresholds[`gpt_latency{source:${s}}`] = ['max>=0'];
 
 export const options = {
   discardResponseBodies: false,
@@ -49,9 +51,10 @@ export default function () {
     ? http.get(`${base}/healthz/gpt`, { timeout: '10s' })
     : http.post(`${base}/api/gpt/qna`, JSON.stringify({ question }), { headers, timeout: '10s' });
   statuses.add(1, { status: String(response.status) });
-  latency.add(response.timings.duration, { status: String(response.status) });
   let body = null;
   try { body = response.json(); } catch (_) { body = null; }
+  const source = response.status === 200 && body && body.source ? body.source : 'none';
+  latency.add(response.timings.duration, { status: String(response.status), source });
   if (response.status === 200 && body && body.source) sources.add(1, { source: body.source });
   else if (body && body.error) codes.add(1, { code: body.error.code });
 }

@@ -70,9 +70,13 @@ def children(pid):
 
 
 def process(pid, with_children):
-    """rss_kb, fds, threads, cpu_s of pid (and its children). Shared memory is counted once."""
+    """rss_kb, shmem_kb, fds, threads, cpu_s of pid (and its children).
+
+    With children (Postgres, nginx), private memory is summed while the pages every process maps
+    alike, the binary and the shared memory segment, are counted once: summing each backend's
+    VmRSS would count Postgres's buffer cache once per backend that touched it."""
     pids = [pid] + (children(pid) if with_children else [])
-    rss = anon = shmem = fds = threads = 0
+    rss = anon = mapped = shmem = fds = threads = 0
     cpu = 0.0
     for i, p in enumerate(pids):
         try:
@@ -88,11 +92,12 @@ def process(pid, with_children):
         threads += int(status["Threads"])
         kb = lambda key: int(status.get(key, "0 kB").split()[0])
         rss += kb("VmRSS")
-        anon += kb("RssAnon") + kb("RssFile")
+        anon += kb("RssAnon")
+        mapped = max(mapped, kb("RssFile"))
         shmem = max(shmem, kb("RssShmem"))
     if len(pids) > 1:
-        rss = anon + shmem
-    return {"rss_kb": rss, "fds": fds, "threads": threads, "cpu_s": round(cpu, 2), "processes": len(pids)}
+        rss = anon + mapped + shmem
+    return {"rss_kb": rss, "shmem_kb": shmem, "fds": fds, "threads": threads, "cpu_s": round(cpu, 2), "processes": len(pids)}
 
 
 def by_name(comm):

@@ -85,4 +85,6 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 \if :{?operator}
 GRANT auth_svc, content_svc, gpt_svc, workers_svc TO :"operator";
+-- Every role's statements in pg_stat_statements, not only its own (load-test reports, slow queries).
+GRANT pg_read_all_stats TO :"operator";
 \endif
