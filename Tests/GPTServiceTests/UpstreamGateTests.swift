@@ -30,7 +30,7 @@ import Testing
         let holder = Holder()
         let held = Task { try await gate.withSlot { await holder.hold() } }
         defer { holder.release() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitFor { gate.occupancy == (1, 0) }
         // Its request reached nginx 1.9 s ago: 0.1 s of its 2 s are left, not 2 s.
         let started = ContinuousClock.now
         await #expect(throws: UpstreamGate.Busy.self) { try await gate.withSlot(arrived: .now - .milliseconds(1900)) {} }
@@ -42,18 +42,17 @@ import Testing
     }
 
     @Test func aCallerSureToWaitTooLongIsRefusedAtOnce() async throws {
-        let gate = UpstreamGate(limit: 1, maxWait: .milliseconds(1500))
-        // Teach the gate that a call holds its slot for about 0.6 s.
-        try await gate.withSlot { try await Task.sleep(for: .milliseconds(600)) }
+        // A call is known to hold its slot for about 0.6 s.
+        let gate = UpstreamGate(limit: 1, maxWait: .milliseconds(1500), initialHold: .milliseconds(600))
         let holder = Holder()
         let held = Task { try await gate.withSlot { await holder.hold() } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitFor { gate.occupancy == (1, 0) }
         // The first waiter expects 0.6 s: it waits, and gets the slot when the holder lets go.
         let waiter = Task { try await gate.withSlot { 1 } }
-        try await Task.sleep(for: .milliseconds(50))
-        // Two ahead of the next (the holder's remainder and the waiter): 1.2 s, still within 1.5 s.
+        try await waitFor { gate.occupancy == (1, 1) }
+        // One ahead of the next: 1.2 s, still within 1.5 s.
         let second = Task { try await gate.withSlot { 2 } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitFor { gate.occupancy == (1, 2) }
         // The third would expect 1.8 s: refused now rather than after waiting 1.5 s in vain.
         let started = ContinuousClock.now
         await #expect(throws: UpstreamGate.Busy.self) { try await gate.withSlot {} }
@@ -62,5 +61,13 @@ import Testing
         try await held.value
         #expect(try await waiter.value == 1)
         #expect(try await second.value == 2)
+    }
+
+    private func waitFor(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { Issue.record("condition not met within 5 s"); return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 }

@@ -25,9 +25,11 @@ final class UpstreamGate: Sendable {
     private let waiting = Meter(label: "gpt_upstream_waiting")
     private let shed = Counter(label: "gpt_upstream_shed_total")
 
-    init(limit: Int, maxWait: Duration) {
+    /// `initialHold` is the estimate of a call's time until the first call has ended.
+    init(limit: Int, maxWait: Duration, initialHold: Duration = .zero) {
         self.limit = max(1, limit)
         self.maxWait = maxWait
+        state.withLockedValue { $0.averageHold = initialHold }
         Gauge(label: "gpt_upstream_concurrency_max").record(self.limit)
     }
 
@@ -74,7 +76,19 @@ final class UpstreamGate: Sendable {
         waiting.increment()
         defer { waiting.decrement() }
         let admitted = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            state.withLockedValue { $0.waiters.append((id, continuation)) }
+            // A slot freed since the admission above would wake nobody: take it instead of queueing.
+            let freed = state.withLockedValue { state -> Bool in
+                if state.running < limit {
+                    state.running += 1
+                    return true
+                }
+                state.waiters.append((id, continuation))
+                return false
+            }
+            if freed {
+                continuation.resume(returning: true)
+                return
+            }
             Task {
                 try? await Task.sleep(until: deadline)
                 self.timeOut(id)
@@ -86,6 +100,9 @@ final class UpstreamGate: Sendable {
         }
         inFlight.increment()
     }
+
+    /// Calls holding a slot and callers waiting for one, now.
+    var occupancy: (running: Int, waiting: Int) { state.withLockedValue { ($0.running, $0.waiters.count) } }
 
     private func timeOut(_ id: Int) {
         let continuation = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
