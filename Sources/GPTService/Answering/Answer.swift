@@ -38,7 +38,7 @@ enum AskFailure: Error, APIErrorConvertible, Equatable {
         case .upstreamUnavailable(let wait):
             .unavailable("The language model is unavailable, try again shortly", code: "upstream_unavailable", retryAfter: wait.wholeSecondsUp)
         case .overloaded:
-            .unavailable("Too many questions are waiting for the language model, try again shortly", code: "overloaded", retryAfter: 1)
+            .overloaded("Too many questions are waiting for the language model, try again shortly")
         }
     }
 }

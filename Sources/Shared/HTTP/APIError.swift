@@ -43,6 +43,11 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public static func unavailable(_ message: String, code: String = "unavailable", retryAfter seconds: Int) -> APIError {
         APIError(.serviceUnavailable, code: code, message: message, headers: [.retryAfter: String(max(1, seconds))])
     }
+    /// More work waits than can be served in time: a 503 `overloaded` a client retries after a pause,
+    /// the same from every place that sheds load.
+    public static func overloaded(_ message: String = "The server is busy, try again shortly", retryAfter seconds: Int = 1) -> APIError {
+        .unavailable(message, code: "overloaded", retryAfter: seconds)
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers

@@ -25,6 +25,6 @@ public struct QueueDeadlineMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         shed.increment()
-        throw APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: 1)
+        throw APIError.overloaded()
     }
 }
