@@ -39,6 +39,9 @@ final class PasswordHasher: Service, Sendable {
         var outstanding = 0
         /// Recent time of one bcrypt operation, smoothed.
         var averageHash: Duration
+        /// Recent CPU time of one bcrypt operation, smoothed: what a hash costs when its thread has
+        /// a core, however busy the machine was while it ran.
+        var averageCPU: Duration = .zero
         /// Recent time of one bcrypt operation divided by 2^cost (a cost step doubles the work),
         /// to tell how long a hash at another cost takes.
         var averageUnit: Duration = .zero
@@ -179,11 +182,12 @@ final class PasswordHasher: Service, Sendable {
         let result: T? = try await pool.runIfActive { [load] in
             guard ContinuousClock.now - enqueued <= maxWait else { return nil }
             if lowersPriority { Self.lowerThreadPriority() }
-            let start = ContinuousClock.now
+            let start = ContinuousClock.now, startCPU = Self.threadCPUTime()
             let value = work()
-            let elapsed = ContinuousClock.now - start
+            let elapsed = ContinuousClock.now - start, cpu = Self.threadCPUTime() - startCPU
             load.withLockedValue { load in
                 load.averageHash = load.averageHash == .zero ? elapsed : load.averageHash * 0.8 + elapsed * 0.2
+                load.averageCPU = load.averageCPU == .zero ? cpu : load.averageCPU * 0.8 + cpu * 0.2
             }
             Timer(label: "auth_password_hash_duration_seconds", dimensions: [("operation", operation)])
                 .recordNanoseconds(elapsed.nanoseconds)
@@ -208,10 +212,20 @@ final class PasswordHasher: Service, Sendable {
 
     private func shed() -> Overloaded {
         shedCounter.increment()
-        let averageHash = load.withLockedValue { $0.averageHash }
-        let hashesPerSecond = averageHash > .zero ? Double(settings.threads) / averageHash.seconds : 0
+        // The rate the pool reaches with its cores, not the rate it had while a crowd of
+        // connections took them: booking returns too slowly leaves the pool idle, too fast costs
+        // only a few more cheap refusals.
+        let averageCPU = load.withLockedValue { $0.averageCPU }
+        let hashesPerSecond = averageCPU > .zero ? Double(settings.threads) / averageCPU.seconds : 0
         let wait = pacing.withLockedValue { $0.nextWait(hashesPerSecond: hashesPerSecond, now: .now) }
         return Overloaded(retryAfter: wait)
+    }
+
+    /// The CPU time the calling thread has used.
+    private static func threadCPUTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
     }
 
     /// Nice 10 for the calling thread: on Linux nice is per thread, and `who = 0` means the calling
@@ -226,6 +240,9 @@ final class PasswordHasher: Service, Sendable {
 
 extension PasswordHasher.Overloaded: APIErrorConvertible {
     var apiError: APIError {
-        APIError.unavailable("The server is busy, try again shortly", code: "overloaded", retryAfter: retryAfter.wholeSecondsUp)
+        // To the nearest second, not up: a booked return time moves by half a second at most
+        // either way, instead of half a second later on average, which would leave the pool idle
+        // while the first refused crowd comes back.
+        APIError.overloaded(retryAfter: Int(retryAfter.seconds.rounded()))
     }
 }

@@ -2,60 +2,39 @@
 ///
 /// A fixed wait brings the whole refused crowd back at once: with hundreds of clients retrying
 /// every second for a few hashes a second, the service spends its CPU refusing them, and the
-/// hashing, which runs at a lower priority, gets what is left. Instead the wait grows with the
-/// crowd and is spread at random, so the retries return at about the rate the pool can hash.
+/// hashing, which runs at a lower priority, gets what is left. Waits drawn at random over the time
+/// the crowd needs leave the queue empty at moments, and the pool idle with clients still waiting.
 ///
-/// The crowd is estimated by Little's law: refusals per second times the mean wait handed out.
-/// Serving it takes `crowd / hashesPerSecond` seconds; each refused caller is told a wait drawn
-/// uniformly between `minimum` and that time, capped at `maximum`.
+/// Instead each refused caller is booked a return time of its own, one after another at a little
+/// more than the rate the pool hashes (`overbooking`): the crowd comes back as a steady stream that
+/// keeps the queue full, and the few that find it full again book the next free time. Waits run
+/// from `minimum` up to `maximum`; once the book reaches that far, a wait is drawn at random
+/// within it, so an overflowing crowd still spreads out.
 struct RetryPacing: Sendable {
     var minimum: Duration
     var maximum: Duration
-    /// The refusals counted in the current one-second window, and the rate of the window before.
-    private var windowStart: ContinuousClock.Instant?
-    private var refusalsInWindow = 0
-    private var waitsInWindow: Duration = .zero
-    private(set) var refusalsPerSecond = 0.0
-    private(set) var meanWait: Duration
+    /// Returns booked per hash the pool finishes, above 1 so that the queue never runs dry.
+    var overbooking: Double
+    /// The next free return time; nil or past when nobody is booked.
+    private(set) var nextFree: ContinuousClock.Instant?
 
-    init(minimum: Duration, maximum: Duration) {
+    init(minimum: Duration, maximum: Duration, overbooking: Double = 1.25) {
         self.minimum = minimum
         self.maximum = max(minimum, maximum)
-        self.meanWait = minimum
+        self.overbooking = max(1, overbooking)
     }
 
     /// The wait for one more refused caller, when the pool finishes `hashesPerSecond`.
     mutating func nextWait(hashesPerSecond: Double, now: ContinuousClock.Instant,
                            random: (ClosedRange<Double>) -> Double = { Double.random(in: $0) }) -> Duration {
-        roll(to: now)
-        let crowd = refusalsPerSecond * meanWait.seconds
-        // No hash timed yet (the pool has not finished one): as if it were at its slowest.
-        let drain = crowd == 0 ? 0 : hashesPerSecond > 0 ? crowd / hashesPerSecond : maximum.seconds
-        let upper = min(maximum.seconds, max(minimum.seconds, drain))
-        let wait = Duration.seconds(random(minimum.seconds...upper))
-        refusalsInWindow += 1
-        waitsInWindow += wait
-        return wait
-    }
-
-    /// Starts a new window once a second has passed; a window with no refusals resets the rate.
-    private mutating func roll(to now: ContinuousClock.Instant) {
-        guard let start = windowStart else {
-            windowStart = now
-            return
+        let earliest = now + minimum
+        // No hash timed yet (the pool has not finished one): the shortest wait; by then it has.
+        guard hashesPerSecond > 0 else { return minimum }
+        let slot = max(earliest, nextFree ?? earliest)
+        guard slot - now <= maximum else {
+            return .seconds(random(minimum.seconds...maximum.seconds))
         }
-        let elapsed = now - start
-        guard elapsed >= .seconds(1) else { return }
-        if elapsed < .seconds(2) {
-            refusalsPerSecond = Double(refusalsInWindow) / elapsed.seconds
-            meanWait = refusalsInWindow > 0 ? waitsInWindow / refusalsInWindow : minimum
-        } else {
-            // A quiet second or more: the crowd has gone.
-            refusalsPerSecond = 0
-            meanWait = minimum
-        }
-        windowStart = now
-        refusalsInWindow = 0
-        waitsInWindow = .zero
+        nextFree = slot + .seconds(1 / (hashesPerSecond * overbooking))
+        return slot - now
     }
 }
