@@ -15,10 +15,12 @@ public struct ObservabilityMiddleware: RouterMiddleware {
     let trustedProxies: TrustedProxies
     /// From nginx's stamp to the handler: the time a request queued before the service began on it.
     let queueTime: Timer
+    let durations: RequestDurations
 
     public init(service: String, trustedProxies: TrustedProxies = .loopback) {
         self.service = service
         self.trustedProxies = trustedProxies
+        self.durations = RequestDurations(service: service)
         self.queueTime = Timer(label: "http_server_request_queue_seconds", dimensions: [("service", service)])
     }
 
@@ -44,10 +46,7 @@ public struct ObservabilityMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let method = request.method.rawValue
         let elapsed = ContinuousClock.now - start
-        Timer(
-            label: "http_server_request_duration_seconds",
-            dimensions: [("service", service), ("route", route), ("method", method), ("status", String(status))]
-        ).recordNanoseconds(elapsed.nanoseconds)
+        durations.timer(route: route, method: method, status: status).recordNanoseconds(elapsed.nanoseconds)
         // A 503 is load shedding or a dependency outage, already logged where it is decided; at
         // error level every shed request would flood the log exactly when the machine is busiest.
         let level: Logger.Level = status >= 500 && status != 503 ? .error : (Self.quietRoutes.contains(route) ? .debug : .info)

@@ -39,7 +39,18 @@ public enum MetricsSetup {
         return buffer
     }
 
+    /// Called for every metric handle made, which hot paths do per request: a name that is already
+    /// valid (the usual case) is returned as it is, without the Unicode property tables.
     static func sanitize(_ name: String) -> String {
-        String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
+        if name.utf8.allSatisfy(isNameByte) { return name }
+        return String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == ":" ? $0 : "_" })
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: ":"): true
+        default: false
+        }
     }
 }
