@@ -81,7 +81,8 @@ struct RecordingHandler: JobHandler {
             let runner = JobRunner(settings: settings, queue: queue, handlers: handlers, logger: TestEnvironment.logger)
             let start = ContinuousClock.now
             try await run(runner) { try await count("queue.jobs", db) == 0 }
-            #expect(ContinuousClock.now - start < .seconds(10))
+            // A third of the poll interval (a busy machine running the whole suite took 11 s).
+            #expect(ContinuousClock.now - start < .seconds(20))
             #expect(handler.runs.withLockedValue { $0.count } == 40)
         }
     }
