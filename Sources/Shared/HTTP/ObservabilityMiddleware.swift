@@ -11,14 +11,12 @@ import NIOCore
 /// by raw path, so the metric's cardinality stays bounded.
 public struct ObservabilityMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
-    let service: String
     let trustedProxies: TrustedProxies
     /// From nginx's stamp to the handler: the time a request queued before the service began on it.
     let queueTime: Timer
     let durations: RequestDurations
 
     public init(service: String, trustedProxies: TrustedProxies = .loopback) {
-        self.service = service
         self.trustedProxies = trustedProxies
         self.durations = RequestDurations(service: service)
         self.queueTime = Timer(label: "http_server_request_queue_seconds", dimensions: [("service", service)])
