@@ -2,9 +2,11 @@
 # Video uploads on the local stack (release build), through nginx:
 #   1. time to 202 for a 50 MB POST /api/videos, beside the machine's own figures measured in the
 #      same run: the time curl needs to send the same 50 MB to nginx's `return 204`
-#      (/bench/upload-sink: the transfer), and the time dd needs to write 50 MB into the media
-#      folder (the store, like the service without fsync); then the same at a client's pace of 100 MB/s (curl --limit-rate), where
-#      the network, not the machine, sets the time;
+#      (/bench/upload-sink: the transfer), the time the same body takes when nginx passes it on
+#      through a second socket to a location of its own that stores it in a file before answering
+#      (/bench/upload-proxied: the least a proxied upload that lands on disk costs), and the time dd needs to write 50 MB into the media folder (the store, like the
+#      service without fsync); then the same at a client's pace of 100 MB/s (curl --limit-rate),
+#      where the network, not the machine, sets the time;
 #   2. ContentService's peak RSS above its resting RSS while it receives 1 MB and 200 MB uploads
 #      (sampled from /proc every 10 ms): what a file's size costs the service's memory.
 #
@@ -51,7 +53,7 @@ PY
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rate=()
-sink() { curl -s "${rate[@]}" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}\n' -H 'Content-Type: application/octet-stream' --data-binary @"$1" "$nginx/bench/upload-sink"; }
+sink() { curl -s "${rate[@]}" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}\n' -H 'Content-Type: application/octet-stream' --data-binary @"$1" "$nginx/bench/${2:-upload-sink}"; }
 # Uploads, then deletes the video: dirty pages piling up would slow every later write.
 upload() {
   curl -s "${rate[@]}" -o "$out/reply.json" -w '%{http_code} %{size_upload} %{time_total}\n' -H "Authorization: Bearer $token" \
@@ -72,28 +74,32 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 
 measure() {
   local label=$1
-  : >"$out/sink.txt"; : >"$out/upload.txt"; : >"$out/store.txt"
+  : >"$out/sink.txt"; : >"$out/proxied.txt"; : >"$out/upload.txt"; : >"$out/store.txt"
   for _ in $(seq "$runs"); do
     sync
     sink "$out/50.mp4" >>"$out/sink.txt"
+    sync
+    sink "$out/50.mp4" upload-proxied >>"$out/proxied.txt"
     sync
     upload "$out/50.mp4" >>"$out/upload.txt"
     sync
     [ ${#rate[@]} -gt 0 ] || store "$out/50.mp4" >>"$out/store.txt"
   done
-  grep -qv '^204 ' "$out/sink.txt" && { echo "the sink did not answer 204" >&2; exit 1; }
+  grep -qv '^204 ' "$out/sink.txt" "$out/proxied.txt" && { echo "the sink did not answer 204" >&2; exit 1; }
   grep -qv '^202 ' "$out/upload.txt" && { echo "an upload was not accepted: $(cat "$out/reply.json")" >&2; exit 1; }
-  local sink_s upload_s store_s
+  local sink_s proxied_s upload_s store_s
   sink_s=$(awk '{ print $3 }' "$out/sink.txt" | median)
+  proxied_s=$(awk '{ print $3 }' "$out/proxied.txt" | median)
   upload_s=$(awk '{ print $3 }' "$out/upload.txt" | median)
   store_s=$( [ -s "$out/store.txt" ] && median <"$out/store.txt" || echo 0)
-  echo "  $label: runs (s): sink $(awk '{ printf "%s ", $3 }' "$out/sink.txt")| upload $(awk '{ printf "%s ", $3 }' "$out/upload.txt")"
+  echo "  $label: runs (s): sink $(awk '{ printf "%s ", $3 }' "$out/sink.txt")| proxied $(awk '{ printf "%s ", $3 }' "$out/proxied.txt")| upload $(awk '{ printf "%s ", $3 }' "$out/upload.txt")"
   python3 -c "
 import sys
-s, u, w = (float(v) for v in sys.argv[1:4])
-line = f'  {sys.argv[4]}: transfer to nginx {s:.3f} s ({50 / s:.0f} MB/s); time to 202 {u:.3f} s ({50 / u:.0f} MB/s); ratio {u / s:.2f}'
+s, p, u, w = (float(v) for v in sys.argv[1:5])
+line = f'  {sys.argv[5]}: transfer to nginx {s:.3f} s ({50 / s:.0f} MB/s); time to 202 {u:.3f} s ({50 / u:.0f} MB/s); ratio {u / s:.2f}'
+line += f'; nginx proxying to itself and storing the body {p:.3f} s, ratio {u / p:.2f}'
 if w: line += f'; 50 MB written by dd {w:.3f} s; transfer + write {s + w:.3f} s, ratio {u / (s + w):.2f}'
-print(line)" "$sink_s" "$upload_s" "$store_s" "$label"
+print(line)" "$sink_s" "$proxied_s" "$upload_s" "$store_s" "$label"
 }
 
 echo "== 50 MB: time to 202 beside the transfer to nginx's own return 204 ($runs runs each, median)"
