@@ -4,9 +4,10 @@
 #      same run: the time curl needs to send the same 50 MB to nginx's `return 204`
 #      (/bench/upload-sink: the transfer), the time the same body takes when nginx passes it on
 #      through a second socket to a location of its own that stores it in a file before answering
-#      (/bench/upload-proxied: the least a proxied upload that lands on disk costs), and the time dd needs to write 50 MB into the media folder (the store, like the
-#      service without fsync); then the same at a client's pace of 100 MB/s (curl --limit-rate),
-#      where the network, not the machine, sets the time;
+#      (/bench/upload-proxied: the least a proxied upload that lands on disk costs), and the time
+#      dd needs to write 50 MB into the media folder (the store, like the service without fsync);
+#      then the same at a client's pace of 100 MB/s (curl --limit-rate), where the network, not
+#      the machine, sets the time;
 #   2. ContentService's peak RSS above its resting RSS while it receives 1 MB and 200 MB uploads
 #      (sampled from /proc every 10 ms): what a file's size costs the service's memory.
 #
@@ -52,6 +53,7 @@ PY
 )
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+seconds() { awk '{ print $3 }' "$1"; }  # curl's time_total from a file of -w lines
 rate=()
 sink() { curl -s "${rate[@]}" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}\n' -H 'Content-Type: application/octet-stream' --data-binary @"$1" "$nginx/bench/${2:-upload-sink}"; }
 # Uploads, then deletes the video: dirty pages piling up would slow every later write.
@@ -85,14 +87,14 @@ measure() {
     sync
     [ ${#rate[@]} -gt 0 ] || store "$out/50.mp4" >>"$out/store.txt"
   done
-  grep -qv '^204 ' "$out/sink.txt" "$out/proxied.txt" && { echo "the sink did not answer 204" >&2; exit 1; }
+  grep -qv '^204 ' "$out/sink.txt" "$out/proxied.txt" && { echo "a bench location did not answer 204" >&2; exit 1; }
   grep -qv '^202 ' "$out/upload.txt" && { echo "an upload was not accepted: $(cat "$out/reply.json")" >&2; exit 1; }
   local sink_s proxied_s upload_s store_s
-  sink_s=$(awk '{ print $3 }' "$out/sink.txt" | median)
-  proxied_s=$(awk '{ print $3 }' "$out/proxied.txt" | median)
-  upload_s=$(awk '{ print $3 }' "$out/upload.txt" | median)
+  sink_s=$(seconds "$out/sink.txt" | median)
+  proxied_s=$(seconds "$out/proxied.txt" | median)
+  upload_s=$(seconds "$out/upload.txt" | median)
   store_s=$( [ -s "$out/store.txt" ] && median <"$out/store.txt" || echo 0)
-  echo "  $label: runs (s): sink $(awk '{ printf "%s ", $3 }' "$out/sink.txt")| proxied $(awk '{ printf "%s ", $3 }' "$out/proxied.txt")| upload $(awk '{ printf "%s ", $3 }' "$out/upload.txt")"
+  echo "  $label: runs (s): sink $(seconds "$out/sink.txt" | xargs) | proxied $(seconds "$out/proxied.txt" | xargs) | upload $(seconds "$out/upload.txt" | xargs)"
   python3 -c "
 import sys
 s, p, u, w = (float(v) for v in sys.argv[1:5])
