@@ -25,6 +25,9 @@ public struct ServiceConfig: Sendable {
     /// Connections the kernel queues before the server accepts them: a burst of new connections
     /// beyond it waits for SYN retransmits (1 s, 3 s, ...), the tail latency of a load spike.
     public var listenBacklog: Int
+    /// Connections accepted in one turn of the event loop. NIO's default of 4 lets a busy loop
+    /// leave new connections waiting seconds in the queue while it serves the ones it has.
+    public var acceptBatch: Int
     /// The longest a request may have waited after nginx passed it on before the handler sheds it
     /// with 503 (`QueueDeadlineMiddleware`); zero turns shedding off.
     public var maxQueue: Duration
@@ -54,6 +57,7 @@ public struct ServiceConfig: Sendable {
         self.revocationCacheTTL = .milliseconds(reader.int(forKey: "auth.revocation.cache.ms", default: 1000))
         self.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: 1 << 20)
         self.listenBacklog = reader.int(forKey: "http.listen.backlog", default: 4096)
+        self.acceptBatch = max(1, reader.int(forKey: "http.accept.batch", default: 256))
         self.maxQueue = .milliseconds(max(0, reader.int(forKey: "http.max.queue.ms", default: 500)))
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")

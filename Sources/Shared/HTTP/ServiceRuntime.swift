@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// What every service is built from: its settings, Postgres and Redis pools, the access-token
@@ -75,6 +76,13 @@ public struct ServiceRuntime: Sendable {
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: config.name, backlog: config.listenBacklog),
             services: [database, redis] + services,
+            onServerRunning: { [acceptBatch = config.acceptBatch, logger] channel in
+                do {
+                    try await channel.setOption(ChannelOptions.maxMessagesPerRead, value: UInt(acceptBatch)).get()
+                } catch {
+                    logger.warning("accept batch not set", metadata: ["error": "\(error)"])
+                }
+            },
             logger: logger)
         app.beforeServerStarts { [database, logger] in
             // Every service enqueues jobs, so each makes sure the queue schema is there first.
