@@ -28,13 +28,6 @@ import Testing
         }
     }
 
-    @Test func questionsAreTrimmedOfUnicodeWhiteSpace() {
-        #expect(QnAController.trimmed("  \n\t 서울 날씨?\u{3000}\u{2028} ") == "서울 날씨?")
-        #expect(QnAController.trimmed(" \u{00A0}\n ").isEmpty)
-        #expect(QnAController.trimmed("a  b") == "a  b")
-        #expect(QnAController.trimmed("") == "")
-    }
-
     @Test func utcDayDiffers() {
         let utc = QuotaDay(timeZone: TimeZone(identifier: "UTC")!)
         #expect(utc.window(at: date("2026-12-01T15:00:00Z")).name == "20261201")

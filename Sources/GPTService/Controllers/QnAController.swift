@@ -57,7 +57,7 @@ struct QnAController: Sendable {
     @Sendable func ask(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let body = try await request.decode(as: AskRequest.self, context: context)
-        let question = Self.trimmed(body.question)
+        let question = body.question.trimmingWhitespace()
         guard !question.isEmpty else { throw APIError.invalid("question is empty", code: "invalid_question") }
         guard question.count <= maxQuestionCharacters else {
             throw APIError.invalid("question is longer than \(maxQuestionCharacters) characters", code: "invalid_question")
@@ -102,15 +102,6 @@ struct QnAController: Sendable {
             ledger.record(answer, asked)
             return streaming ? sse(headers: headers, first: .finished(outcome), rest: nil, asked: asked.following(!leader)) : try json(answer, headers: headers)
         }
-    }
-
-    /// Without white space (Unicode's, line breaks included) at either end; native, because
-    /// Foundation's `trimmingCharacters` bridges through NSString on every question.
-    static func trimmed(_ text: String) -> String {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
     }
 
     /// The caller's answer from a flight's outcome: the leader's own source, `merged` for followers.

@@ -11,7 +11,7 @@ public enum RequestStart {
     /// The time since `header`'s stamp, or nil when the header is missing, malformed or implausible.
     /// A stamp slightly in the future (the proxy's clock ahead) counts as no wait.
     public static func waited(header: String?, now: Date = Date()) -> Duration? {
-        guard var text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        guard var text = header?.trimmingWhitespace(), !text.isEmpty else { return nil }
         if text.hasPrefix("t=") { text.removeFirst(2) }
         guard text.utf8.count <= 24, let stamp = Double(text), stamp.isFinite else { return nil }
         let seconds = now.timeIntervalSince1970 - stamp

@@ -49,7 +49,7 @@ public struct TrustedProxies: Sendable, Equatable {
     /// header holds one valid IP address (in its canonical form), otherwise the peer's own.
     public func clientAddress(peer: String?, forwarded: String?) -> String? {
         guard let peer, trusts(peer), let forwarded else { return peer }
-        let candidate = forwarded.trimmingCharacters(in: .whitespaces)
+        let candidate = forwarded.trimmingWhitespace()
         guard let bytes = Self.parse(candidate) else { return peer }
         return Self.format(bytes)
     }
