@@ -35,3 +35,36 @@ import Testing
         #expect(Date(timeIntervalSince1970: 1.9999).millisecondsSince1970 == 1999)
     }
 }
+
+@Suite struct TimeOrderedUUIDTests {
+    @Test func carriesItsMillisecondVersionAndVariant() {
+        let at = Date(timeIntervalSince1970: 1_796_000_000.123_9)
+        let id = UUID.timeOrdered(at: at)
+        let bytes = withUnsafeBytes(of: id.uuid) { Array($0) }
+        let milliseconds = bytes[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(milliseconds == 1_796_000_000_123)
+        #expect(bytes[6] >> 4 == 7)
+        #expect(bytes[8] >> 6 == 0b10)
+        #expect(id.uuidString.lowercased().hasPrefix("01a2"))  // 1,796,000,000,123 ms is 0x01A2...
+    }
+
+    @Test func laterIdsSortLaterAndNoTwoAreAlike() {
+        let start = Date(timeIntervalSince1970: 1_796_000_000)
+        // Ten milliseconds apart, so a time that rounds down a millisecond still sorts after the one before.
+        let ids = (0..<1_000).map { UUID.timeOrdered(at: start.addingTimeInterval(Double($0) / 100)) }
+        let texts = ids.map { $0.uuidString.lowercased() }
+        #expect(texts == texts.sorted(), "not in time order")
+        #expect(Set(ids).count == ids.count)
+        let sameMillisecond = (0..<1_000).map { _ in UUID.timeOrdered(at: start) }
+        #expect(Set(sameMillisecond).count == 1_000)
+    }
+
+    @Test func auditEventsGetTimeOrderedIdsUnlessGivenOne() {
+        let at = Date(timeIntervalSince1970: 1_796_000_000)
+        let event = AuditEvent(action: "gpt.asked", actorID: nil, occurredAt: at)
+        #expect(withUnsafeBytes(of: event.eventID.uuid) { $0[6] >> 4 } == 7)
+        #expect(event.eventID.uuidString.lowercased().hasPrefix(UUID.timeOrdered(at: at).uuidString.lowercased().prefix(12)))
+        let given = UUID()
+        #expect(AuditEvent(action: "x", actorID: nil, eventID: given).eventID == given)
+    }
+}

@@ -18,9 +18,10 @@ public struct AuditEvent: Codable, Sendable, Equatable {
     public init(
         action: String, actorID: String?, targetType: String? = nil, targetID: String? = nil,
         clientAddress: String? = nil, userAgent: String? = nil, payload: [String: String] = [:],
-        eventID: UUID = UUID(), occurredAt: Date = Date()
+        eventID: UUID? = nil, occurredAt: Date = Date()
     ) {
-        self.eventID = eventID
+        // Time-ordered by default: the primary key of `audit.events` is (event_id, occurred_at).
+        self.eventID = eventID ?? .timeOrdered(at: occurredAt)
         self.occurredAt = occurredAt
         self.actorID = actorID
         self.action = action

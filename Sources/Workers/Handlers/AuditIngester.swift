@@ -86,8 +86,7 @@ final class AuditIngester: JobHandler, Sendable {
         do {
             let rows = try await database.query("""
                 INSERT INTO audit.events (event_id, occurred_at, actor_id, action, target_type, target_id, client_address, user_agent, payload)
-                SELECT DISTINCT ON (e."eventID"::uuid)
-                       e."eventID"::uuid, to_timestamp(978307200 + e."occurredAt"), nullif(e."actorID", ''), e.action,
+                SELECT e."eventID"::uuid, to_timestamp(978307200 + e."occurredAt"), nullif(e."actorID", ''), e.action,
                        nullif(e."targetType", ''), nullif(e."targetID", ''), nullif(e."clientAddress", ''),
                        nullif(e."userAgent", ''), coalesce(e.payload, '{}')
                 FROM jsonb_to_recordset(\(json)::jsonb) AS e("eventID" text, "occurredAt" float8, "actorID" text, action text,
@@ -103,11 +102,9 @@ final class AuditIngester: JobHandler, Sendable {
         }
     }
 
-    /// Returns how many events were new.
+    /// Returns how many events were new. An event repeated within the batch is stored once: `DO
+    /// NOTHING` skips a row that conflicts with one the same statement inserted.
     private func insert(_ events: [AuditEvent], logger: Logger) async throws -> Int {
-        // Unique per batch: Postgres refuses ON CONFLICT touching one row twice in a statement.
-        var seen = Set<UUID>()
-        let events = events.filter { seen.insert($0.eventID).inserted }
         let payloads = try events.map { String(decoding: try JSONEncoder().encode($0.payload), as: UTF8.self) }
         let rows = try await database.query("""
             INSERT INTO audit.events (event_id, occurred_at, actor_id, action, target_type, target_id, client_address, user_agent, payload)
