@@ -89,3 +89,22 @@ import TestSupport
         }
     }
 }
+
+/// The flights of one process, without a server: who leads and who follows.
+@Suite struct InFlightAnswersTests {
+    @Test func callersJoinAFlightUntilItFinishes() {
+        let flights = InFlightAnswers()
+        let (first, firstRole) = flights.join("d")
+        let (second, secondRole) = flights.join("d")
+        #expect(firstRole == .leader && secondRole == .follower && first === second)
+        // Finished but not yet ended: the next caller leads a flight of its own.
+        first.finish(.retry)
+        let (third, thirdRole) = flights.join("d")
+        #expect(thirdRole == .leader && third !== first)
+        // The old leader's end leaves the new flight in place.
+        flights.end("d", first)
+        #expect(flights.join("d").1 == .follower)
+        flights.end("d", third)
+        #expect(flights.count == 0)
+    }
+}
