@@ -72,8 +72,6 @@ final class Flight: Sendable {
     var outcome: Outcome? { state.withLockedValue { $0.outcome } }
 
     /// The first sign of life: text, or the outcome if it came first.
-    var isFinished: Bool { state.withLockedValue { $0.outcome != nil } }
-
     func firstUpdate() async -> Update? {
         var updates = subscribe().makeAsyncIterator()
         return await updates.next()
@@ -87,10 +85,11 @@ final class InFlightAnswers: Sendable {
     private let flights = NIOLockedValueBox([String: Flight]())
 
     /// A flight that has finished but not yet ended (its leader is between the two) is not
-    /// joined: its answer is already cached, and a caller who skipped the cache asked for a new one.
+    /// joined: its outcome is already decided (and a good answer cached), while a caller who
+    /// skipped the cache asked for a new one.
     func join(_ digest: String) -> (Flight, Role) {
         flights.withLockedValue { flights in
-            if let flight = flights[digest], !flight.isFinished { return (flight, .follower) }
+            if let flight = flights[digest], flight.outcome == nil { return (flight, .follower) }
             let flight = Flight()
             flights[digest] = flight
             return (flight, .leader)
