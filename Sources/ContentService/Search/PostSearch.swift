@@ -20,7 +20,7 @@ struct PostSearch: Sendable, Equatable {
     var page: PageRequest
 
     init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
-        let keyword = SearchTokenizer.normalized((query.get("keyword") ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+        let keyword = SearchTokenizer.normalized((query.get("keyword") ?? "").trimmingWhitespace())
         guard (1...Self.maxKeywordCharacters).contains(keyword.count), !keyword.containsControlCharacters(allowingNewlines: false) else {
             throw APIError.invalid("keyword must be 1 to \(Self.maxKeywordCharacters) characters", code: "invalid_keyword")
         }
