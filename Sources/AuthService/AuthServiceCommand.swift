@@ -16,8 +16,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 
     static func main() async {
-        EventLoopExecutor.install()
-        await main(nil)
+        await runAsExecutable()
     }
 
     struct Serve: AsyncParsableCommand {
@@ -70,7 +69,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
                     try await ending.apply(userID: id)
                     failure = nil
                 } catch {
-                    failure = "\(error)"
+                    failure = error.reason
                 }
                 await redis.shutdown()
                 return (id, failure)

@@ -11,8 +11,7 @@ struct ContentServiceCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 
     static func main() async {
-        EventLoopExecutor.install()
-        await main(nil)
+        await runAsExecutable()
     }
 
     struct Serve: AsyncParsableCommand {

@@ -13,8 +13,7 @@ struct GPTServiceCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self)
 
     static func main() async {
-        EventLoopExecutor.install()
-        await main(nil)
+        await runAsExecutable()
     }
 
     struct Serve: AsyncParsableCommand {

@@ -12,8 +12,7 @@ struct WorkersCommand: AsyncParsableCommand {
         subcommands: [Run.self, Jobs.self, Bench.self])
 
     static func main() async {
-        EventLoopExecutor.install()
-        await main(nil)
+        await runAsExecutable()
     }
 
     struct Run: AsyncParsableCommand {

@@ -95,7 +95,7 @@ import TestSupport
             }
             try await client.execute(uri: "/items", method: .post, body: ByteBuffer(string: "{not json")) { response in
                 #expect(response.status == .badRequest)
-                #expect(errorBody(response).code == "bad_request")
+                #expect(errorBody(response).code == "malformed_json")
             }
             try await client.execute(uri: "/items", method: .post, body: ByteBuffer(string: #"{"name":"ok"}"#)) { response in
                 #expect(response.status == .ok)

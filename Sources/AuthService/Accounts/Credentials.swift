@@ -20,12 +20,9 @@ enum Credentials {
         return email
     }
 
+    /// Shown beside everything a user publishes: no invisible characters to pass for someone else.
     static func validNickname(_ raw: String) throws -> String {
-        let nickname = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        // Counted in code points, as Postgres counts `length(nickname)`.
-        guard nicknameLength.contains(nickname.unicodeScalars.count), nickname.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl })
-        else { throw APIError.invalid("nickname must be 1 to 50 characters", code: "invalid_nickname") }
-        return nickname
+        try TextRule(field: "nickname", scalars: nicknameLength, allowsInvisibles: false).check(raw)
     }
 
     /// 8 to 72 bytes of UTF-8 without NUL. bcrypt ignores everything after byte 72 and stops at a
@@ -38,14 +35,5 @@ enum Credentials {
 
     static func isAcceptablePassword(_ password: String) -> Bool {
         passwordBytes.contains(password.utf8.count) && !password.utf8.contains(0)
-    }
-}
-
-extension Unicode.GeneralCategory {
-    var isControl: Bool {
-        switch self {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .unassigned, .surrogate, .privateUse: true
-        default: false
-        }
     }
 }

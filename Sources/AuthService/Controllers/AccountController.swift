@@ -118,7 +118,7 @@ struct AccountController: Sendable {
             do {
                 try await mailResetLink(to: email, event: event)
             } catch {
-                logger.warning("password reset request failed", metadata: ["error": "\(error)"])
+                logger.warning("password reset request failed", metadata: ["error": "\(error.reason)"])
             }
         }
         return .accepted
@@ -161,7 +161,7 @@ struct AccountController: Sendable {
         do {
             try await sessions.endAll(of: userID)
         } catch {
-            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error)"])
+            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error.reason)"])
         }
         return .noContent
     }

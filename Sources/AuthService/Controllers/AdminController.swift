@@ -25,12 +25,8 @@ struct AdminController: Sendable {
     @Sendable func ban(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let admin = try context.requireIdentity()
         let userID = try context.parameters.require("id").lowercased()
-        let reason = try await request.decode(as: BanRequest.self, context: context).reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...Self.maxReasonLength).contains(reason.unicodeScalars.count),
-              reason.unicodeScalars.allSatisfy({ !$0.properties.generalCategory.isControl || $0 == "\n" })
-        else {
-            throw APIError.invalid("reason must be 1 to \(Self.maxReasonLength) characters without control characters", code: "invalid_reason")
-        }
+        let reason = try TextRule(field: "reason", scalars: 1...Self.maxReasonLength, multiline: true)
+            .check(try await request.decode(as: BanRequest.self, context: context).reason.trimmingWhitespace())
         guard userID != admin.userID else {
             throw APIError.conflict("Administrators cannot ban themselves", code: "cannot_ban_self")
         }
@@ -40,7 +36,7 @@ struct AdminController: Sendable {
         do {
             try await sessions.endAll(of: userID)
         } catch {
-            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error)"])
+            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error.reason)"])
         }
         return .noContent
     }

@@ -129,15 +129,7 @@ struct LoginThrottle: Sendable {
 
     /// IPv6 clients are counted per /64, the block one household or server gets, so rotating
     /// through its addresses does not escape the limits.
-    static func addressKey(_ address: String) -> String {
-        var ipv6 = in6_addr()
-        guard address.contains(":"), inet_pton(AF_INET6, address, &ipv6) == 1 else { return address }
-        let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-            return bytes[12...].map(String.init).joined(separator: ".")  // IPv4-mapped
-        }
-        return bytes.prefix(8).hexString + "::/64"
-    }
+    static func addressKey(_ address: String) -> String { ClientNetwork.key(address) }
 
     /// Emails are hashed into keys: Redis holds no address book.
     static func accountKey(_ email: String) -> String {

@@ -119,16 +119,28 @@ final class PasswordHasher: Service, Sendable {
             return (matches, ContinuousClock.now - start)
         }
         noteTime(elapsed, cost: stored ?? answerCost)
-        if let stored, stored < answerCost {
+        if let stored {
             // A weaker stored hash: wait out the rest of a full-cost hash (off the pool).
-            let unit = load.withLockedValue { $0.averageUnit }
-            let full = unit * Double(1 << answerCost)
-            if full > elapsed { try? await Task.sleep(for: full - elapsed) }
+            let wait = padding(after: elapsed, storedCost: stored)
+            if wait > .zero { try? await Task.sleep(for: wait) }
         }
         return matches && hash != nil
     }
 
-    private func noteTime(_ elapsed: Duration, cost: Int) {
+    /// How long a check against a hash of `storedCost` waits after taking `elapsed`, so that it
+    /// answers no sooner than a hash at the answer cost would: the rest of a full-cost hash at
+    /// the measured speed, or nothing for a hash at the answer cost or above.
+    func padding(after elapsed: Duration, storedCost: Int) -> Duration {
+        let cost = answerCost
+        guard storedCost < cost else { return .zero }
+        let full = load.withLockedValue { $0.averageUnit } * Double(1 << cost)
+        return full > elapsed ? full - elapsed : .zero
+    }
+
+    /// The hash an unknown email is checked against.
+    var dummyHash: String { answer.withLockedValue { $0.dummyHash } }
+
+    func noteTime(_ elapsed: Duration, cost: Int) {
         guard (4...31).contains(cost) else { return }
         let unit = elapsed / Double(1 << cost)
         load.withLockedValue { load in

@@ -67,7 +67,7 @@ final class PasswordRehasher: Service, Sendable {
         } catch is PasswordHasher.Overloaded {
             outcome = "overloaded"
         } catch {
-            logger.warning("re-hashing a password failed", metadata: ["user_id": .string(request.user.id), "error": "\(String(reflecting: error))"])
+            logger.warning("re-hashing a password failed", metadata: ["user_id": .string(request.user.id), "error": "\(error.reason)"])
             outcome = "failed"
         }
         Self.count(outcome)

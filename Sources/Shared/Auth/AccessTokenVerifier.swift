@@ -122,7 +122,7 @@ public final class AccessTokenVerifier: Sendable {
         } catch {
             // Auth unreachable: a key set not too stale still verifies tokens signed with known keys.
             if let usableStale {
-                logger.warning("JWKS refresh failed, using cached keys", metadata: ["error": "\(error)"])
+                logger.warning("JWKS refresh failed, using cached keys", metadata: ["error": "\(error.reason)"])
                 return usableStale
             }
             throw DependencyUnavailable("jwks", underlying: error)

@@ -14,6 +14,9 @@ public struct AppRequestContext: RequestContext {
     /// (`ObservabilityMiddleware`), else when the service read its head. Deadlines count from it.
     public var arrived: ContinuousClock.Instant = .now
 
+    /// Request bodies whose mistakes are answered in plain words, naming the field.
+    public var requestDecoder: JSONRequestDecoder { JSONRequestDecoder() }
+
     /// JSON with ISO 8601 dates for every response body.
     public var responseEncoder: JSONEncoder { Self.encoder }
 

@@ -55,13 +55,13 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             ])
             return APIError(.internalServerError, code: "internal_error", message: "Internal server error")
         case let error as RedisError where error.isConnectionProblem:
-            context.logger.warning("redis unavailable", metadata: ["error": "\(error)"])
+            context.logger.warning("redis unavailable", metadata: ["error": "\(error.reason)"])
             return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
         case is DependencyUnavailable:
-            context.logger.warning("dependency unavailable", metadata: ["error": "\(error)"])
+            context.logger.warning("dependency unavailable", metadata: ["error": "\(error.reason)"])
             return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
         default:
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.error("unhandled error", metadata: ["error": "\(error.reason)", "type": "\(type(of: error))"])
             return APIError(.internalServerError, code: "internal_error", message: "Internal server error")
         }
     }

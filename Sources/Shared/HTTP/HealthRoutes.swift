@@ -28,7 +28,7 @@ extension Router where Context == AppRequestContext {
                             try await withTimeout(timeout) { try await check.check() }
                             return (check.name, nil)
                         } catch {
-                            return (check.name, "\(error)")
+                            return (check.name, error.reason)
                         }
                     }
                 }

@@ -19,11 +19,11 @@ public struct PeriodicTask: Service {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             if startsNow {
-                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error)"]) }
+                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error.reason)"]) }
             }
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error)"]) }
+                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error.reason)"]) }
             }
         }
     }

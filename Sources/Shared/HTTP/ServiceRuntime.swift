@@ -80,7 +80,7 @@ public struct ServiceRuntime: Sendable {
                 do {
                     try await channel.setOption(ChannelOptions.maxMessagesPerRead, value: UInt(acceptBatch)).get()
                 } catch {
-                    logger.warning("accept batch not set", metadata: ["error": "\(error)"])
+                    logger.warning("accept batch not set", metadata: ["error": "\(error.reason)"])
                 }
             },
             logger: logger)

@@ -121,7 +121,7 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
                 if attempt == 2 {
                     failures.increment()
                     dropped.increment(by: batch.count)
-                    jobs.logger.error("could not enqueue a batch of jobs", metadata: ["jobs": "\(batch.count)", "error": "\(error)"])
+                    jobs.logger.error("could not enqueue a batch of jobs", metadata: ["jobs": "\(batch.count)", "error": "\(error.reason)"])
                 }
             }
         }

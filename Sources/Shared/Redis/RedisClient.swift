@@ -146,7 +146,7 @@ public final class RedisClient: Sendable, Service {
                 slot.withLockedValue { state in
                     if case .connecting = state { state = .empty }
                 }
-                logger.warning("redis connect failed", metadata: ["error": "\(error)"])
+                logger.warning("redis connect failed", metadata: ["error": "\(error.reason)"])
                 throw error
             }
         }
