@@ -51,10 +51,11 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         limits: config.playlists, paging: config.paging, logger: logger)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
     playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
-    let videos = VideosController(database: database, store: videoStore, media: media, limits: config.uploads, paging: config.paging,
-                                  audit: audit, logger: logger)
+    let plays = PlayCounter(redis: runtime.redis, namespace: config.cache.keyPrefix, window: config.playWindow, secret: secret)
+    let videos = VideosController(database: database, store: videoStore, uploads: uploadStore, media: media, limits: config.uploads,
+                                  quota: config.uploadQuota, paging: config.paging, plays: plays, audit: audit, logger: logger)
     // `uploads` is a path of its own, never a video id: the router prefers constants to captures.
-    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, logger: logger)
+    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, quota: config.uploadQuota, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
     videos.addRoutes(to: router.group("api/videos").add(middleware: anyone))
     let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)

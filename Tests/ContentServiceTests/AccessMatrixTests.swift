@@ -102,7 +102,7 @@ import Shared
     }
 
     @Test func everyCellAnswersAsTheTableSays() async throws {
-        try await ContentServer.run { server in
+        try await ContentServer.run(["CONTENT_UPLOADS_OPEN_PER_USER": "1000"]) { server in
             let owner = try await server.caller()
             let callers: [Who: ContentServer.Caller?] = [
                 .anonymous: nil, .owner: owner, .other: try await server.caller(), .admin: try await server.caller(role: .admin),

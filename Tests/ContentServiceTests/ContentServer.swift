@@ -137,12 +137,7 @@ struct ContentServer: Sendable {
 
     /// Polls `condition` until it holds or `timeout` passes.
     func eventually(timeout: Duration = .seconds(5), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        return try await condition()
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 }
 

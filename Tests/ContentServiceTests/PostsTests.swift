@@ -44,8 +44,19 @@ import TestSupport
                 #expect(reply.status == 422)
                 #expect(reply.errorCode == code)
             }
-            #expect(try await server.call(.POST, "/api/posts", rawJSON: "{\"title\": 5}", as: author).status == 400)
-            #expect(try await server.call(.POST, "/api/posts", rawJSON: "not json", as: author).status == 400)
+            // A field of the wrong kind or missing is named in plain words; a body that is not JSON is a 400.
+            let mistyped = try await server.call(.POST, "/api/posts", rawJSON: "{\"title\": 5}", as: author)
+            #expect(mistyped.status == 422 && mistyped.errorCode == "invalid_field")
+            #expect((mistyped.json["error"] as? [String: Any])?["message"] as? String == "title must be text")
+            let wrongTags = try await server.call(.POST, "/api/posts", rawJSON: #"{"title": "t", "tags": "swift"}"#, as: author)
+            #expect((wrongTags.json["error"] as? [String: Any])?["message"] as? String == "tags must be a list")
+            let wrongTag = try await server.call(.POST, "/api/posts", rawJSON: #"{"title": "t", "tags": ["a", 7]}"#, as: author)
+            #expect((wrongTag.json["error"] as? [String: Any])?["message"] as? String == "tags[1] must be text")
+            let missing = try await server.call(.POST, "/api/posts", rawJSON: #"{"body": "no title"}"#, as: author)
+            #expect(missing.status == 422 && missing.errorCode == "missing_field")
+            #expect((missing.json["error"] as? [String: Any])?["message"] as? String == "title is required")
+            let notJSON = try await server.call(.POST, "/api/posts", rawJSON: "not json", as: author)
+            #expect(notJSON.status == 400 && notJSON.errorCode == "malformed_json")
             #expect(try await server.call(.GET, "/api/posts?page=1").status == 200)
         }
     }

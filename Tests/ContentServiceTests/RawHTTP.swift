@@ -17,6 +17,15 @@ enum RawHTTP {
         }
     }
 
+    /// Sends `head` and the start of a body, then waits for the answer without sending the rest:
+    /// an answer (rather than a timeout) means the server decided on what it had.
+    static func sendStart(port: Int, head: String, body: [UInt8]) async throws -> String {
+        try await withSocket(port: port) { socket in
+            try socket.write(Array(head.utf8) + body)
+            return socket.readAll()
+        }
+    }
+
     /// Sends `head` and part of a body, then closes the connection.
     static func hangUp(port: Int, head: String, body: [UInt8]) async throws {
         try await withSocket(port: port) { socket in

@@ -62,8 +62,10 @@ import TestSupport
             let id = try #require(last["id"])
             #expect(try Data(contentsOf: server.media.url("originals/\(id).mp4")) == Data(file))
             #expect(server.mediaFiles() == ["originals/\(id).mp4"])
-            let video = try await server.call(.GET, "/api/videos/\(id)")
+            // Processing: its owner's to see, nobody else's yet.
+            let video = try await server.call(.GET, "/api/videos/\(id)", as: owner)
             #expect(video["title"] == "phone clip" && video["status"] == "processing")
+            #expect(try await server.call(.GET, "/api/videos/\(id)").status == 404)
             #expect(try await server.jobKinds().filter { $0.hasPrefix("video.") } == [ThumbnailJob.kind, TranscodeJob.kind])
             // The upload itself is gone.
             #expect(try await server.call(.HEAD, location, headers: Self.tus, as: owner).status == 404)

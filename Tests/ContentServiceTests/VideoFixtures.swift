@@ -39,10 +39,21 @@ extension ContentServer {
     }
 
     /// Uploads a video and returns its id.
-    func video(as caller: Caller) async throws -> String {
+    /// An uploaded video, made ready as the Workers would (so anyone may see it), unless `ready` is false.
+    func video(as caller: Caller, ready: Bool = true) async throws -> String {
         let reply = try await upload(as: caller)
         guard reply.status == 202, let id = reply["id"] else { throw TestFailure("upload answered \(reply.status): \(reply.body)") }
+        if ready { try await markReady(id) }
         return id
+    }
+
+    func markReady(_ id: String) async throws {
+        _ = try await withDatabase { db in
+            try await db.query("""
+                UPDATE content.videos SET status = 'ready', thumbnail_path = 'thumbnails/' || id || '.jpg',
+                    rendition_path = 'renditions/' || id || '.mp4', duration_seconds = 1 WHERE id = \(UUID(uuidString: id)!)
+                """, logger: TestEnvironment.logger)
+        }
     }
 
     /// Every file under the media folder, relative to it.

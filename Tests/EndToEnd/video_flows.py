@@ -99,8 +99,9 @@ class VideoFlows(unittest.TestCase):
         self.assertEqual(status, 200, session)
         return user, session["accessToken"]
 
-    def wait_ready(self, video_id):
-        video = wait_until(lambda: (lambda v: v if v["status"] != "processing" else None)(call("GET", f"/api/videos/{video_id}")[2]))
+    def wait_ready(self, video_id, token):
+        # Until it is ready a video is its owner's only: asked as its owner.
+        video = wait_until(lambda: (lambda v: v if v["status"] != "processing" else None)(call("GET", f"/api/videos/{video_id}", token=token)[2]))
         self.assertIsNotNone(video, "the video stayed processing")
         self.assertEqual(video["status"], "ready", video)
         return video
@@ -119,7 +120,7 @@ class VideoFlows(unittest.TestCase):
         # The name on disk comes from the id, never from the client.
         self.assertEqual(media_files(video_id), [f"originals/{video_id}.mp4"])
 
-        video = self.wait_ready(video_id)
+        video = self.wait_ready(video_id, token)
         self.assertEqual(video["ownerId"], user["id"])
         self.assertAlmostEqual(video["durationSeconds"], 2.0, delta=0.2)
         self.assertEqual(video["sizeBytes"], len(self.clip))
@@ -213,7 +214,7 @@ class VideoFlows(unittest.TestCase):
         self.assertGreaterEqual(offset, half)
         status, _, body = send("PATCH", location, self.clip[offset:], {**tus, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}, token)
         self.assertEqual(status, 202, body)
-        video = self.wait_ready(json.loads(body)["id"])
+        video = self.wait_ready(json.loads(body)["id"], token)
         self.assertEqual(video["title"], "이어 올리기")
         self.assertEqual(video["sizeBytes"], len(self.clip))
 

@@ -55,7 +55,7 @@ struct AuthorFeed: Service {
             } catch let failure as JobFailure {
                 failed.append((job, failure, .seconds(5)))
             } catch {
-                failed.append((job, JobFailure("\(error)"), .seconds(5)))
+                failed.append((job, JobFailure(error.reason), .seconds(5)))
             }
         }
         try await jobs.complete(done, worker: worker)

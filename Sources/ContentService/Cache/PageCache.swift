@@ -55,7 +55,7 @@ final class PageCache: Sendable {
             do {
                 try await redis.set(key, page.stored, expiresIn: settings.ttl)
             } catch {
-                logger.warning("page cache store failed", metadata: ["error": "\(error)"])
+                logger.warning("page cache store failed", metadata: ["error": "\(error.reason)"])
             }
             return page
         }
@@ -71,7 +71,7 @@ final class PageCache: Sendable {
         } catch {
             // Without Redis the stale pages cannot be read either; the TTL ends them anyway.
             generation.withLockedValue { $0 = nil }
-            logger.warning("page cache invalidation failed", metadata: ["error": "\(error)"])
+            logger.warning("page cache invalidation failed", metadata: ["error": "\(error.reason)"])
         }
     }
 
@@ -84,7 +84,7 @@ final class PageCache: Sendable {
             generation.withLockedValue { $0 = (value, .now) }
             return value
         } catch {
-            logger.warning("page cache unavailable", metadata: ["error": "\(error)"])
+            logger.warning("page cache unavailable", metadata: ["error": "\(error.reason)"])
             return nil
         }
     }
@@ -93,7 +93,7 @@ final class PageCache: Sendable {
         do {
             return try await redis.get(key)
         } catch {
-            logger.warning("page cache read failed", metadata: ["error": "\(error)"])
+            logger.warning("page cache read failed", metadata: ["error": "\(error.reason)"])
             return nil
         }
     }

@@ -16,6 +16,9 @@ struct ContentConfig: Sendable {
     var auditKeywordCharacters: Int
     var playlists: PlaylistLimits
     var uploads: UploadLimits
+    var uploadQuota: UploadQuota
+    /// A viewer's plays of one video count once in this window.
+    var playWindow: Duration
     /// The media folder (shared with the Workers; nginx serves it as `mediaURL`).
     var mediaDirectory: String
     var mediaURL: String
@@ -26,8 +29,8 @@ struct ContentConfig: Sendable {
         posts = PostLimits()
         posts.maxBodyCharacters = reader.int(forKey: "content.max.body.chars", default: 20_000)
         paging = PagingLimits()
-        paging.maxSize = reader.int(forKey: "content.max.page.size", default: 100)
-        paging.maxOffsetRows = reader.int(forKey: "content.max.offset.rows", default: 10_000)
+        paging.maxSize = max(1, reader.int(forKey: "content.max.page.size", default: 100))
+        paging.maxOffsetRows = max(0, reader.int(forKey: "content.max.offset.rows", default: 10_000))
         relevanceCandidates = reader.int(forKey: "content.relevance.candidates", default: 1000)
         cursorSecret = reader.string(forKey: "content.cursor.secret", isSecret: true)
         cache = .init(keyPrefix: reader.string(forKey: "content.key.prefix", default: "content"),
@@ -41,6 +44,12 @@ struct ContentConfig: Sendable {
         uploads = UploadLimits()
         uploads.maxBytes = Int64(reader.int(forKey: "content.max.upload.bytes", default: 2 << 30))
         uploads.resumableExpiry = .seconds(reader.int(forKey: "content.upload.expiry.seconds", default: 24 * 3600))
+        uploadQuota = UploadQuota()
+        uploadQuota.maxOpenUploads = reader.int(forKey: "content.uploads.open.per.user", default: uploadQuota.maxOpenUploads)
+        uploadQuota.maxBytesInFlight = Int64(reader.int(forKey: "content.upload.bytes.in.flight.per.user", default: Int(uploadQuota.maxBytesInFlight)))
+        uploadQuota.maxBytesPerDay = Int64(reader.int(forKey: "content.upload.bytes.per.day.per.user", default: Int(uploadQuota.maxBytesPerDay)))
+        uploadQuota.minFreeBytes = Int64(reader.int(forKey: "content.media.min.free.bytes", default: Int(uploadQuota.minFreeBytes)))
+        playWindow = .seconds(max(1, reader.int(forKey: "content.play.window.seconds", default: 3600)))
         mediaDirectory = reader.string(forKey: "media.dir", default: "media")
         mediaURL = reader.string(forKey: "content.media.url", default: "/media")
         playFoldInterval = .milliseconds(reader.int(forKey: "content.play.fold.ms", default: 1000))

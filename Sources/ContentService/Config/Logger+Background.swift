@@ -8,9 +8,9 @@ extension Logger {
         // Shutting down, not failing.
         if error is CancellationError { return }
         if let error = error as? PSQLError, error.serverInfo?[.sqlState] == "42P01" {
-            debug(message, metadata: ["error": "\(String(reflecting: error))"])
+            debug(message, metadata: ["error": "\(error.reason)"])
         } else {
-            warning(message, metadata: ["error": "\(String(reflecting: error))"])
+            warning(message, metadata: ["error": "\(error.reason)"])
         }
     }
 }

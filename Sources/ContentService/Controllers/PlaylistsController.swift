@@ -58,7 +58,7 @@ struct PlaylistsController: Sendable {
         let playlist = try await database.withTransaction(logger: logger) { connection in
             try await store.insert(id: id, ownerID: owner, title: title, description: description, visibility: visibility, on: connection)
             try await audit("playlist.created", id, identity, ["visibility": visibility.rawValue], request, context, on: connection)
-            return try await store.find(id: id, on: connection)!
+            return try await store.find(id: id, viewerID: identity.userID.lowercased(), on: connection)!
         }
         return EditedResponse(status: .created, headers: [.location: "/api/playlists/\(playlist.id)"], response: playlist)
     }
@@ -66,8 +66,8 @@ struct PlaylistsController: Sendable {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
         guard let head = try await store.head(id: id) else { throw PlaylistPolicy.notFound }
-        try PlaylistPolicy.require(.read, visibility: head.visibility, ownerID: head.ownerID, by: context.identity)
-        guard let playlist = try await store.find(id: id) else { throw PlaylistPolicy.notFound }
+        try PlaylistPolicy.require(.read, visibility: head.visibility, ownerID: head.ownerID, ownerBanned: head.ownerBanned, by: context.identity)
+        guard let playlist = try await store.find(id: id, viewerID: context.identity?.userID.lowercased()) else { throw PlaylistPolicy.notFound }
         return playlist
     }
 
@@ -87,7 +87,7 @@ struct PlaylistsController: Sendable {
             var payload = ["fields": fields.joined(separator: ",")]
             if let visibility { payload["visibility"] = visibility.rawValue }
             try await audit("playlist.updated", id, identity, payload, request, context, on: connection)
-            return try await store.find(id: id, on: connection)!
+            return try await store.find(id: id, viewerID: identity.userID.lowercased(), on: connection)!
         }
     }
 
@@ -118,7 +118,7 @@ struct PlaylistsController: Sendable {
                                 ["video_id": videoID.uuidString.lowercased(), "item_id": item.uuidString.lowercased()],
                                 request, context, on: connection)
             }
-            return try await store.find(id: id, on: connection)!
+            return try await store.find(id: id, viewerID: identity.userID.lowercased(), on: connection)!
         }
         return EditedResponse(status: .created, response: playlist)
     }
@@ -137,7 +137,7 @@ struct PlaylistsController: Sendable {
                                 ["fields": "order", "item_id": item.uuidString.lowercased(), "position": String(body.position)],
                                 request, context, on: connection)
             }
-            return try await store.find(id: id, on: connection)!
+            return try await store.find(id: id, viewerID: identity.userID.lowercased(), on: connection)!
         }
     }
 
@@ -158,7 +158,8 @@ struct PlaylistsController: Sendable {
         let owner = try context.uuid("userId", orElse: APIError.notFound("No such user"))
         let ownerID = owner.uuidString.lowercased()
         let page = try paging.offsetRequest(request.uri.queryParameters, listing: "the playlist listing")
-        let visibilities = PlaylistPolicy.listed(ownerID: ownerID, by: context.identity)
+        let visibilities = PlaylistPolicy.listed(ownerID: ownerID, ownerBanned: try await store.isBanned(userID: ownerID), by: context.identity)
+        guard !visibilities.isEmpty else { return OffsetPage(items: [], request: page) }
         return OffsetPage(items: try await store.list(ownerID: ownerID, visibilities: visibilities, page: page), request: page)
     }
 

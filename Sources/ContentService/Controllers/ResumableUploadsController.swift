@@ -15,6 +15,7 @@ struct ResumableUploadsController: Sendable {
     let videos: VideosController
     let media: MediaLayout
     let limits: UploadLimits
+    let quota: UploadQuota
     let logger: Logger
 
     static let version = "1.0.0"
@@ -49,12 +50,15 @@ struct ResumableUploadsController: Sendable {
         guard length <= limits.maxBytes else { throw limits.tooLarge() }
         let metadata = try Self.metadata(request.headers[.uploadMetadata] ?? "")
         let title = try limits.title(metadata["title"] ?? "")
+        try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
         let id = UUID()
         let path = FilePath(media.url(MediaLayout.resumable(id)).path)
         try await FileSystem.shared.withFileHandle(forWritingAt: path, options: .newFile(replaceExisting: false)) { _ in }
         let upload: ResumableUploadStore.Upload
         do {
-            upload = try await store.create(id: id, ownerID: owner, title: title, length: length, expiresIn: limits.resumableExpiry)
+            upload = try await store.create(id: id, ownerID: owner, title: title, length: length, expiresIn: limits.resumableExpiry) {
+                [quota] usage in try quota.admit(length, resumable: true, usage: usage)
+            }
         } catch {
             _ = try? await FileSystem.shared.removeItem(at: path)
             throw error
@@ -85,20 +89,21 @@ struct ResumableUploadsController: Sendable {
             throw APIError(.conflict, code: "offset_mismatch", message: "The upload is at \(upload.offset) bytes, not \(offset)",
                            headers: [.uploadOffset: String(upload.offset), .tusResumable: Self.version])
         }
+        // Room for the rest of the upload now, or nothing of this chunk is written.
+        try quota.checkSpace(for: upload.length - upload.offset, free: MediaVolume.freeBytes(at: media.root))
         guard try await store.acquire(id: upload.id, at: offset) else {
             throw APIError(.conflict, code: "upload_busy", message: "Another request is appending to this upload; ask HEAD for the offset",
                            headers: [.tusResumable: Self.version])
         }
-        let (written, failure) = await receive(request, into: upload)
+        let (written, container, failure) = await receive(request, into: upload)
         upload.offset += written
-        if upload.container == nil, upload.offset >= min(Int64(VideoContainer.sniffLength), upload.length) {
-            upload.container = try await sniff(upload)
-            if upload.container == nil {
-                try await discard(upload)
-                throw UploadLimits.unsupported()
-            }
+        upload.container = upload.container ?? container
+        if case .notAVideo = failure as? UploadLimits.Refusal {
+            try await discard(upload)
+            throw UploadLimits.unsupported()
         }
-        try await store.release(id: upload.id, offset: upload.offset, container: upload.container)
+        upload.expiresAt = try await store.release(id: upload.id, offset: upload.offset, container: upload.container,
+                                                   expiresIn: limits.resumableExpiry)
         // A broken connection has nobody to answer; bad input does.
         if let failure = failure as? APIError { throw failure }
         guard upload.offset == upload.length, let container = upload.container else {
@@ -117,11 +122,17 @@ struct ResumableUploadsController: Sendable {
         return Response(status: .noContent, headers: [.tusResumable: Self.version])
     }
 
-    /// Appends the body at the upload's offset, up to its length. Returns the bytes now on disk,
+    /// Appends the body at the upload's offset, up to its length. Until the container is known,
+    /// the first bytes are held back: once `VideoContainer.sniffLength` of the file are in, they
+    /// are checked before anything more is written, so a file that is no video leaves at most
+    /// that much on disk. Returns the bytes now on disk, the container if this chunk decided it,
     /// and the error that cut the chunk short, if any: a broken connection keeps what arrived.
-    private func receive(_ request: Request, into upload: ResumableUploadStore.Upload) async -> (Int64, (any Error)?) {
+    private func receive(_ request: Request, into upload: ResumableUploadStore.Upload) async
+        -> (written: Int64, container: VideoContainer?, failure: (any Error)?) {
         let remaining = upload.length - upload.offset
         var written: Int64 = 0
+        var container = upload.container
+        let sniffEnd = min(Int64(VideoContainer.sniffLength), upload.length)
         let renewal = Task { [store] in
             while !Task.isCancelled {
                 try await Task.sleep(for: store.lease / 3)
@@ -142,6 +153,16 @@ struct ResumableUploadsController: Sendable {
                             }
                             throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
                         }
+                        if container == nil, upload.offset + written + Int64(chunk.readableBytes) >= sniffEnd {
+                            // What is on disk already, then this chunk's share of the sniff window.
+                            try await writer.flush()
+                            var head = upload.offset + written == 0 ? ByteBuffer() : try await FileSystem.shared.withFileHandle(forReadingAt: path) {
+                                try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(upload.offset + written))
+                            }
+                            head.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: Int(sniffEnd - upload.offset - written))!)
+                            guard let sniffed = VideoContainer.sniff(head.readableBytesView) else { throw UploadLimits.Refusal.notAVideo }
+                            container = sniffed
+                        }
                         try await writer.append(chunk)
                         written += Int64(chunk.readableBytes)
                     }
@@ -152,10 +173,10 @@ struct ResumableUploadsController: Sendable {
                     throw error
                 }
             }
-            return (written, nil)
+            return (written, container, nil)
         } catch {
-            logger.info("resumable chunk cut short", metadata: ["upload": "\(upload.id)", "bytes": "\(written)", "error": "\(error)"])
-            return (written, error)
+            logger.info("resumable chunk cut short", metadata: ["upload": "\(upload.id)", "bytes": "\(written)", "error": "\(error.reason)"])
+            return (written, container, error)
         }
     }
 
@@ -172,13 +193,6 @@ struct ResumableUploadsController: Sendable {
         response.headers[.uploadOffset] = String(upload.offset)
         response.headers[.tusResumable] = Self.version
         return response
-    }
-
-    private func sniff(_ upload: ResumableUploadStore.Upload) async throws -> VideoContainer? {
-        let head = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(media.url(MediaLayout.resumable(upload.id)).path)) {
-            try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(VideoContainer.sniffLength)))
-        }
-        return VideoContainer.sniff(head.readableBytesView)
     }
 
     private func discard(_ upload: ResumableUploadStore.Upload) async throws {

@@ -8,9 +8,12 @@ import Shared
 struct VideosController: Sendable {
     let database: Database
     let store: VideoStore
+    let uploads: ResumableUploadStore
     let media: MediaLayout
     let limits: UploadLimits
+    let quota: UploadQuota
     let paging: PagingLimits
+    let plays: PlayCounter
     let audit: JobBatcher<AuditEvent>
     let logger: Logger
 
@@ -31,6 +34,10 @@ struct VideosController: Sendable {
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Accepted> {
         let identity = try context.requireIdentity()
         let owner = try PostsController.userID(identity)
+        // The body's length bounds the file's; without one, the largest file allowed.
+        let length = request.headers[.contentLength].flatMap(Int64.init).map { min($0, limits.maxBytes) } ?? limits.maxBytes
+        try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
+        try quota.admit(length, resumable: false, usage: try await uploads.usage(ownerID: owner))
         let id = UUID()
         let received = try await MultipartUpload(videoID: id, media: media, limits: limits).receive(request)
         // Visible before the jobs can be claimed, so a worker never finds the upload missing.
@@ -69,11 +76,14 @@ struct VideosController: Sendable {
             guard let id = UUID(uuidString: text) else { throw APIError.invalid("ownerId is not a user id", code: "invalid_owner") }
             owner = id.uuidString.lowercased()
         }
-        return OffsetPage(items: try await store.list(ownerID: owner, page: page), request: page)
+        let all = VideoPolicy.listsAll(ownerID: owner, by: context.identity)
+        return OffsetPage(items: try await store.list(ownerID: owner, all: all, page: page), request: page)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Video {
-        guard let found = try await store.find(id: try context.uuid("id", orElse: Self.notFound)) else { throw Self.notFound }
+        guard let found = try await store.find(id: try context.uuid("id", orElse: Self.notFound)),
+              VideoPolicy.maySee(status: found.video.status, ownerID: found.video.ownerId, ownerBanned: found.ownerBanned, by: context.identity)
+        else { throw Self.notFound }
         return found.video
     }
 
@@ -97,8 +107,15 @@ struct VideosController: Sendable {
         return .noContent
     }
 
+    /// Counts one play per viewer per video per window (`PlayCounter`); a repeat within it is
+    /// answered alike and counts nothing.
     @Sendable func play(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let id = try context.uuid("id", orElse: Self.notFound)
+        let viewer = plays.viewer(context.identity, address: context.clientAddress)
+        guard try await plays.isFirst(of: id, by: viewer) else {
+            guard try await store.isShown(id: id) else { throw Self.notFound }
+            return .noContent
+        }
         guard try await store.recordPlay(id: id) else { throw Self.notFound }
         audit.submit(AuditEvent("video.played", actorID: context.identity?.userID, targetType: "video",
                                 targetID: id.uuidString.lowercased(), request: request, context: context))

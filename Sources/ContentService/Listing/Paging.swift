@@ -62,8 +62,9 @@ struct PagingLimits: Sendable {
     private func offsetPage(_ page: Int?, size: Int) throws -> PageRequest {
         let number = page ?? 1
         guard number >= 1 else { throw APIError.invalid("page must be 1 or more", code: "invalid_page") }
+        // Every step checked: a page number near Int.max must be a 422, not an overflow trap.
         let (skip, overflow) = (number - 1).multipliedReportingOverflow(by: size)
-        guard !overflow, skip + size <= maxOffsetRows else {
+        guard !overflow, skip <= maxOffsetRows - size else {
             throw APIError.invalid(
                 "page goes deeper than \(maxOffsetRows) posts; continue with the nextCursor of an earlier page",
                 code: "page_too_deep")

@@ -8,15 +8,11 @@ struct PlaylistLimits: Sendable {
     var maxItems = 500
 
     func title(_ raw: String) throws -> String {
-        try TitleRule.check(raw, max: maxTitleCharacters)
+        try TextRule(field: "title", scalars: 1...maxTitleCharacters).check(raw)
     }
 
     func description(_ raw: String) throws -> String {
-        guard raw.count <= maxDescriptionCharacters, !raw.containsControlCharacters(allowingNewlines: true) else {
-            throw APIError.invalid("description must be at most \(maxDescriptionCharacters) characters without control characters",
-                                   code: "invalid_description")
-        }
-        return raw
+        try TextRule(field: "description", scalars: 0...maxDescriptionCharacters, multiline: true).check(raw)
     }
 
     func visibility(_ raw: String) throws -> PlaylistVisibility {

@@ -13,6 +13,7 @@ struct PlaylistStore: Sendable {
     struct Head: Sendable {
         var ownerID: String
         var visibility: PlaylistVisibility
+        var ownerBanned: Bool
     }
 
     func insert(id: UUID, ownerID: String, title: String, description: String, visibility: PlaylistVisibility,
@@ -23,33 +24,46 @@ struct PlaylistStore: Sendable {
             """, logger: logger)
     }
 
-    /// Owner and visibility, what PlaylistPolicy needs; with a connection, the row is locked.
+    /// Owner, visibility and whether the owner is banned, what PlaylistPolicy needs; with a
+    /// connection, the row is locked.
     func head(id: UUID, lockingOn connection: PostgresConnection? = nil) async throws -> Head? {
         let row: PostgresRow?
+        let select = """
+            SELECT l.owner_id::text, l.visibility, EXISTS (SELECT 1 FROM content.authors a WHERE a.id = l.owner_id AND a.banned)
+            FROM content.playlists l WHERE l.id =
+            """
         if let connection {
-            row = try await connection.query("SELECT owner_id::text, visibility FROM content.playlists WHERE id = \(id) FOR UPDATE",
-                                             logger: logger).collect().first
+            row = try await connection.query("\(unescaped: select) \(id) FOR UPDATE OF l", logger: logger).collect().first
         } else {
-            row = try await database.query("SELECT owner_id::text, visibility FROM content.playlists WHERE id = \(id)", logger: logger).first
+            row = try await database.query("\(unescaped: select) \(id)", logger: logger).first
         }
         return try row.map { row in
-            let (owner, visibility) = try row.decode((String, String).self)
-            return Head(ownerID: owner, visibility: PlaylistVisibility(rawValue: visibility) ?? .private)
+            let (owner, visibility, banned) = try row.decode((String, String, Bool).self)
+            return Head(ownerID: owner, visibility: PlaylistVisibility(rawValue: visibility) ?? .private, ownerBanned: banned)
         }
     }
 
-    /// The playlist with its items in order, both read on one connection.
-    func find(id: UUID) async throws -> Playlist? {
-        try await database.withConnection { try await find(id: id, on: $0) }
+    /// Whether the user is banned, as Content's copy of the accounts says.
+    func isBanned(userID: String) async throws -> Bool {
+        try await database.query("""
+            SELECT EXISTS (SELECT 1 FROM content.authors WHERE id = \(userID)::uuid AND banned)
+            """, logger: logger).first?.decode(Bool.self) ?? false
     }
 
-    func find(id: UUID, on connection: PostgresConnection) async throws -> Playlist? {
+    /// The playlist with its items in order, both read on one connection. Items are the videos
+    /// `viewerID` may see (`VideoPolicy`): anyone's shown ones and the viewer's own.
+    func find(id: UUID, viewerID: String?) async throws -> Playlist? {
+        try await database.withConnection { try await find(id: id, viewerID: viewerID, on: $0) }
+    }
+
+    func find(id: UUID, viewerID: String?, on connection: PostgresConnection) async throws -> Playlist? {
         let query: PostgresQuery = "SELECT \(unescaped: Playlist.columns) FROM content.playlists l WHERE l.id = \(id)"
         let itemsQuery: PostgresQuery = """
             SELECT i.id, row_number() OVER (ORDER BY i.position)::integer, i.added_at,
                    v.id, v.title, v.status, v.thumbnail_path, v.duration_seconds
             FROM content.playlist_items i JOIN content.videos v ON v.id = i.video_id
-            WHERE i.playlist_id = \(id) ORDER BY i.position
+            WHERE i.playlist_id = \(id) AND (v.owner_id = \(viewerID ?? "") OR \(unescaped: VideoPolicy.shownToAnyone))
+            ORDER BY i.position
             """
         guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
         let itemRows = try await connection.query(itemsQuery, logger: logger).collect()

@@ -20,10 +20,9 @@ struct PostSearch: Sendable, Equatable {
     var page: PageRequest
 
     init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
-        let keyword = SearchTokenizer.normalized((query.get("keyword") ?? "").trimmingWhitespace())
-        guard (1...Self.maxKeywordCharacters).contains(keyword.count), !keyword.containsControlCharacters(allowingNewlines: false) else {
-            throw APIError.invalid("keyword must be 1 to \(Self.maxKeywordCharacters) characters", code: "invalid_keyword")
-        }
+        let checked = try TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters).check(query.get("keyword") ?? "")
+        // NFKC can lengthen text (a ligature becomes its letters): the rule holds for what is searched.
+        let keyword = try TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters).check(SearchTokenizer.normalized(checked))
         self.keyword = keyword
         tsquery = SearchTokenizer.query(keyword)
         let sortText = query.get("sort") ?? "latest"

@@ -30,12 +30,34 @@ struct ResumableUploadStore: Sendable {
                       container: container.flatMap(VideoContainer.init(rawValue:)), expiresAt: expires)
     }
 
-    func create(id: UUID, ownerID: String, title: String, length: Int64, expiresIn: Duration) async throws -> Upload {
-        try Self.upload(try await database.query("""
-            INSERT INTO content.uploads (id, owner_id, title, length, expires_at)
-            VALUES (\(id), \(ownerID)::uuid, \(title), \(length), now() + make_interval(secs => \(expiresIn.seconds)))
-            RETURNING \(unescaped: Self.columns)
-            """, logger: logger)[0])
+    /// Creates the upload if `admit` accepts the owner's usage; one owner's creations take turns,
+    /// so two at once cannot both pass a limit only one of them fits.
+    func create(id: UUID, ownerID: String, title: String, length: Int64, expiresIn: Duration,
+                admit: @Sendable (UploadQuota.Usage) throws -> Void) async throws -> Upload {
+        try await database.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('content.uploads:' || \(ownerID), 0))", logger: logger)
+            try admit(try await usage(ownerID: ownerID, on: connection))
+            return try Self.upload(try await connection.query("""
+                INSERT INTO content.uploads (id, owner_id, title, length, expires_at)
+                VALUES (\(id), \(ownerID)::uuid, \(title), \(length), now() + make_interval(secs => \(expiresIn.seconds)))
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger).collect()[0])
+        }
+    }
+
+    /// The owner's open uploads and the bytes they will hold, and the bytes of their videos
+    /// created in the last 24 hours.
+    func usage(ownerID: String, on connection: PostgresConnection? = nil) async throws -> UploadQuota.Usage {
+        let query: PostgresQuery = """
+            SELECT (SELECT count(*) FROM content.uploads WHERE owner_id = \(ownerID)::uuid AND expires_at > now())::integer,
+                   (SELECT coalesce(sum(length), 0) FROM content.uploads WHERE owner_id = \(ownerID)::uuid AND expires_at > now())::bigint,
+                   (SELECT coalesce(sum(size_bytes), 0) FROM content.videos
+                    WHERE owner_id = \(ownerID) AND created_at > now() - interval '1 day')::bigint
+            """
+        let row = if let connection { try await connection.query(query, logger: logger).collect()[0] }
+            else { try await database.query(query, logger: logger)[0] }
+        let (open, inFlight, today) = try row.decode((Int32, Int64, Int64).self)
+        return UploadQuota.Usage(openUploads: Int(open), bytesInFlight: inFlight, bytesToday: today)
     }
 
     /// The upload, unless it has expired (the sweeper removes those).
@@ -60,12 +82,15 @@ struct ResumableUploadStore: Sendable {
             """, logger: logger)
     }
 
-    /// Records the bytes now on disk and gives the lease back.
-    func release(id: UUID, offset: Int64, container: VideoContainer?) async throws {
+    /// Records the bytes now on disk and gives the lease back. An upload in use does not expire:
+    /// each chunk moves its expiry to at least `expiresIn` from now.
+    func release(id: UUID, offset: Int64, container: VideoContainer?, expiresIn: Duration) async throws -> Date {
         try await database.query("""
-            UPDATE content.uploads SET "offset" = \(offset), container = coalesce(\(container?.rawValue), container), busy_until = NULL
+            UPDATE content.uploads SET "offset" = \(offset), container = coalesce(\(container?.rawValue), container), busy_until = NULL,
+                expires_at = greatest(expires_at, now() + make_interval(secs => \(expiresIn.seconds)))
             WHERE id = \(id)
-            """, logger: logger)
+            RETURNING expires_at
+            """, logger: logger).first?.decode(Date.self) ?? Date()
     }
 
     func delete(id: UUID, on connection: PostgresConnection) async throws {

@@ -14,11 +14,16 @@ struct UploadLimits: Sendable {
     var maxRequestBytes: Int { Int(maxBytes) + multipartOverheadBytes }
 
     func title(_ raw: String) throws -> String {
-        try TitleRule.check(raw, max: maxTitleCharacters)
+        try TextRule(field: "title", scalars: 1...maxTitleCharacters).check(raw)
     }
 
     func tooLarge() -> APIError {
         APIError(.contentTooLarge, code: "payload_too_large", message: "The file exceeds \(maxBytes) bytes")
+    }
+
+    /// Why an upload stopped that the client's bytes decided.
+    enum Refusal: Error {
+        case notAVideo
     }
 
     static func unsupported() -> APIError {

@@ -25,6 +25,7 @@ struct Video: Codable, Sendable, Equatable, ResponseEncodable {
         v.play_count + (SELECT count(*) FROM content.play_deltas d WHERE d.video_id = v.id),
         v.failure_reason, v.created_at, v.source_path
         """
+    static let columnCount = 12
 
     static func row(_ row: PostgresRow, mediaURL: String) throws -> (video: Video, sourcePath: String) {
         let (id, title, owner, status, thumbnail, rendition, duration, size, plays, reason, createdAt, source) =

@@ -1,9 +1,28 @@
 import Shared
 
-/// Who may do what to a video: anyone watches one and lists them; its owner or an administrator
-/// deletes it.
+/// Who may see and do what with a video, the one rule every video route and listing asks.
+/// Anyone watches and lists a ready video whose owner is not banned; a video still processing or
+/// failed is its owner's business (and an administrator's), and a banned owner's videos are
+/// hidden like their posts. The owner or an administrator deletes one.
 enum VideoPolicy {
     static func mayDelete(_ identity: Identity, ownerID: String) -> Bool {
         identity.isAdmin || identity.userID.lowercased() == ownerID.lowercased()
     }
+
+    static func maySee(status: String, ownerID: String, ownerBanned: Bool, by identity: Identity?) -> Bool {
+        if let identity, identity.isAdmin || identity.userID.lowercased() == ownerID.lowercased() { return true }
+        return status == "ready" && !ownerBanned
+    }
+
+    /// Whether a listing of `ownerID`'s videos shows this viewer all of them, or only the ones
+    /// anyone may see.
+    static func listsAll(ownerID: String?, by identity: Identity?) -> Bool {
+        guard let ownerID, let identity else { return false }
+        return identity.userID.lowercased() == ownerID.lowercased()
+    }
+
+    /// The SQL condition for "anyone may see it", on `content.videos v`.
+    static let shownToAnyone = """
+        v.status = 'ready' AND NOT EXISTS (SELECT 1 FROM content.authors a WHERE a.id = v.owner_id::uuid AND a.banned)
+        """
 }

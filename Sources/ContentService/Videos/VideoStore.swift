@@ -33,26 +33,31 @@ struct VideoStore: Sendable {
         ], on: connection, logger: logger)
     }
 
-    func find(id: UUID) async throws -> (video: Video, sourcePath: String)? {
-        try await database.query("SELECT \(unescaped: Video.columns) FROM content.videos v WHERE v.id = \(id)", logger: logger)
-            .first.map { try Video.row($0, mediaURL: mediaURL) }
+    /// The video, its upload's path, and whether its owner is banned (for `VideoPolicy`).
+    func find(id: UUID) async throws -> (video: Video, sourcePath: String, ownerBanned: Bool)? {
+        try await database.query("""
+            SELECT \(unescaped: Video.columns),
+                   EXISTS (SELECT 1 FROM content.authors a WHERE a.id = v.owner_id::uuid AND a.banned)
+            FROM content.videos v WHERE v.id = \(id)
+            """, logger: logger)
+            .first.map { row in
+                let (video, source) = try Video.row(row, mediaURL: mediaURL)
+                return (video, source, try row.makeRandomAccess()[Video.columnCount].decode(Bool.self))
+            }
     }
 
-    /// Newest first; `ownerID` narrows to one user's.
-    func list(ownerID: String?, page: PageRequest) async throws -> [Video] {
-        let rows: [PostgresRow]
+    /// Newest first; `ownerID` narrows to one user's; `all` includes the ones only their owner sees.
+    func list(ownerID: String?, all: Bool, page: PageRequest) async throws -> [Video] {
+        var b = SQLBuilder()
+        b.add("SELECT \(Video.columns) FROM content.videos v WHERE true")
         if let ownerID {
-            rows = try await database.query("""
-                SELECT \(unescaped: Video.columns) FROM content.videos v WHERE v.owner_id = \(ownerID)
-                ORDER BY v.created_at DESC, v.id DESC LIMIT \(page.size) OFFSET \(page.offset)
-                """, logger: logger)
-        } else {
-            rows = try await database.query("""
-                SELECT \(unescaped: Video.columns) FROM content.videos v
-                ORDER BY v.created_at DESC, v.id DESC LIMIT \(page.size) OFFSET \(page.offset)
-                """, logger: logger)
+            let owner = b.bind(ownerID)
+            b.add(" AND v.owner_id = \(owner)")
         }
-        return try rows.map { try Video.row($0, mediaURL: mediaURL).video }
+        if !all { b.add(" AND \(VideoPolicy.shownToAnyone)") }
+        let (limit, offset) = (b.bind(page.size), b.bind(page.offset))
+        b.add(" ORDER BY v.created_at DESC, v.id DESC LIMIT \(limit) OFFSET \(offset)")
+        return try await database.query(b.query, logger: logger).map { try Video.row($0, mediaURL: mediaURL).video }
     }
 
     /// Deletes the row (its playlist items go with it); returns the owner and the upload's path.
@@ -68,10 +73,18 @@ struct VideoStore: Sendable {
             .collect().first?.decode(String.self)
     }
 
-    /// Counts a play; false when there is no such video.
+    /// Whether anyone may see the video.
+    func isShown(id: UUID) async throws -> Bool {
+        try await database.query("""
+            SELECT EXISTS (SELECT 1 FROM content.videos v WHERE v.id = \(id) AND \(unescaped: VideoPolicy.shownToAnyone))
+            """, logger: logger).first?.decode(Bool.self) ?? false
+    }
+
+    /// Counts a play of a video anyone may see; false when there is no such video.
     func recordPlay(id: UUID) async throws -> Bool {
         try await database.query("""
-            INSERT INTO content.play_deltas (video_id) SELECT id FROM content.videos WHERE id = \(id) RETURNING 1
+            INSERT INTO content.play_deltas (video_id)
+            SELECT v.id FROM content.videos v WHERE v.id = \(id) AND \(unescaped: VideoPolicy.shownToAnyone) RETURNING 1
             """, logger: logger).count == 1
     }
 }

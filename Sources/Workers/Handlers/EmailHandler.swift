@@ -26,7 +26,7 @@ struct EmailHandler: JobHandler {
             link = try email.link(openedWith: seal)
         } catch {
             // Another secret than Auth's: retried, so mending the configuration saves the mail.
-            throw JobFailure("\(error)")
+            throw JobFailure(error.reason)
         }
         // A send ends within the mailer's timeout (connection included); a claim older than
         // that, plus slack, belongs to an attempt that is gone.

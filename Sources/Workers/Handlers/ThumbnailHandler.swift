@@ -5,7 +5,7 @@ import Shared
 
 /// Writes a JPEG thumbnail of an uploaded video (at a fixed width) into the media folder nginx
 /// serves, with the video's duration; the video is ready once its rendition is there too. A file
-/// that is not a video fails the video and the job for good. Runs again harmlessly.
+/// that is not a video fails the video, and the job is done. Runs again harmlessly.
 struct ThumbnailHandler: JobHandler {
     let outputs: VideoOutputs
     var width = 320
@@ -24,7 +24,7 @@ struct ThumbnailHandler: JobHandler {
         let probe = try await outputs.tools.duration(of: source)
         guard let duration = probe.seconds else {
             if probe.timedOut { try await outputs.retry(job, id, reason: "ffprobe timed out", logger: logger) }
-            try await outputs.fail(id, reason: "the file is not a video we can read", logger: logger)
+            return try await outputs.reject(id, reason: "the file is not a video we can read", logger: logger)
         }
 
         let relative = MediaLayout.thumbnail(id)
@@ -37,7 +37,7 @@ struct ThumbnailHandler: JobHandler {
         guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "ffmpeg took longer than \(timeout)", logger: logger) }
-            try await outputs.fail(id, reason: "no frame could be read from the video", logger: logger)
+            return try await outputs.reject(id, reason: "no frame could be read from the video", logger: logger)
         }
         try await outputs.publish(id, .thumbnail, relative: relative, durationSeconds: duration, logger: logger)
     }

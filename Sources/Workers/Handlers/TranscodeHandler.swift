@@ -31,7 +31,7 @@ struct TranscodeHandler: JobHandler {
             let probe = try await outputs.tools.duration(of: source)
             guard let probed = probe.seconds else {
                 if probe.timedOut { try await outputs.retry(job, id, reason: "ffprobe timed out", logger: logger) }
-                try await outputs.fail(id, reason: "the file is not a video we can read", logger: logger)
+                return try await outputs.reject(id, reason: "the file is not a video we can read", logger: logger)
             }
             duration = probed
         }
@@ -50,7 +50,7 @@ struct TranscodeHandler: JobHandler {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "encoding took longer than \(timeout)", logger: logger) }
             logger.warning("ffmpeg failed", metadata: ["output": .string(result.output)])
-            try await outputs.fail(id, reason: "the video could not be encoded", logger: logger)
+            return try await outputs.reject(id, reason: "the video could not be encoded", logger: logger)
         }
         progress.update(job, 1)
         try await outputs.publish(id, .rendition, relative: relative, logger: logger)

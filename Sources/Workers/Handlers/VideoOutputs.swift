@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PostgresNIO
 import Shared
 
@@ -65,13 +66,27 @@ struct VideoOutputs: Sendable {
         }
     }
 
-    /// Marks the video failed (if it is still processing) and fails the job for good.
+    /// The upload is not a video we can use: the video fails with `reason`, which its owner sees,
+    /// and the job is done. A user's unreadable file is the job's answer, not an operator's
+    /// incident: no dead letter, no alert; `videos_rejected_total` counts them.
+    func reject(_ id: UUID, reason: String, logger: Logger) async throws {
+        try await markFailed(id, reason: reason, logger: logger)
+        Counter(label: "videos_rejected_total").increment()
+        logger.info("video rejected", metadata: ["video_id": .string(id.uuidString), "reason": .string(reason)])
+    }
+
+    /// Something on our side went wrong for good (the upload is gone, every attempt failed): the
+    /// video fails, and so does the job, into the dead letters an operator looks at.
     func fail(_ id: UUID, reason: String, logger: Logger) async throws -> Never {
+        try await markFailed(id, reason: reason, logger: logger)
+        throw JobFailure(reason, permanent: true)
+    }
+
+    private func markFailed(_ id: UUID, reason: String, logger: Logger) async throws {
         try await database.query("""
             UPDATE content.videos SET status = 'failed', failure_reason = \(reason), updated_at = now()
             WHERE id = \(id) AND status = 'processing'
             """, logger: logger)
-        throw JobFailure(reason, permanent: true)
     }
 
     /// A transient failure; on the job's last attempt the video is failed with it, so no video

@@ -133,7 +133,7 @@ final class JobRunner: Service, Sendable {
                 do {
                     claimed = try await queue.claim(queues: settings.queues, limit: free, worker: workerID, lease: settings.lease)
                 } catch {
-                    logger.error("claim failed", metadata: ["error": "\(String(reflecting: error))"])
+                    logger.error("claim failed", metadata: ["error": "\(error.reason)"])
                 }
             }
             state.withLockedValue { state in
@@ -230,7 +230,7 @@ final class JobRunner: Service, Sendable {
                 logger.warning("outcomes for jobs no longer held were dropped", metadata: ["count": "\(lost)"])
             }
         } catch {
-            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(String(reflecting: error))"])
+            logger.error("recording job outcomes failed; their leases will expire and they will run again", metadata: ["error": "\(error.reason)"])
         }
         progress.forget(done.map(\.id) + failed.map(\.job.id))
         let slotAwaited = state.withLockedValue { state in
@@ -255,7 +255,7 @@ final class JobRunner: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("LISTEN connection lost; polling until it is back", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("LISTEN connection lost; polling until it is back", metadata: ["error": "\(error.reason)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -311,7 +311,7 @@ final class JobRunner: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(String(reflecting: error))"]) }
+            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(error.reason)"]) }
         }
     }
 }
