@@ -36,9 +36,18 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         lock: MergeLock(redis: runtime.redis, instance: UUID().uuidString, lockTTL: config.upstream.totalTimeout + .seconds(5)),
         logger: logger)
 
+    let addressSecret: String
+    if let configured = config.addressSecret, !configured.isEmpty {
+        addressSecret = configured
+    } else {
+        addressSecret = UUID().uuidString + UUID().uuidString
+        logger.warning("GPT_ADDRESS_SECRET is not set: anonymous quotas are counted per instance and start again when it restarts")
+    }
+
     let router = runtime.makeRouter()
-    QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher),
-                  maxQuestionCharacters: config.maxQuestionCharacters)
+    QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher), addresses: AddressDigest(secret: addressSecret),
+                  questionRule: TextRule(field: "question", scalars: 1...config.maxQuestionCharacters, maxBytes: config.maxQuestionBytes,
+                                         multiline: true))
         .addRoutes(to: router.group("api/gpt").add(middleware: runtime.authMiddleware(required: false)))
 
     var services: [any Service] = [chat, batcher]

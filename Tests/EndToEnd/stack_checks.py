@@ -12,7 +12,8 @@ from auth_flows import DATABASE_URL, LOG_DIR, PSQL, REDIS_URL, sql
 
 RUN_DIR = os.path.join(os.path.dirname(LOG_DIR), "run") if LOG_DIR else ".dev/run"
 # Which service may hold which secret.
-SECRETS = {"SIGNING_KEY_SECRET": {"auth"}, "CONTENT_CURSOR_SECRET": {"content"}, "MAIL_LINK_SECRET": {"auth", "workers"}}
+SECRETS = {"SIGNING_KEY_SECRET": {"auth"}, "CONTENT_CURSOR_SECRET": {"content"}, "MAIL_LINK_SECRET": {"auth", "workers"},
+           "GPT_ADDRESS_SECRET": {"gpt"}}
 SERVICES = ["auth", "content", "gpt", "workers"]
 # Which schema each role owns.
 OWNERS = {"auth": "auth_svc", "content": "content_svc", "gpt": "gpt_svc", "queue": "workers_svc", "audit": "workers_svc"}

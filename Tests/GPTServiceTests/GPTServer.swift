@@ -24,6 +24,7 @@ struct GPTServer: Sendable {
     static let testSettings = [
         "GPT_QUOTA_ANONYMOUS": "1000", "GPT_QUOTA_UNVERIFIED": "1000", "GPT_QUOTA_VERIFIED": "1000",
         "GPT_BURST_LIMIT": "100000", "AUTH_REVOCATION_CACHE_MS": "0", "GPT_UPSTREAM_RETRIES": "0",
+        "GPT_ADDRESS_SECRET": "test-address-secret-0123456789abcdef",
     ]
 
     /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import Testing
@@ -33,14 +34,26 @@ import Testing
         #expect(utc.window(at: date("2026-12-01T15:00:00Z")).name == "20261201")
     }
 
-    @Test func subjectsAreUsersOrHashedAddresses() {
-        let anonymous = QuotaSubject(identity: nil, clientAddress: "203.0.113.5")
+    @Test func subjectsAreUsersOrKeyedDigestsOfNetworks() {
+        let addresses = AddressDigest(secret: "test-secret")
+        func subject(_ address: String, _ digest: AddressDigest = addresses) -> QuotaSubject {
+            QuotaSubject(identity: nil, clientAddress: address, addresses: digest)
+        }
+        let anonymous = subject("203.0.113.5")
         #expect(anonymous.tier == .anonymous && !anonymous.key.contains("203.0.113.5"))
-        #expect(anonymous.key == QuotaSubject(identity: nil, clientAddress: "203.0.113.5").key)
-        #expect(anonymous.key != QuotaSubject(identity: nil, clientAddress: "203.0.113.6").key)
-        let admin = QuotaSubject(identity: .init(userID: "a", role: .admin, tokenID: "t", issuedAtMilliseconds: 0), clientAddress: nil)
+        #expect(anonymous.key == subject("203.0.113.5").key)
+        #expect(anonymous.key != subject("203.0.113.6").key)
+        // Keyed: the same address under another secret is another digest, so a plain hash of
+        // every IPv4 address (a few minutes' work) reverses nothing.
+        #expect(anonymous.key != subject("203.0.113.5", AddressDigest(secret: "other-secret")).key)
+        #expect(!anonymous.key.contains(String(SHA256.hash(data: Data("gpt-quota:203.0.113.5".utf8)).hexString.prefix(24))))
+        // IPv6: one /64 is one caller, whatever address in it they pick.
+        #expect(subject("2001:db8:1:2::1").key == subject("2001:db8:1:2:ffff:ffff:ffff:ffff").key)
+        #expect(subject("2001:db8:1:2::1").key != subject("2001:db8:1:3::1").key)
+        let admin = QuotaSubject(identity: .init(userID: "a", role: .admin, tokenID: "t", issuedAtMilliseconds: 0), clientAddress: nil, addresses: addresses)
         #expect(admin.tier == .admin)
-        let unverified = QuotaSubject(identity: .init(userID: "u", role: .user, tokenID: "t", issuedAtMilliseconds: 0), clientAddress: nil)
+        let unverified = QuotaSubject(identity: .init(userID: "u", role: .user, tokenID: "t", issuedAtMilliseconds: 0), clientAddress: nil,
+                                      addresses: addresses)
         #expect(unverified.tier == .unverified && unverified.key == "user:u")
     }
 

@@ -23,6 +23,7 @@ final class Flight: Sendable {
         var outcome: Outcome?
         var subscribers: [Int: AsyncStream<Update>.Continuation] = [:]
         var nextID = 0
+        var whenFinished: [@Sendable (Outcome) -> Void] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -57,19 +58,38 @@ final class Flight: Sendable {
     }
 
     func finish(_ outcome: Outcome) {
-        let subscribers = state.withLockedValue { state -> [AsyncStream<Update>.Continuation] in
-            guard state.outcome == nil else { return [] }
+        let (subscribers, handlers) = state.withLockedValue { state -> ([AsyncStream<Update>.Continuation], [@Sendable (Outcome) -> Void]) in
+            guard state.outcome == nil else { return ([], []) }
             state.outcome = outcome
-            defer { state.subscribers.removeAll() }
-            return Array(state.subscribers.values)
+            defer {
+                state.subscribers.removeAll()
+                state.whenFinished.removeAll()
+            }
+            return (Array(state.subscribers.values), state.whenFinished)
         }
         for continuation in subscribers {
             continuation.yield(.finished(outcome))
             continuation.finish()
         }
+        for handler in handlers { handler(outcome) }
+    }
+
+    /// Runs `handler` with the outcome once it is decided (at once if it is), whatever becomes
+    /// of the callers waiting for it: what must happen for every answer (the usage ledger) does
+    /// not depend on a client staying connected.
+    func whenFinished(_ handler: @escaping @Sendable (Outcome) -> Void) {
+        let decided: Outcome? = state.withLockedValue { state in
+            if let outcome = state.outcome { return outcome }
+            state.whenFinished.append(handler)
+            return nil
+        }
+        if let decided { handler(decided) }
     }
 
     var outcome: Outcome? { state.withLockedValue { $0.outcome } }
+
+    /// The text published so far.
+    var text: String { state.withLockedValue { $0.text } }
 
     /// The first sign of life: text, or the outcome if it came first.
     func firstUpdate() async -> Update? {

@@ -26,7 +26,7 @@ struct QuestionAnswerer: Sendable {
         case cached(Answer, quota: DailyQuota.Status?)
         /// On its way: the text as it comes, then the outcome. `leader` is whether this caller's
         /// request is the one that went upstream (and was charged).
-        case flight(AsyncStream<Flight.Update>, leader: Bool, charged: DailyQuota.Status?)
+        case flight(Flight, AsyncStream<Flight.Update>, leader: Bool, charged: DailyQuota.Status?)
     }
 
     let settings: Settings
@@ -56,13 +56,13 @@ struct QuestionAnswerer: Sendable {
                 // A leader that gave up before asking (its own quota) sends everyone round again.
                 if case .finished(.retry) = await flight.firstUpdate() { continue }
                 Counter(label: "gpt_merged_total").increment()
-                return .flight(flight.subscribe(), leader: false, charged: nil)
+                return .flight(flight, flight.subscribe(), leader: false, charged: nil)
             }
             do {
                 // The embeddings call costs too: a caller over its burst limit or out of quota does
                 // not get one (and so no semantic answer; exact and lexical ones it still gets).
                 try await admit(subject)
-                let embedding = useCache && settings.semanticLayer ? await chat.embedding(question) : nil
+                let embedding = useCache && settings.semanticLayer ? try await embedding(of: question) : nil
                 if let embedding, let hit = try await semanticLookup(embedding, for: normalized) {
                     flight.finish(.answered(hit, finishReason: "stop"))
                     flights.end(keys.digest, flight)
@@ -74,7 +74,7 @@ struct QuestionAnswerer: Sendable {
                     await lead(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
                                subject: subject, charge: charge, useCache: useCache, arrived: arrived)
                 }
-                return .flight(updates, leader: true, charged: charge.quota)
+                return .flight(flight, updates, leader: true, charged: charge.quota)
             } catch {
                 flight.finish(.retry)
                 flights.end(keys.digest, flight)
@@ -168,6 +168,17 @@ struct QuestionAnswerer: Sendable {
         return Charge(quota: status, budget: reservation)
     }
 
+    /// The question's embedding, paid from the budget like any upstream call: skipped (and the
+    /// semantic layer with it) when the day's budget has no room for it.
+    private func embedding(of question: String) async throws -> [Float]? {
+        let price = budget.prices.perEmbedding
+        guard let reservation = try await budget.reserve(price) else { return nil }
+        let vector = await chat.embedding(question)
+        // A call that failed before an answer costs nothing; a vector was paid for.
+        try? await budget.settle(reservation, actual: vector == nil ? 0 : price)
+        return vector
+    }
+
     /// A generous token count for the reservation: no tokenizer here, and about three bytes a
     /// token covers English and overestimates Korean (three bytes a syllable, one or more tokens).
     static func promptTokensAtMost(_ question: String) -> Int { max(1, question.utf8.count / 3) + 16 }
@@ -220,7 +231,7 @@ struct QuestionAnswerer: Sendable {
             await refund(charge, subject: subject)
             flight.finish(.failed(.upstreamUnavailable(retryAfter: .seconds(1))))
         } catch {
-            logger.warning("merging failed", metadata: ["error": "\(error)"])
+            logger.warning("merging failed", metadata: ["error": "\(error.reason)"])
             await refund(charge, subject: subject)
             flight.finish(.failed(.upstreamUnavailable(retryAfter: .seconds(2))))
         }
@@ -241,7 +252,7 @@ struct QuestionAnswerer: Sendable {
                     try await cache.store(entry, keys: keys, embedding: settings.semanticLayer ? embedding : nil)
                     if settings.semanticLayer, let embedding { index.insert(digest: keys.digest, vector: embedding) }
                 } catch {
-                    logger.warning("could not cache an answer", metadata: ["error": "\(error)"])
+                    logger.warning("could not cache an answer", metadata: ["error": "\(error.reason)"])
                 }
             }
             try? await lock.publish(.init(answer: completion.text, model: completion.model, finishReason: completion.finishReason), keys: keys)
@@ -249,7 +260,17 @@ struct QuestionAnswerer: Sendable {
                                            promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, cost: cost),
                                     finishReason: completion.finishReason))
         } catch {
-            await refund(charge, subject: subject)
+            let streamed = flight.text
+            if streamed.isEmpty {
+                await refund(charge, subject: subject)
+            } else {
+                // The upstream was paid for the text it sent before it failed: the budget keeps
+                // that (the caller's quota unit is given back, their answer having failed).
+                try? await quota.refund(subject, counted: charge.quota)
+                let spent = budget.prices.cost(promptTokens: Self.promptTokensAtMost(question),
+                                               completionTokens: Self.promptTokensAtMost(streamed))
+                try? await budget.settle(charge.budget, actual: spent)
+            }
             let failure: AskFailure
             switch error {
             case ChatClient.Failure.busy: failure = .overloaded

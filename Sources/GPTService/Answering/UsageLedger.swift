@@ -15,21 +15,24 @@ struct UsageLedger: Sendable {
     func record(_ answer: Answer, _ asked: Asked) {
         Self.answers[answer.source]?.increment()
         let latency = ContinuousClock.now - asked.started
+        // No client address: an anonymous asker is its keyed digest in `subject`, and the
+        // ledger is for cost and savings, not for finding people (docs/security.md).
         let event = AuditEvent(
-            "gpt.asked", actorID: asked.subject.userID, targetType: "question", targetID: asked.digest,
+            action: "gpt.asked", actorID: asked.subject.userID, targetType: "question", targetID: asked.digest,
+            clientAddress: nil, userAgent: asked.request.headers[.userAgent].map { $0.prefix(scalars: 200, bytes: 400) },
             payload: [
                 "source": answer.source.rawValue,
                 "model": answer.model,
                 "tier": asked.subject.tier.rawValue,
                 "subject": asked.subject.key,
-                // The normalised question, cut short: enough for "top questions", not a transcript.
-                "question": String(asked.normalized.prefix(100)),
+                // The normalised question, cut short: enough for "top questions", not a transcript,
+                // and short in bytes too, however many marks one character carries.
+                "question": asked.normalized.prefix(scalars: 100, bytes: 400),
                 "promptTokens": String(answer.promptTokens),
                 "completionTokens": String(answer.completionTokens),
                 "costMicros": String(SpendBudget.micros(answer.cost)),
                 "latencyMs": String(latency.milliseconds),
-            ],
-            request: asked.request, context: asked.context)
+            ])
         batcher.submit(event)
     }
 }

@@ -33,10 +33,13 @@ struct AnswerCache: Sendable {
             .bytes.flatMap(Self.decode)
     }
 
+    /// Stores an answer only where none is: an answer others are served is never replaced, not by
+    /// a caller who skipped the cache (`Cache-Control: no-cache`) nor by a race.
     func store(_ answer: CachedAnswer, keys: CacheKeys, embedding: [Float]?) async throws {
         let data = try JSONEncoder().encode(answer)
-        var commands = [RedisCommand(parts: [Array("SET".utf8), Array(keys.answer.utf8), Array(data), Array("EX".utf8), Array(ttlSeconds.utf8)])]
-        if let lexical = keys.lexical { commands.append(RedisCommand("SET", [lexical, keys.digest, "EX", ttlSeconds])) }
+        var commands = [RedisCommand(parts: [Array("SET".utf8), Array(keys.answer.utf8), Array(data), Array("EX".utf8), Array(ttlSeconds.utf8),
+                                             Array("NX".utf8)])]
+        if let lexical = keys.lexical { commands.append(RedisCommand("SET", [lexical, keys.digest, "EX", ttlSeconds, "NX"])) }
         _ = try await redis.pipeline(commands).map { try $0.throwingError() }
         if let embedding {
             try await addVector(embedding, digest: keys.digest, model: keys.model)

@@ -13,7 +13,7 @@ struct SemanticSync: Service {
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await syncOnce() } catch { logger.warning("semantic index sync failed", metadata: ["error": "\(error)"]) }
+                do { try await syncOnce() } catch { logger.warning("semantic index sync failed", metadata: ["error": "\(error.reason)"]) }
                 try await Task.sleep(for: interval)
             }
         }

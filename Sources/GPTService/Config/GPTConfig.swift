@@ -12,6 +12,9 @@ struct GPTConfig: Sendable {
     var breakerCooldown: Duration
 
     var maxQuestionCharacters: Int
+    var maxQuestionBytes: Int
+    /// Keys the digests anonymous callers are known by (`GPT_ADDRESS_SECRET`).
+    var addressSecret: String?
     var quotaPolicy: QuotaPolicy
     var timeZone: TimeZone
     var burstLimit: Int
@@ -49,6 +52,8 @@ struct GPTConfig: Sendable {
         breakerCooldown = .milliseconds(max(100, reader.int(forKey: "gpt.breaker.cooldown.ms", default: 10_000)))
 
         maxQuestionCharacters = max(1, reader.int(forKey: "gpt.question.max.chars", default: 2000))
+        maxQuestionBytes = max(4, reader.int(forKey: "gpt.question.max.bytes", default: 4 * maxQuestionCharacters))
+        addressSecret = reader.string(forKey: "gpt.address.secret", isSecret: true)
         // A negative limit means unlimited.
         func limit(_ key: ConfigKey, _ fallback: Int) -> Int? {
             let value = reader.int(forKey: key, default: fallback)
@@ -69,7 +74,8 @@ struct GPTConfig: Sendable {
         prices = SpendBudget.Prices(
             perCall: max(0, reader.double(forKey: "gpt.price.per.call", default: 0.03)),
             perThousandPromptTokens: max(0, reader.double(forKey: "gpt.price.per.1k.prompt.tokens", default: 0)),
-            perThousandCompletionTokens: max(0, reader.double(forKey: "gpt.price.per.1k.completion.tokens", default: 0)))
+            perThousandCompletionTokens: max(0, reader.double(forKey: "gpt.price.per.1k.completion.tokens", default: 0)),
+            perEmbedding: max(0, reader.double(forKey: "gpt.price.per.embedding", default: 0.001)))
         currency = reader.string(forKey: "gpt.currency", default: "KRW")
 
         cacheTTL = .seconds(max(1, reader.int(forKey: "gpt.cache.ttl.seconds", default: 72 * 3600)))

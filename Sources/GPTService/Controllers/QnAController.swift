@@ -9,7 +9,8 @@ struct QnAController: Sendable {
     let answerer: QuestionAnswerer
     let quota: DailyQuota
     let ledger: UsageLedger
-    let maxQuestionCharacters: Int
+    let addresses: AddressDigest
+    let questionRule: TextRule
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post("qna", use: ask)
@@ -47,7 +48,7 @@ struct QnAController: Sendable {
     }
 
     @Sendable func quotaStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let status = try await quota.status(of: QuotaSubject(identity: context.identity, clientAddress: context.clientAddress))
+        let status = try await quota.status(of: QuotaSubject(identity: context.identity, clientAddress: context.clientAddress, addresses: addresses))
         var response = try QuotaBody(limit: status.limit, used: status.used, remaining: status.remaining, resetAt: status.resetAt)
             .response(from: request, context: context)
         response.headers.append(contentsOf: Self.rateLimitHeaders(status))
@@ -57,14 +58,13 @@ struct QnAController: Sendable {
     @Sendable func ask(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let body = try await request.decode(as: AskRequest.self, context: context)
-        let question = body.question.trimmingWhitespace()
+        // What is asked upstream is exactly what the cache keys cover: characters a reader cannot
+        // see (a hidden prompt in Unicode tag characters, say) are gone before either.
+        let question = try questionRule.check(body.question).removingInvisibles().trimmingWhitespace()
         guard !question.isEmpty else { throw APIError.invalid("question is empty", code: "invalid_question") }
-        guard question.count <= maxQuestionCharacters else {
-            throw APIError.invalid("question is longer than \(maxQuestionCharacters) characters", code: "invalid_question")
-        }
         let streaming = body.stream == true || request.headers[.accept]?.contains("text/event-stream") == true
         let useCache = !(request.headers[.cacheControl]?.lowercased().contains("no-cache") ?? false)
-        let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress)
+        let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress, addresses: addresses)
         let normalized = NormalizedQuestion(question)
         let keys = answerer.keys(for: normalized)
         let asked = Asked(question: question, normalized: normalized.text, digest: keys.digest, subject: subject,
@@ -83,29 +83,34 @@ struct QnAController: Sendable {
             if let read { status = read } else { status = try await quota.status(of: subject) }
             let headers = Self.rateLimitHeaders(status)
             ledger.record(answer, asked)
-            return streaming ? sse(headers: headers, first: .finished(.answered(answer, finishReason: "stop")), rest: nil, asked: asked)
+            return streaming ? sse(headers: headers, first: .finished(.answered(answer, finishReason: "stop")), rest: nil, follower: false)
                 : try json(answer, headers: headers)
-        case .flight(let updates, let leader, let charged):
+        case .flight(let flight, let updates, let leader, let charged):
+            // The ledger hears the outcome where it is decided, whether or not this client stays
+            // to read it: the quota, the budget and the upstream are charged either way.
+            let following = asked.following(!leader)
+            flight.whenFinished { [ledger] outcome in
+                if let answer = try? Self.answer(from: outcome, follower: !leader) { ledger.record(answer, following) }
+            }
             let status: DailyQuota.Status
             if let charged { status = charged } else { status = try await quota.status(of: subject) }
             let headers = Self.rateLimitHeaders(status)
             var iterator = updates.makeAsyncIterator()
             let first = await iterator.next()
             if streaming, case .delta = first {
-                return sse(headers: headers, first: first!, rest: updates, asked: asked.following(!leader))
+                return sse(headers: headers, first: first!, rest: updates, follower: !leader)
             }
             // Not streaming, or over before it began: wait for the outcome.
             var update = first
             while let current = update, case .delta = current { update = await iterator.next() }
             guard case .finished(let outcome) = update else { throw AskFailure.upstreamUnavailable(retryAfter: .seconds(1)) }
-            let answer = try answered(outcome, follower: !leader)
-            ledger.record(answer, asked)
-            return streaming ? sse(headers: headers, first: .finished(outcome), rest: nil, asked: asked.following(!leader)) : try json(answer, headers: headers)
+            let answer = try Self.answer(from: outcome, follower: !leader)
+            return streaming ? sse(headers: headers, first: .finished(outcome), rest: nil, follower: !leader) : try json(answer, headers: headers)
         }
     }
 
     /// The caller's answer from a flight's outcome: the leader's own source, `merged` for followers.
-    private func answered(_ outcome: Flight.Outcome, follower: Bool) throws -> Answer {
+    static func answer(from outcome: Flight.Outcome, follower: Bool) throws -> Answer {
         switch outcome {
         case .answered(var answer, _):
             if follower {
@@ -142,13 +147,14 @@ struct QnAController: Sendable {
     }
 
     /// Server-sent events: `data: {"delta": "..."}` as the text comes, then `event: done` with the
-    /// whole answer, or `event: error` if the upstream fails half-way.
-    private func sse(headers: HTTPFields, first: Flight.Update, rest: AsyncStream<Flight.Update>?, asked: Asked) -> Response {
+    /// whole answer, or `event: error` if the upstream fails half-way. The ledger is not written
+    /// here: a client that hangs up would take its record with it.
+    private func sse(headers: HTTPFields, first: Flight.Update, rest: AsyncStream<Flight.Update>?, follower: Bool) -> Response {
         var fields = headers
         fields[.contentType] = "text/event-stream; charset=utf-8"
         fields[.cacheControl] = "no-cache"
         fields[HTTPField.Name("X-Accel-Buffering")!] = "no"  // nginx passes each event on at once
-        return Response(status: .ok, headers: fields, body: ResponseBody { [self] writer in
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
             var update: Flight.Update? = first
             var iterator = rest?.makeAsyncIterator()
             while let current = update {
@@ -157,12 +163,11 @@ struct QnAController: Sendable {
                     try await writer.write(Self.event(data: ["delta": text]))
                 case .finished(let outcome):
                     do {
-                        let answer = try answered(outcome, follower: asked.follower)
+                        let answer = try Self.answer(from: outcome, follower: follower)
                         if rest == nil, !answer.text.isEmpty {
                             // A cached or already finished answer: its text in one event.
                             try await writer.write(Self.event(data: ["delta": answer.text]))
                         }
-                        ledger.record(answer, asked)
                         let done = AnswerBody(answer: answer.text, cached: answer.source.isCached, source: answer.source.rawValue, model: answer.model)
                         try await writer.write(Self.event(name: "done", data: done))
                     } catch let failure as AskFailure {

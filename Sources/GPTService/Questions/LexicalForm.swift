@@ -1,39 +1,40 @@
 /// The looser form of a question the lexical layer keys on: filler words and Korean particles
-/// dropped, and for a short question the word order ignored, so "What is the capital of France?"
-/// and "france capital, please" meet. Numbers, operators and negations always stay.
+/// dropped, so "What is the capital of France?" and "capital of France, please" meet. Word order
+/// always stays, because it says who does what: "Can I sue my landlord?" is not "Can my landlord
+/// sue me?", nor "Did Brutus kill Caesar?" "Did Caesar kill Brutus?". Numbers, operators and
+/// negations always stay.
 struct LexicalForm: Sendable, Equatable {
-    /// Questions of at most this many content words are keyed as a set of words.
-    static let orderFreeLimit = 8
+    /// A content word: its stem, and the Korean particle that gave it a role, if any.
+    struct Word: Sendable, Equatable {
+        var stem: String
+        /// The role a Korean particle marked (`를` object, `에게` recipient, `에서` source, ...),
+        /// in one spelling per role. Subject and topic particles leave none: word order and the
+        /// other roles already tell the subject apart.
+        var role: String?
+    }
 
-    let words: [String]
-    /// The content words in the order asked: what the guard compares when order matters.
-    let ordered: [String]
-    /// Whether the question says which way something goes (`to`, `from`, `than`, `에서`, `보다`),
-    /// so its word order carries meaning: `100 dollars to won` is not `100 won to dollars`.
-    let hasDirection: Bool
+    /// The content words in the order asked.
+    let words: [Word]
 
     init(_ question: NormalizedQuestion) {
-        ordered = question.tokens.compactMap(Self.contentWord)
-        words = ordered.count <= Self.orderFreeLimit ? ordered.sorted() : ordered
-        hasDirection = question.tokens.contains(where: Self.marksDirection)
+        // A question that speaks of one person only ("How do I reset my password?") means the
+        // same without its pronouns; one that names two ("Did you call me?") keeps them.
+        let persons = Set(question.tokens.compactMap { Self.pronounPerson[$0] })
+        let dropPronouns = persons.count <= 1
+        words = question.tokens.compactMap { token in
+            if Self.pronounPerson[token] != nil { return dropPronouns ? nil : Word(stem: token) }
+            return Self.contentWord(token)
+        }
     }
 
-    static func marksDirection(_ token: String) -> Bool {
-        if englishDirections.contains(token) { return true }
-        guard token.unicodeScalars.first.map(isHangul) == true else { return false }
-        return koreanDirections.contains { token.count > $0.count && token.hasSuffix($0) }
-    }
+    /// The key text, or nil when nothing is left to key on. Roles are left out so that a dropped
+    /// object particle (`번역 도와줘`) still meets `번역을 도와줘`; the guard compares them.
+    var text: String? { words.isEmpty ? nil : words.map(\.stem).joined(separator: " ") }
 
-    static let englishDirections: Set<String> = ["to", "from", "than", "into", "vs", "versus", "per", "onto", "toward", "towards"]
-    static let koreanDirections = ["에서", "으로", "로", "까지", "부터", "보다", "에게", "한테"]
-
-    /// The key text, or nil when nothing is left to key on.
-    var text: String? { words.isEmpty ? nil : words.joined(separator: " ") }
-
-    /// The word with its particle removed, or nil for a filler.
-    static func contentWord(_ token: String) -> String? {
+    /// The word with its particle removed and its role noted, or nil for a filler.
+    static func contentWord(_ token: String) -> Word? {
         if englishFillers.contains(token) || koreanFillers.contains(token) { return nil }
-        guard token.unicodeScalars.first.map(isHangul) == true else { return token }
+        guard token.unicodeScalars.first.map(isHangul) == true else { return Word(stem: token) }
         return strippingParticle(token)
     }
 
@@ -41,22 +42,29 @@ struct LexicalForm: Sendable, Equatable {
         (0xAC00...0xD7A3).contains(scalar.value)
     }
 
-    /// `서울의` → `서울`, `번역을` → `번역`. A particle comes off only when two syllables stay, so a
-    /// short word is never cut into another one.
-    static func strippingParticle(_ word: String) -> String {
-        if nounsLookingInflected.contains(word) { return word }
-        let syllables = Array(word)
-        for particle in koreanParticles where syllables.count >= particle.count + 2 && word.hasSuffix(particle) {
-            return String(syllables.dropLast(particle.count))
+    /// `서울의` → `서울`, `번역을` → `번역` (object). A particle comes off only when two
+    /// syllables stay, so a short word is never cut into another one.
+    static func strippingParticle(_ word: String) -> Word {
+        if nounsLookingInflected.contains(word) { return Word(stem: word) }
+        let syllables = word.unicodeScalars.count
+        for (particle, role) in koreanParticles where syllables >= particle.unicodeScalars.count + 2 && word.hasSuffix(particle) {
+            return Word(stem: String(word.unicodeScalars.dropLast(particle.unicodeScalars.count)), role: role)
         }
-        return word
+        return Word(stem: word)
     }
+
+    /// English pronouns by the person they name: which of them a question holds decides
+    /// whether they can go.
+    static let pronounPerson: [String: Int] = [
+        "i": 1, "me": 1, "my": 1, "mine": 1, "myself": 1, "we": 1, "us": 1, "our": 1,
+        "you": 2, "your": 2, "yours": 2, "yourself": 2,
+    ]
 
     /// Words that frame a question without changing it. Deliberately short: wh-words other than
     /// "what" (who, why, when, where, which, how) change the question and stay.
     static let englishFillers: Set<String> = [
-        "what", "whats", "is", "are", "was", "were", "the", "a", "an", "of", "to", "please", "tell", "me",
-        "can", "could", "would", "will", "you", "your", "do", "does", "did", "i", "my", "about", "for", "in", "on",
+        "what", "whats", "is", "are", "was", "were", "the", "a", "an", "of", "to", "please", "tell",
+        "can", "could", "would", "will", "do", "does", "did", "about", "for", "in", "on",
         "at", "it", "its", "that", "this", "be", "explain", "describe", "give", "some", "there", "hey", "hi",
         "know", "want", "need", "question", "pls", "plz",
     ]
@@ -75,9 +83,14 @@ struct LexicalForm: Sendable, Equatable {
         "정확도", "만족도", "인지도", "해상도", "경사도", "고속도로", "활주로", "민주주의", "자본주의", "소아과", "정형외과", "백과",
     ]
 
-    /// Longest first, so `에서는` goes before `는`.
-    static let koreanParticles: [String] = [
-        "에서는", "으로는", "이에요", "입니다", "인가요", "에서", "으로", "이란", "이야", "인가", "예요", "이랑", "에게", "한테", "까지", "부터",
-        "은", "는", "이", "가", "을", "를", "에", "의", "도", "로", "와", "과", "란", "랑", "야",
+    /// Particles, longest first (so `에서는` goes before `는`), with the role each marks in one
+    /// spelling (`을`/`를` are one role, chosen by the stem's last sound). Subject, topic,
+    /// possessive, `도` and the copulas mark none that word order does not already keep.
+    static let koreanParticles: [(String, String?)] = [
+        ("에서는", "에서"), ("으로는", "으로"), ("이에요", nil), ("입니다", nil), ("인가요", nil),
+        ("에서", "에서"), ("으로", "으로"), ("이란", nil), ("이야", nil), ("인가", nil), ("예요", nil), ("이랑", "와"),
+        ("에게", "에게"), ("한테", "에게"), ("까지", "까지"), ("부터", "부터"), ("께서", nil),
+        ("은", nil), ("는", nil), ("이", nil), ("가", nil), ("을", "를"), ("를", "를"), ("에", "에"), ("의", nil), ("도", nil),
+        ("로", "으로"), ("와", "와"), ("과", "와"), ("란", nil), ("랑", "와"), ("야", nil),
     ]
 }

@@ -8,7 +8,7 @@ import Foundation
 struct NormalizedQuestion: Sendable, Equatable {
     /// Bumped whenever the rules below change: it is part of every cache key, so answers keyed
     /// by an older rule are simply never found again and expire.
-    static let version = 1
+    static let version = 2
 
     let tokens: [String]
 

@@ -2,25 +2,28 @@
 /// layer can find a candidate but never hand out the answer to a different question.
 ///
 /// They must agree on their numbers and operators (`2+2` is not `2+3`), on negation (`is X safe`
-/// is not `is X not safe`), and on every content word, except that a word may differ by one typo
-/// (`capitol`/`capital`) or by an ending (`정렬하는`/`정렬`, `sort`/`sorting`). So `서울 날씨` never
-/// answers `부산 날씨`, however close their embeddings are. When a question says which way
-/// something goes (`to`, `than`, `에서`), its words must also come in the same order.
+/// is not `is X not safe`), and word by word, in order, on every content word and the role a
+/// Korean particle gives it, except that a word may differ by one typo (`capitol`/`capital`) or
+/// by an ending (`정렬하는`/`정렬`, `sort`/`sorting`). So `서울 날씨` never answers `부산 날씨`,
+/// nor `철수가 영희를` `영희가 철수를`, however close their embeddings are.
+///
+/// The work is linear in the question's length: one pass over the words, and a typo check that
+/// looks at each letter of a short word at most twice.
 enum QuestionGuard {
     static func allows(cached: NormalizedQuestion, for asked: NormalizedQuestion) -> Bool {
         if cached == asked { return true }
         guard symbols(of: cached) == symbols(of: asked), negations(in: cached) == negations(in: asked) else { return false }
-        let cachedForm = LexicalForm(cached), askedForm = LexicalForm(asked)
-        if cachedForm.hasDirection || askedForm.hasDirection {
-            // Which way it goes is in the order: word by word, in the order asked.
-            guard cachedForm.ordered.count == askedForm.ordered.count else { return false }
-            return zip(cachedForm.ordered, askedForm.ordered).allSatisfy { $0 == $1 || isVariant($0, $1) }
-        }
-        let a = Set(cachedForm.words.filter { !isSymbol($0) })
-        let b = Set(askedForm.words.filter { !isSymbol($0) })
-        let onlyA = a.subtracting(b), onlyB = b.subtracting(a)
-        return onlyA.allSatisfy { word in onlyB.contains { isVariant(word, $0) } }
-            && onlyB.allSatisfy { word in onlyA.contains { isVariant(word, $0) } }
+        let a = LexicalForm(cached).words, b = LexicalForm(asked).words
+        guard a.count == b.count, rolesAgree(a, b) else { return false }
+        return zip(a, b).allSatisfy { $0.stem == $1.stem || isVariant($0.stem, $1.stem) }
+    }
+
+    /// Every word has the same role on both sides; or one side marks none at all and the other
+    /// only the object of one word (`번역 도와줘` for `번역을 도와줘`), which is how people drop it.
+    static func rolesAgree(_ a: [LexicalForm.Word], _ b: [LexicalForm.Word]) -> Bool {
+        if zip(a, b).allSatisfy({ $0.role == $1.role }) { return true }
+        let rolesA = a.compactMap(\.role), rolesB = b.compactMap(\.role)
+        return (rolesA.isEmpty && rolesB == ["를"]) || (rolesB.isEmpty && rolesA == ["를"])
     }
 
     /// Numbers and operators, in order.
@@ -49,14 +52,20 @@ enum QuestionGuard {
     ]
     static let koreanNegationStems = ["않", "없", "아니", "아닌", "못하", "말아", "마라"]
 
+    /// Words longer than this are compared exactly: no real word is, and the typo check stays
+    /// cheap whatever a client sends.
+    static let maxVariantScalars = 40
+
     /// One typo apart (see below), or the same stem with an inflection
     /// from a short list (`sort`/`sorting`, `정렬`/`정렬하는`); never a longer word that merely
     /// starts with the other (`capital`/`capitalism`, `서울`/`서울대`).
     static func isVariant(_ a: String, _ b: String) -> Bool {
+        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        guard a.count <= maxVariantScalars, b.count <= maxVariantScalars else { return false }
         let (short, long) = a.count <= b.count ? (a, b) : (b, a)
-        let hangul = short.unicodeScalars.first.map(LexicalForm.isHangul) ?? false
-        if long.hasPrefix(short), short.count >= (hangul ? 2 : 3) {
-            let ending = String(long.dropFirst(short.count))
+        let hangul = short.first.map(LexicalForm.isHangul) ?? false
+        if long.starts(with: short), short.count >= (hangul ? 2 : 3) {
+            let ending = String(String.UnicodeScalarView(long[short.count...]))
             return (hangul ? koreanEndings : englishEndings).contains(ending)
         }
         // A typo: one letter wrong in a long word, or one missing or doubled in a word of five or
@@ -64,7 +73,7 @@ enum QuestionGuard {
         // (`Iran`/`Iraq`, `cats`/`bats`).
         guard !hangul, a.first == b.first, long.count - short.count <= 1,
               short.count >= (long.count == short.count ? 6 : 5) else { return false }
-        return editDistance(Array(a), Array(b), atMost: 1) <= 1
+        return withinOneEdit(a, b)
     }
 
     static let englishEndings: Set<String> = ["s", "es", "ed", "d", "ing", "er", "ers"]
@@ -72,22 +81,19 @@ enum QuestionGuard {
         "하", "되", "시키", "하는", "하기", "하다", "하면", "하려면", "해요", "해", "한", "할", "된", "되는", "되다", "하는법", "시키는", "시키기",
     ]
 
-    /// Edit distance where swapping two neighbouring letters is one edit (`ligth`), giving up
-    /// past `limit`.
-    static func editDistance(_ a: [Character], _ b: [Character], atMost limit: Int) -> Int {
-        var beforePrevious = [Int](), previous = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var current = [i + 1] + Array(repeating: 0, count: b.count)
-            for (j, cb) in b.enumerated() {
-                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1))
-                if i > 0, j > 0, ca == b[j - 1], a[i - 1] == cb, ca != cb {
-                    current[j + 1] = min(current[j + 1], beforePrevious[j - 1] + 1)
-                }
-            }
-            if current.min()! > limit { return limit + 1 }
-            beforePrevious = previous
-            previous = current
-        }
-        return previous[b.count]
+    /// At most one edit apart, where swapping two neighbouring letters is one edit (`ligth`):
+    /// one pass from each end, so the cost is linear in the words' length.
+    static func withinOneEdit(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Bool {
+        guard abs(a.count - b.count) <= 1 else { return false }
+        var prefix = 0
+        while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
+        if prefix == a.count, prefix == b.count { return true }
+        var suffix = 0
+        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+        let middleA = a.count - prefix - suffix, middleB = b.count - prefix - suffix
+        // What differs is one letter replaced, inserted or deleted...
+        if middleA <= 1, middleB <= 1 { return true }
+        // ...or two neighbours swapped.
+        return middleA == 2 && middleB == 2 && a[prefix] == b[prefix + 1] && a[prefix + 1] == b[prefix]
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import NIOConcurrencyHelpers
 import Shared
 
-/// Who is asking, for the quota: a user by id, an anonymous caller by a digest of its address
-/// (the address itself is kept nowhere in Redis or the ledger).
+/// Who is asking, for the quota: a user by id, an anonymous caller by a keyed digest of its
+/// network (the address itself is kept nowhere in Redis or the ledger).
 struct QuotaSubject: Sendable, Equatable {
     enum Tier: String, Sendable, CaseIterable {
         case anonymous, unverified, verified, admin
@@ -14,20 +14,32 @@ struct QuotaSubject: Sendable, Equatable {
     var tier: Tier
     var userID: String?
 
-    init(identity: Identity?, clientAddress: String?) {
+    init(identity: Identity?, clientAddress: String?, addresses: AddressDigest) {
         if let identity {
             key = "user:\(identity.userID)"
             userID = identity.userID
             tier = identity.isAdmin ? .admin : identity.emailVerified ? .verified : .unverified
         } else {
-            key = "addr:\(Self.addressDigest(clientAddress ?? "unknown"))"
+            key = "addr:\(addresses.digest(clientAddress ?? "unknown"))"
             userID = nil
             tier = .anonymous
         }
     }
 
-    static func addressDigest(_ address: String) -> String {
-        String(SHA256.hash(data: Data("gpt-quota:\(address)".utf8)).hexString.prefix(24))
+}
+
+/// Names an anonymous caller's network (its IPv4 address, or its IPv6 /64) by an HMAC under a
+/// secret. A plain hash of an address is no disguise: the whole IPv4 space hashes in minutes.
+struct AddressDigest: Sendable {
+    private let key: SymmetricKey
+
+    /// `secret` is `GPT_ADDRESS_SECRET`; every instance needs the same one to share a quota.
+    init(secret: String) {
+        key = SymmetricKey(data: SHA256.hash(data: Data("contentplatform gpt address v1\u{0}\(secret)".utf8)))
+    }
+
+    func digest(_ address: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(ClientNetwork.key(address).utf8), using: key)).prefix(12).hexString
     }
 }
 

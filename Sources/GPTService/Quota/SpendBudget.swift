@@ -11,6 +11,8 @@ struct SpendBudget: Sendable {
         var perCall: Double
         var perThousandPromptTokens: Double
         var perThousandCompletionTokens: Double
+        /// One embeddings call (the semantic layer's), whatever its length: they are short.
+        var perEmbedding: Double = 0
 
         func cost(promptTokens: Int, completionTokens: Int) -> Double {
             perCall + Double(promptTokens) / 1000 * perThousandPromptTokens + Double(completionTokens) / 1000 * perThousandCompletionTokens

@@ -117,7 +117,7 @@ final class ChatClient: Sendable, Service {
                 let wait = max(backoff, error.retryAfter ?? .zero)
                 attempt += 1
                 guard !streamed.load(ordering: .relaxed), attempt <= settings.retries, ContinuousClock.now + wait < deadline else {
-                    logger.warning("upstream failed", metadata: ["error": "\(error)", "attempts": "\(attempt)"])
+                    logger.warning("upstream failed", metadata: ["error": "\(error.reason)", "attempts": "\(attempt)"])
                     throw Failure.unavailable(retryAfter: max(error.retryAfter ?? .seconds(1), breaker.isOpen ? breaker.cooldown : .seconds(1)))
                 }
                 try await Task.sleep(for: wait)
@@ -245,7 +245,7 @@ final class ChatClient: Sendable, Service {
         } catch {
             embeddingBreaker.failed()
             Counter(label: "gpt_embedding_failures_total").increment()
-            logger.debug("embedding failed; semantic layer skipped", metadata: ["error": "\(error)"])
+            logger.debug("embedding failed; semantic layer skipped", metadata: ["error": "\(error.reason)"])
             return nil
         }
     }
