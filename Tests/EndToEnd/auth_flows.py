@@ -222,7 +222,7 @@ class AccountFlows(unittest.TestCase):
 
     def test_errors_from_nginx_and_services_are_json(self):
         status, headers, body = call("POST", "/api/auth/login", {"email": "x@example.com"})
-        self.assertEqual(status, 400)
+        self.assertEqual((status, body["error"]["code"]), (422, "missing_field"))
         self.assertIn("error", body)
         self.assertTrue(headers.get("X-Request-Id"))
         status, _, body = call("GET", "/api/nothing-here")
