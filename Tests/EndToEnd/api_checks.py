@@ -7,7 +7,8 @@ as a signed-in user. No answer may be a 500, and every answer must be one the do
 document disagree is checked in the Swift suite (APIDocumentTests, and every test that starts one).
 
 E2E_FUZZ_EXAMPLES (default 25) bounds the examples per operation; E2E_FUZZ_SEED (fixed by default,
-so a failure reproduces) picks them.
+so a failure reproduces) picks them. `deploy/dev fuzz` runs this module with 1,000 and prints
+schemathesis's summaries (E2E_FUZZ_REPORT).
 """
 import json
 import os
@@ -84,8 +85,11 @@ class APIDocuments(unittest.TestCase):
                 command += ["--exclude-operation-id", operation]
             if token:
                 command += ["--header", f"Authorization: Bearer {token}"]
-            done = subprocess.run(command, capture_output=True, text=True, cwd=reports, timeout=600)
+            done = subprocess.run(command, capture_output=True, text=True, cwd=reports, timeout=600 + 3 * int(EXAMPLES))
         summary = done.stdout[-6000:] + done.stderr[-2000:]
+        if os.environ.get("E2E_FUZZ_REPORT"):
+            # The long run's counts (`deploy/dev fuzz`): schemathesis's closing summary.
+            print(f"\n--- schemathesis, {service}, {'signed in' if token else 'anonymous'} ---\n" + done.stdout[-1500:], file=sys.stderr)
         self.assertEqual(done.returncode, 0, f"schemathesis found answers outside the {service} document:\n{summary}")
         self.assertIn("generated", done.stdout, summary)
 

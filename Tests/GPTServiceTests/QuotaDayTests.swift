@@ -90,9 +90,19 @@ import Testing
         #expect(VectorCoding.decode("not base64!") == nil)
     }
 
-    @Test func sseSplitsEventsAcrossBuffers() {
+    @Test func sseSplitsEventsAcrossBuffers() throws {
         var parser = ServerSentEvents()
-        #expect(parser.feed(.init(string: "data: {\"a\":")).isEmpty)
-        #expect(parser.feed(.init(string: "1}\r\n\r\ndata: [DONE]\n\n")) == ["{\"a\":1}", "[DONE]"])
+        #expect(try parser.feed(.init(string: "data: {\"a\":")).isEmpty)
+        #expect(try parser.feed(.init(string: "1}\r\n\r\ndata: [DONE]\n\n")) == ["{\"a\":1}", "[DONE]"])
+        #expect(try parser.feed(.init(string: "event: x\ndata: one\ndata: two\n\n: comment\n\n")) == ["one\ntwo"])
+    }
+
+    /// An upstream that never ends a line cannot make the parser hold more than an event's worth.
+    @Test func sseRefusesALineWithoutEnd() throws {
+        var parser = ServerSentEvents()
+        let block = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 << 10)
+        #expect(throws: ServerSentEvents.TooLong.self) {
+            for _ in 0..<((ServerSentEvents.maxEventBytes >> 16) + 2) { _ = try parser.feed(block) }
+        }
     }
 }

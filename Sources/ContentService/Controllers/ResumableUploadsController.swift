@@ -43,12 +43,18 @@ struct ResumableUploadsController: Sendable {
         guard request.headers[.uploadDeferLength] == nil else {
             throw APIError.badRequest("Give Upload-Length: deferred lengths are not supported", code: "length_required")
         }
-        guard let text = request.headers[.uploadLength], let length = Int64(text), length >= 0 else {
+        guard let length = TusHeaders.byteCount(request.headers[.uploadLength]) else {
             throw APIError.badRequest("Upload-Length must be a whole number of bytes", code: "invalid_upload_length")
         }
         guard length > 0 else { throw APIError.invalid("file is empty", code: "empty_file") }
         guard length <= limits.maxBytes else { throw limits.tooLarge() }
-        let metadata = try Self.metadata(request.headers[.uploadMetadata] ?? "")
+        let metadata: [String: String]
+        do {
+            metadata = try TusHeaders.metadata(request.headers[.uploadMetadata] ?? "")
+        } catch {
+            throw APIError.badRequest("Upload-Metadata must be at most \(TusHeaders.maxMetadataBytes) bytes of key base64value pairs of UTF-8 text",
+                                      code: "invalid_upload_metadata")
+        }
         let title = try limits.title(metadata["title"] ?? "")
         try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
         let id = UUID()
@@ -82,7 +88,7 @@ struct ResumableUploadsController: Sendable {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Send chunks as application/offset+octet-stream")
         }
         var upload = try await owned(request, context)
-        guard let text = request.headers[.uploadOffset], let offset = Int64(text) else {
+        guard let offset = TusHeaders.byteCount(request.headers[.uploadOffset]) else {
             throw APIError.badRequest("Upload-Offset must be a whole number of bytes", code: "invalid_upload_offset")
         }
         guard offset == upload.offset else {
@@ -220,21 +226,6 @@ struct ResumableUploadsController: Sendable {
             throw APIError(.preconditionFailed, code: "tus_version", message: "Send Tus-Resumable: \(Self.version)",
                            headers: [.tusVersion: Self.version])
         }
-    }
-
-    /// `Upload-Metadata`: comma-separated `key base64value` pairs.
-    static func metadata(_ header: String) throws -> [String: String] {
-        var values: [String: String] = [:]
-        for pair in header.split(separator: ",") {
-            let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
-            guard let key = parts.first else { continue }
-            guard parts.count == 2 else { values[String(key)] = ""; continue }
-            guard let data = Data(base64Encoded: String(parts[1])), let value = String(data: data, encoding: .utf8) else {
-                throw APIError.badRequest("Upload-Metadata values must be base64 of UTF-8 text", code: "invalid_upload_metadata")
-            }
-            values[String(key)] = value
-        }
-        return values
     }
 }
 

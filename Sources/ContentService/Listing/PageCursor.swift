@@ -14,19 +14,15 @@ struct PageCursor: Sendable {
 
     /// `listing` names the sort and filters, so a cursor only continues the listing it came from.
     func encode(_ position: SortKey, listing: String) -> String {
-        let payload = Data("\(position.value).\(position.id)".utf8)
+        let payload = CursorText.encode(position)
         return payload.base64URLEncodedString() + "." + mac(payload, listing: listing).base64URLEncodedString()
     }
 
     func decode(_ text: String, listing: String) throws -> SortKey {
-        let invalid = APIError.badRequest("cursor is not one this listing handed out", code: "invalid_cursor")
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.count <= 200, parts.count == 2, let payload = Data(base64URL: parts[0]), let tag = Data(base64URL: parts[1]),
-              tag.count == 16, constantTimeEqual(tag, mac(payload, listing: listing))
-        else { throw invalid }
-        let fields = String(decoding: payload, as: UTF8.self).split(separator: ".")
-        guard fields.count == 2, let value = Int64(fields[0]), let id = Int64(fields[1]) else { throw invalid }
-        return SortKey(value: value, id: id)
+        guard let (payload, tag) = CursorText.split(text), constantTimeEqual(tag, mac(payload, listing: listing)),
+              let position = CursorText.position(payload)
+        else { throw APIError.badRequest("cursor is not one this listing handed out", code: "invalid_cursor") }
+        return position
     }
 
     private func mac(_ payload: Data, listing: String) -> Data {

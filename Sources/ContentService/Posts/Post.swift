@@ -35,13 +35,6 @@ struct PostPage: Codable, Sendable {
     var nextCursor: String?
 }
 
-/// The position of a summary in a listing: what keyset paging continues after.
-struct SortKey: Sendable, Equatable {
-    /// Microseconds since 1970 for the time orders, the like count for `likes`.
-    var value: Int64
-    var id: Int64
-}
-
 extension PostSummary {
     /// The columns `row(_:)` decodes, after `p` (posts) and `a` (authors) are joined; the last
     /// two are both sort keys, microseconds and likes.

@@ -73,7 +73,9 @@ struct MultipartSplitter {
                 state = .headers
             case .headers:
                 guard let end = find([13, 10, 13, 10]) else {
-                    guard pending.readableBytes <= maxHeaderBytes else { throw Malformed(description: "part headers too long") }
+                    // Up to three bytes of the blank line may already be here: allowed headers
+                    // must not be refused because a chunk ended inside their terminator.
+                    guard pending.readableBytes <= maxHeaderBytes + 3 else { throw Malformed(description: "part headers too long") }
                     return events
                 }
                 guard end <= maxHeaderBytes else { throw Malformed(description: "part headers too long") }

@@ -180,7 +180,7 @@ final class ChatClient: Sendable, Service {
         var completion = Completion(text: "", finishReason: nil, promptTokens: 0, completionTokens: 0, model: settings.model)
         do {
             for try await buffer in response.body {
-                for data in parser.feed(buffer) {
+                for data in try parser.feed(buffer) {
                     if data == "[DONE]" { return completion }
                     guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)) else { continue }
                     if let model = chunk.model { completion.model = model }
@@ -198,7 +198,7 @@ final class ChatClient: Sendable, Service {
                 }
             }
         } catch {
-            throw Retryable(description: "stream broke: \(error)", outcome: "stream_error", retryAfter: nil)
+            throw Retryable(description: "stream broke: \(error.reason)", outcome: "stream_error", retryAfter: nil)
         }
         // Ended without [DONE]: whatever came is kept, but without a finish reason it is not cached.
         return completion
@@ -277,29 +277,4 @@ final class ChatClient: Sendable, Service {
     }
 
     private static func count(_ outcome: String) { counter(outcome).increment() }
-}
-
-/// Splits a `text/event-stream` body into the data of its events, across buffer boundaries.
-struct ServerSentEvents {
-    private var pending: [UInt8] = []
-    private var data: [String] = []
-
-    mutating func feed(_ buffer: ByteBuffer) -> [String] {
-        pending.append(contentsOf: buffer.readableBytesView)
-        var events: [String] = []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            var line = pending[..<newline]
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            pending.removeSubrange(...newline)
-            if line.isEmpty {
-                if !data.isEmpty { events.append(data.joined(separator: "\n")) }
-                data.removeAll()
-            } else if line.starts(with: Array("data:".utf8)) {
-                var value = String(decoding: line.dropFirst(5), as: UTF8.self)
-                if value.hasPrefix(" ") { value.removeFirst() }
-                data.append(value)
-            }
-        }
-        return events
-    }
 }

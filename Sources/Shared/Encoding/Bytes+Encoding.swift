@@ -29,21 +29,6 @@ enum Hex {
     private static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
 }
 
-extension Data {
-    /// Unpadded base64url (RFC 7515), as JWTs, JWKs and opaque tokens use it.
-    public func base64URLEncodedString() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Decodes unpadded base64url (RFC 7515).
-    public init?(base64URL: some StringProtocol) {
-        var s = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        s += String(repeating: "=", count: (4 - s.count % 4) % 4)
-        self.init(base64Encoded: s)
-    }
-}
-
 extension Date {
     /// Whole milliseconds since 1970, rounded down: the clock Redis scripts and tokens compare.
     public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }

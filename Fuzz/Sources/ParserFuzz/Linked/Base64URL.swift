@@ -1,0 +1,1 @@
+../../../../Sources/Shared/Encoding/Base64URL.swift

@@ -1,0 +1,1 @@
+../../../../Sources/ContentService/Uploads/MultipartSplitter.swift

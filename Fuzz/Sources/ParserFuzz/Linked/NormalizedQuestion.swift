@@ -1,0 +1,1 @@
+../../../../Sources/GPTService/Questions/NormalizedQuestion.swift

@@ -1,0 +1,1 @@
+../../../../Sources/ContentService/Search/SearchTokenizer.swift

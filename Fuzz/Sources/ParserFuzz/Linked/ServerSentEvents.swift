@@ -1,0 +1,1 @@
+../../../../Sources/GPTService/Upstream/ServerSentEvents.swift

@@ -1,0 +1,1 @@
+../../../../Sources/ContentService/Listing/SortKey.swift

@@ -1,0 +1,1 @@
+../../../../Sources/Shared/Text/String+Visible.swift
