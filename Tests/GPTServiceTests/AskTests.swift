@@ -63,7 +63,8 @@ import Testing
     @Test func cachedAnswersRenewTheirLifetime() async throws {
         try await GPTServer.run(["GPT_CACHE_TTL_SECONDS": "100"]) { server in
             _ = try await server.ask("what is a monoid")
-            let keys = CacheKeys(question: NormalizedQuestion("what is a monoid"), model: server.model, namespace: server.keyPrefix)
+            let keys = CacheKeys(question: NormalizedQuestion("what is a monoid"), upstream: "what is a monoid", model: server.model,
+                                 namespace: server.keyPrefix)
             try await server.withRedis { redis in
                 _ = try await redis.send("EXPIRE", keys.answer, "5")
                 #expect(try await redis.send("TTL", keys.answer).int ?? 0 <= 5)

@@ -26,6 +26,27 @@ import TestSupport
         }
     }
 
+    /// What the key leaves out can carry a message too (a symbol, regional-indicator letters, a
+    /// run of dots and dashes): such a question is answered for itself alone, never from or into
+    /// the shared cache.
+    @Test func whatTheKeyCannotCoverIsNeverShared() async throws {
+        try await GPTServer.run(["GPT_CACHE_SEMANTIC": "false"]) { server in
+            let lessOrEqual = try await server.ask("Is 3 ≤ 5?")
+            let greaterOrEqual = try await server.ask("Is 3 ≥ 5?")
+            #expect(lessOrEqual.source == "upstream" && greaterOrEqual.source == "upstream")
+            #expect(greaterOrEqual.answer == "Stub answer to: Is 3 ≥ 5?")
+            let flags = try await server.ask("What is the capital of Spain? 🇷🇪🇵🇱🇾")
+            #expect(flags.answer?.contains("🇷🇪") == true)
+            let plain = try await server.ask("What is the capital of Spain?")
+            #expect(plain.source == "upstream" && plain.answer == "Stub answer to: What is the capital of Spain?")
+            let morse = try await server.ask("What is the capital of Spain? .-. . .--. .-.. -.--")
+            #expect(morse.source == "upstream")
+            // Ordinary punctuation and case still share.
+            #expect(try await server.ask("what is the capital of spain").source == "exact")
+            #expect(try await server.stub.stats().requests == 5)
+        }
+    }
+
     /// `Cache-Control: no-cache` skips the read; it never replaces what everyone else is served.
     @Test func noCacheCannotOverwriteTheSharedAnswer() async throws {
         try await GPTServer.run(["GPT_CACHE_SEMANTIC": "false"]) { server in

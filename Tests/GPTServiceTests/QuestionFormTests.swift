@@ -84,7 +84,7 @@ import Testing
     @Test func shortParticleWordsAreNotCut() {
         // One syllable would remain: the word stays whole rather than become another word.
         #expect(LexicalForm.strippingParticle("물이") == .init(stem: "물이"))
-        #expect(LexicalForm.strippingParticle("서울의") == .init(stem: "서울"))
+        #expect(LexicalForm.strippingParticle("서울의") == .init(stem: "서울", role: "의"))
         #expect(LexicalForm.strippingParticle("검색엔진을") == .init(stem: "검색엔진", role: "를"))
         #expect(LexicalForm.strippingParticle("학교에서는") == .init(stem: "학교", role: "에서"))
         #expect(LexicalForm.strippingParticle("고양이") == .init(stem: "고양이"))
@@ -113,7 +113,6 @@ import Testing
         ("파이썬 리스트 정렬", "파이썬 리스트 정렬하는 방법"),
         ("What is the capital of France?", "capital of france"),
         ("번역을 도와줘", "번역 도와줘"),
-        ("How do I reset my password?", "How do you reset your password?"),
         ("서울 날씨 알려줘", "서울의 날씨는 어때?"),
         ("population of Sweden", "population of Sweeden"),
         ("wavelenght of red light", "wavelength of red light"),
@@ -156,6 +155,12 @@ import Testing
         ("영희에게 철수가 선물을 줬어", "영희가 철수에게 선물을 줬어"),
         ("집주인이 나를 고소할 수 있나요?", "내가 집주인을 고소할 수 있나요?"),
         ("서울에서 부산까지 거리", "부산에서 서울까지 거리"),
+        ("Can you introduce yourself?", "Can I introduce myself?"),
+        ("Who are you?", "Who are we?"),
+        ("How do I reset my password?", "How do you reset your password?"),
+        ("철수가 영희를 때렸어?", "철수는 영희가 때렸어?"),
+        ("철수는 선생님을 좋아해?", "철수의 선생님을 좋아해?"),
+        ("영희를 철수가 때렸어?", "영희 철수 때렸어?"),
     ])
     func guardRefusesADifferentQuestion(_ cached: String, _ asked: String) {
         #expect(!allows(cached, asked))
@@ -183,18 +188,49 @@ import Testing
         #expect(!QuestionGuard.allows(cached: a, for: b))
     }
 
+    /// The evaluation set's near misses (loadtest/semantic_pairs.json, role reversals included)
+    /// are never allowed to answer each other, whatever layer finds them; its paraphrases mostly are.
+    @Test func theEvaluationSetsNearMissesAreNeverAllowed() throws {
+        struct Pair: Decodable { var kind: String; var a: String; var b: String }
+        struct Pairs: Decodable { var paraphrases: [Pair]; var near_misses: [Pair] }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../loadtest/semantic_pairs.json")
+        let pairs = try JSONDecoder().decode(Pairs.self, from: Data(contentsOf: url))
+        for pair in pairs.near_misses {
+            #expect(!allows(pair.a, pair.b) && !allows(pair.b, pair.a), "\(pair.kind): \(pair.a) | \(pair.b)")
+        }
+        let allowed = pairs.paraphrases.filter { allows($0.a, $0.b) }.count
+        #expect(allowed * 2 > pairs.paraphrases.count, "\(allowed) of \(pairs.paraphrases.count) paraphrases")
+    }
+
     // MARK: Keys
 
+    func keys(_ text: String, model: String = "m") -> CacheKeys {
+        CacheKeys(question: NormalizedQuestion(text), upstream: text, model: model, namespace: "gpt")
+    }
+
     @Test func keysHoldVersionModelAndDigest() {
-        let question = NormalizedQuestion(String(repeating: "very long question ", count: 100))
-        let keys = CacheKeys(question: question, model: "gpt-4o-mini", namespace: "gpt")
+        let text = String(repeating: "very long question ", count: 100)
+        let keys = keys(text, model: "gpt-4o-mini")
         #expect(keys.answer.hasPrefix("gpt:v\(NormalizedQuestion.version):gpt-4o-mini:answer:"))
         #expect(keys.answer.count < 120)
         #expect(!keys.answer.contains("question"))
-        let otherModel = CacheKeys(question: question, model: "gpt-4.1", namespace: "gpt")
+        let otherModel = self.keys(text, model: "gpt-4.1")
         #expect(otherModel.answer != keys.answer && otherModel.digest == keys.digest)
-        #expect(CacheKeys(question: NormalizedQuestion("Capital of FRANCE?"), model: "m", namespace: "gpt").answer
-            == CacheKeys(question: NormalizedQuestion("capital of france"), model: "m", namespace: "gpt").answer)
+        #expect(self.keys("Capital of FRANCE?").answer == self.keys("capital of france").answer)
+    }
+
+    /// What the key would leave out beyond case, white space and a few marks of punctuation makes
+    /// the question its own: keyed by its exact text, with no lexical key.
+    @Test(arguments: ["Is 3 ≤ 5?", "Is 3 ≥ 5?", "capital of Spain 🇷🇪🇵🇱🇾", "capital of Spain 🙂", "capital of Spain .. .. .. .. ..", "a → b"])
+    func questionsTheKeyCannotCoverAreKeyedByTheirText(_ text: String) {
+        #expect(!NormalizedQuestion(text).isShareable)
+        #expect(keys(text).digest != CacheKeys(question: NormalizedQuestion(text), upstream: text + " ", model: "m", namespace: "gpt").digest)
+        #expect(keys(text).lexical == nil)
+    }
+
+    @Test(arguments: ["What is the capital of France?", "“Quoted” question, isn't it?", "서울 날씨 알려줘!!", "(a) or [b]?", "２＋２？"])
+    func ordinaryQuestionsShare(_ text: String) {
+        #expect(NormalizedQuestion(text).isShareable)
     }
 
     @Test func cacheability() {

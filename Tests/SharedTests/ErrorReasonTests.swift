@@ -19,6 +19,12 @@ import TestSupport
                 #expect(error.reason == #"Postgres 42P01: relation "nowhere" does not exist"#)
                 #expect(!error.reason.contains(secret))
             }
+            do {
+                _ = try await db.query("SELECT \(secret)::uuid", logger: TestEnvironment.logger)
+                Issue.record("the cast succeeded")
+            } catch {
+                #expect(error.reason == "Postgres 22P02: invalid input syntax for type uuid (value withheld)")
+            }
             _ = try await db.query("CREATE TABLE t (id int PRIMARY KEY)", logger: TestEnvironment.logger)
             _ = try await db.query("INSERT INTO t VALUES (1)", logger: TestEnvironment.logger)
             do {

@@ -28,6 +28,16 @@ import Testing
         #expect(refusal(title, nfd + "한".decomposedStringWithCanonicalMapping)?.code == "invalid_title")
     }
 
+    /// The shortcut past Foundation agrees with NFC wherever it is taken.
+    @Test func theComposedShortcutAgreesWithNFC() {
+        var samples = (0..<0x300).compactMap(Unicode.Scalar.init).map { String($0) + "a" + String($0) }
+        samples += ["한국어 제목", "\u{AC00}\u{11A8}", "e\u{301}", "Å", "\u{1100}\u{1161}", "ｶ", "ﬁ"]
+        for text in samples where TextRule.isComposed(text) {
+            #expect(text.precomposedStringWithCanonicalMapping == text, "\(text.unicodeScalars.map(\.value))")
+        }
+        #expect(!TextRule.isComposed("\u{AC00}\u{11A8}") && !TextRule.isComposed("e\u{301}"))
+    }
+
     @Test func emojiCountTheirCodePoints() throws {
         let family = "👨‍👩‍👧‍👦"  // 7 code points, 25 bytes, one character
         #expect(try title.check(String(repeating: family, count: 28)).unicodeScalars.count == 196)
@@ -148,7 +158,7 @@ import Testing
         (#"{"title": "t", "tags": ["a", 2]}"#, 422, "invalid_field", "tags[1] must be text"),
         (#"{"title": "t", "count": "many"}"#, 422, "invalid_field", "count must be a whole number"),
         (#"{"title": "t", "inner": {}}"#, 422, "missing_field", "inner.name is required"),
-        (#"[1, 2]"#, 422, "invalid_body", "the body must be a JSON object"),
+        (#"[1, 2]"#, 422, "invalid_field", "the body must be a JSON object"),
         (#"{"title": "t""#, 400, "malformed_json", "The body is not valid JSON"),
     ])
     func mistakesAreNamedInPlainWords(_ json: String, _ status: Int, _ code: String, _ message: String) {

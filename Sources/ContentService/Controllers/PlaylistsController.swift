@@ -109,7 +109,7 @@ struct PlaylistsController: Sendable {
             throw APIError.invalid("videoId is not a video id", code: "unknown_video")
         }
         let playlist = try await writing(id, identity) { connection in
-            switch try await store.add(videoID: videoID, to: id, maxItems: limits.maxItems, on: connection) {
+            switch try await store.add(videoID: videoID, to: id, by: identity.userID.lowercased(), maxItems: limits.maxItems, on: connection) {
             case .noSuchVideo: throw APIError.invalid("There is no video \(body.videoId)", code: "unknown_video")
             case .duplicate: throw APIError.conflict("The video is already in this playlist", code: "already_in_playlist")
             case .full: throw APIError.invalid("A playlist holds at most \(limits.maxItems) videos", code: "playlist_full")
@@ -167,7 +167,7 @@ struct PlaylistsController: Sendable {
     private func writing<T: Sendable>(_ id: UUID, _ identity: Identity, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.withTransaction(logger: logger) { connection in
             guard let head = try await store.head(id: id, lockingOn: connection) else { throw PlaylistPolicy.notFound }
-            try PlaylistPolicy.require(.write, visibility: head.visibility, ownerID: head.ownerID, by: identity)
+            try PlaylistPolicy.require(.write, visibility: head.visibility, ownerID: head.ownerID, ownerBanned: head.ownerBanned, by: identity)
             return try await body(connection)
         }
     }

@@ -101,9 +101,16 @@ struct ResumableUploadsController: Sendable {
             throw APIError(.conflict, code: "upload_busy", message: "Another request is appending to this upload; ask HEAD for the offset",
                            headers: [.tusResumable: Self.version])
         }
-        let (written, container, failure) = await receive(request, into: upload)
+        let (written, container, received) = await receive(request, into: upload)
+        var failure = received
         upload.offset += written
         upload.container = upload.container ?? container
+        if upload.container == nil, upload.offset >= min(Int64(VideoContainer.sniffLength), upload.length) {
+            // Bytes that came in without a check (an upload begun before chunks were checked as
+            // they arrive): checked from disk now.
+            upload.container = try await sniffFromDisk(upload)
+            if upload.container == nil { failure = UploadLimits.Refusal.notAVideo }
+        }
         if case .notAVideo = failure as? UploadLimits.Refusal {
             try await discard(upload)
             throw UploadLimits.unsupported()
@@ -152,25 +159,26 @@ struct ResumableUploadsController: Sendable {
                 var writer = FileAppender(handle: handle, startingAt: upload.offset)
                 do {
                     for try await var chunk in request.body {
-                        guard Int64(chunk.readableBytes) <= remaining - written else {
-                            if let fits = chunk.readSlice(length: Int(remaining - written)) {
-                                try await writer.append(fits)
-                                written = remaining
-                            }
-                            throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
-                        }
+                        // What fits before Upload-Length; the rest is refused after it is written.
+                        let overflows = Int64(chunk.readableBytes) > remaining - written
+                        if overflows { chunk = chunk.readSlice(length: Int(remaining - written)) ?? ByteBuffer() }
                         if container == nil, upload.offset + written + Int64(chunk.readableBytes) >= sniffEnd {
                             // What is on disk already, then this chunk's share of the sniff window.
                             try await writer.flush()
-                            var head = upload.offset + written == 0 ? ByteBuffer() : try await FileSystem.shared.withFileHandle(forReadingAt: path) {
-                                try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(upload.offset + written))
+                            let onDisk = upload.offset + written
+                            var head = onDisk == 0 ? ByteBuffer() : try await FileSystem.shared.withFileHandle(forReadingAt: path) {
+                                try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(onDisk))
                             }
-                            head.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: Int(sniffEnd - upload.offset - written))!)
+                            let share = Int(max(0, min(sniffEnd - onDisk, Int64(chunk.readableBytes))))
+                            head.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: share) ?? ByteBuffer())
                             guard let sniffed = VideoContainer.sniff(head.readableBytesView) else { throw UploadLimits.Refusal.notAVideo }
                             container = sniffed
                         }
-                        try await writer.append(chunk)
                         written += Int64(chunk.readableBytes)
+                        try await writer.append(chunk)
+                        if overflows {
+                            throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
+                        }
                     }
                     try await writer.flush()
                 } catch {
@@ -199,6 +207,13 @@ struct ResumableUploadsController: Sendable {
         response.headers[.uploadOffset] = String(upload.offset)
         response.headers[.tusResumable] = Self.version
         return response
+    }
+
+    private func sniffFromDisk(_ upload: ResumableUploadStore.Upload) async throws -> VideoContainer? {
+        let head = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(media.url(MediaLayout.resumable(upload.id)).path)) {
+            try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(VideoContainer.sniffLength)))
+        }
+        return VideoContainer.sniff(head.readableBytesView)
     }
 
     private func discard(_ upload: ResumableUploadStore.Upload) async throws {

@@ -111,12 +111,15 @@ struct VideosController: Sendable {
     /// answered alike and counts nothing.
     @Sendable func play(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let id = try context.uuid("id", orElse: Self.notFound)
+        // Only a video anyone may see gets a mark: unknown ids leave nothing in Redis.
+        guard try await store.isShown(id: id) else { throw Self.notFound }
         let viewer = plays.viewer(context.identity, address: context.clientAddress)
-        guard try await plays.isFirst(of: id, by: viewer) else {
-            guard try await store.isShown(id: id) else { throw Self.notFound }
-            return .noContent
+        guard try await plays.isFirst(of: id, by: viewer) else { return .noContent }
+        guard try await store.recordPlay(id: id) else {
+            // Hidden or deleted in between: the mark goes, so a later play counts.
+            try? await plays.forget(id, by: viewer)
+            throw Self.notFound
         }
-        guard try await store.recordPlay(id: id) else { throw Self.notFound }
         audit.submit(AuditEvent("video.played", actorID: context.identity?.userID, targetType: "video",
                                 targetID: id.uuidString.lowercased(), request: request, context: context))
         return .noContent

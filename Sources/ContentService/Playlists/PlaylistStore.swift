@@ -110,12 +110,14 @@ struct PlaylistStore: Sendable {
 
     enum AddOutcome { case added(UUID), full, noSuchVideo, duplicate }
 
-    /// Appends a video; the playlist row must be locked by the caller.
-    func add(videoID: UUID, to playlistID: UUID, maxItems: Int, on connection: PostgresConnection) async throws -> AddOutcome {
+    /// Appends a video `ownerID` may see (`VideoPolicy`: anyone's shown one, or their own); any
+    /// other is no such video, so adding cannot tell a hidden one exists.
+    func add(videoID: UUID, to playlistID: UUID, by ownerID: String, maxItems: Int, on connection: PostgresConnection) async throws -> AddOutcome {
         let (count, present, exists) = try await connection.query("""
             SELECT (SELECT count(*) FROM content.playlist_items WHERE playlist_id = \(playlistID))::integer,
                    EXISTS (SELECT 1 FROM content.playlist_items WHERE playlist_id = \(playlistID) AND video_id = \(videoID)),
-                   EXISTS (SELECT 1 FROM content.videos WHERE id = \(videoID))
+                   EXISTS (SELECT 1 FROM content.videos v WHERE v.id = \(videoID)
+                           AND (v.owner_id = \(ownerID) OR \(unescaped: VideoPolicy.shownToAnyone)))
             """, logger: logger).collect()[0].decode((Int32, Bool, Bool).self)
         guard exists else { return .noSuchVideo }
         guard !present else { return .duplicate }

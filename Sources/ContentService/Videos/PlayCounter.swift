@@ -27,7 +27,16 @@ struct PlayCounter: Sendable {
 
     /// True the first time in the window; the mark is set in the same step.
     func isFirst(of video: UUID, by viewer: String) async throws -> Bool {
-        let mark = "\(namespace):v1:played:\(video.uuidString.lowercased()):\(viewer)"
-        return try await redis.send(RedisCommand("SET", [mark, "1", "NX", "EX", String(max(1, Int(window.seconds)))])).throwingError().string == "OK"
+        try await redis.send(RedisCommand("SET", [mark(video, viewer), "1", "NX", "EX", String(max(1, Int(window.seconds)))]))
+            .throwingError().string == "OK"
+    }
+
+    /// Takes a mark back, for a play that was not counted after all.
+    func forget(_ video: UUID, by viewer: String) async throws {
+        _ = try await redis.send(RedisCommand("DEL", [mark(video, viewer)])).throwingError()
+    }
+
+    private func mark(_ video: UUID, _ viewer: String) -> String {
+        "\(namespace):v1:played:\(video.uuidString.lowercased()):\(viewer)"
     }
 }

@@ -21,8 +21,15 @@ enum VideoPolicy {
         return identity.userID.lowercased() == ownerID.lowercased()
     }
 
-    /// The SQL condition for "anyone may see it", on `content.videos v`.
-    static let shownToAnyone = """
-        v.status = 'ready' AND NOT EXISTS (SELECT 1 FROM content.authors a WHERE a.id = v.owner_id::uuid AND a.banned)
+    /// The SQL for "its owner is banned", on `content.videos v`. `owner_id` is text: one that is
+    /// not a UUID is nobody banned, never a failed cast.
+    static let ownerBanned = """
+        EXISTS (SELECT 1 FROM content.authors a
+                WHERE a.id = CASE WHEN v.owner_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                                  THEN v.owner_id::uuid END
+                  AND a.banned)
         """
+
+    /// The SQL condition for "anyone may see it", on `content.videos v`.
+    static let shownToAnyone = "v.status = 'ready' AND NOT \(ownerBanned)"
 }

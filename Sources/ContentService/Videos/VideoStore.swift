@@ -36,8 +36,7 @@ struct VideoStore: Sendable {
     /// The video, its upload's path, and whether its owner is banned (for `VideoPolicy`).
     func find(id: UUID) async throws -> (video: Video, sourcePath: String, ownerBanned: Bool)? {
         try await database.query("""
-            SELECT \(unescaped: Video.columns),
-                   EXISTS (SELECT 1 FROM content.authors a WHERE a.id = v.owner_id::uuid AND a.banned)
+            SELECT \(unescaped: Video.columns), \(unescaped: VideoPolicy.ownerBanned)
             FROM content.videos v WHERE v.id = \(id)
             """, logger: logger)
             .first.map { row in

@@ -42,13 +42,15 @@ struct QuestionAnswerer: Sendable {
     let logger: Logger
 
     /// The cache keys of a question under this service's model and namespace.
-    func keys(for question: NormalizedQuestion) -> CacheKeys {
-        CacheKeys(question: question, model: settings.model, namespace: settings.namespace)
+    func keys(for question: NormalizedQuestion, upstream: String) -> CacheKeys {
+        CacheKeys(question: question, upstream: upstream, model: settings.model, namespace: settings.namespace)
     }
 
     /// `arrived`: when the request reached the edge, from which its wait for the upstream counts.
     func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool,
              arrived: ContinuousClock.Instant = .now) async throws -> Reply {
+        // A question the key cannot cover whole is answered for itself alone.
+        let useCache = useCache && normalized.isShareable
         for _ in 0..<3 {
             if useCache, let (hit, status) = try await lookup(normalized, keys: keys, subject: subject) { return .cached(hit, quota: status) }
             let (flight, role) = flights.join(keys.digest)
@@ -264,12 +266,12 @@ struct QuestionAnswerer: Sendable {
             if streamed.isEmpty {
                 await refund(charge, subject: subject)
             } else {
-                // The upstream was paid for the text it sent before it failed: the budget keeps
-                // that (the caller's quota unit is given back, their answer having failed).
-                try? await quota.refund(subject, counted: charge.quota)
+                // The upstream was paid for the text it sent before it failed, and the caller read
+                // it: the quota unit stays spent, and the budget keeps that text's estimated price
+                // (never more than was reserved, so the cap holds).
                 let spent = budget.prices.cost(promptTokens: Self.promptTokensAtMost(question),
                                                completionTokens: Self.promptTokensAtMost(streamed))
-                try? await budget.settle(charge.budget, actual: spent)
+                try? await budget.settle(charge.budget, actual: min(spent, Double(charge.budget.micros) / 1_000_000))
             }
             let failure: AskFailure
             switch error {

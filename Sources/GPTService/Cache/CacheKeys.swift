@@ -3,7 +3,8 @@ import Foundation
 import Shared
 
 /// What a cache key holds, in one place: the normalisation version, the model, and a SHA-256 of
-/// the question's normalised form. Keys are short and bounded whatever the question's length,
+/// the question's normalised form (or, for a question that may not share an answer, of the very
+/// text the upstream gets). Keys are short and bounded whatever the question's length,
 /// a change of model or of the normalisation rules never finds an older answer, and no key holds
 /// the question in clear.
 struct CacheKeys: Sendable, Equatable {
@@ -15,11 +16,19 @@ struct CacheKeys: Sendable, Equatable {
     /// SHA-256 of the lexical form, when the question has one.
     let lexicalDigest: String?
 
-    init(question: NormalizedQuestion, model: String, namespace: String) {
+    /// `upstream` is the text sent to the model. A question that may share its answer is keyed by
+    /// its normalised form; any other by exactly that text, so it meets only itself (in the cache,
+    /// where it is never stored, and among the questions in flight).
+    init(question: NormalizedQuestion, upstream: String, model: String, namespace: String) {
         self.namespace = namespace
         self.model = model
-        digest = Self.sha256(question.text)
-        lexicalDigest = LexicalForm(question).text.map(Self.sha256)
+        if question.isShareable {
+            digest = Self.sha256(question.text)
+            lexicalDigest = LexicalForm(question).text.map(Self.sha256)
+        } else {
+            digest = Self.sha256("exact\u{0}" + upstream)
+            lexicalDigest = nil
+        }
     }
 
     private var prefix: String { Self.prefix(model: model, namespace: namespace) }

@@ -26,10 +26,13 @@ struct Cacheability: Sendable {
         case empty
         case tooShort = "too_short"
         case cutOff = "cut_off"
+        /// The question holds what its key does not cover (`NormalizedQuestion.isShareable`).
+        case notShareable = "not_shareable"
     }
 
     func verdict(question: NormalizedQuestion, answer: String, finishReason: String?) -> Verdict {
         if question.substance < 2 { return .vagueQuestion }
+        if !question.isShareable { return .notShareable }
         let trimmed = answer.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return .empty }
         // `length`, `content_filter` or a stream that ended without saying: not a whole answer.

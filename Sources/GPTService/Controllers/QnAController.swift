@@ -66,7 +66,7 @@ struct QnAController: Sendable {
         let useCache = !(request.headers[.cacheControl]?.lowercased().contains("no-cache") ?? false)
         let subject = QuotaSubject(identity: context.identity, clientAddress: context.clientAddress, addresses: addresses)
         let normalized = NormalizedQuestion(question)
-        let keys = answerer.keys(for: normalized)
+        let keys = answerer.keys(for: normalized, upstream: question)
         let asked = Asked(question: question, normalized: normalized.text, digest: keys.digest, subject: subject,
                           started: started, request: request, context: context)
 

@@ -7,19 +7,23 @@ struct LexicalForm: Sendable, Equatable {
     /// A content word: its stem, and the Korean particle that gave it a role, if any.
     struct Word: Sendable, Equatable {
         var stem: String
-        /// The role a Korean particle marked (`를` object, `에게` recipient, `에서` source, ...),
-        /// in one spelling per role. Subject and topic particles leave none: word order and the
-        /// other roles already tell the subject apart.
+        /// The role a Korean particle marked (`가` subject, `는` topic, `를` object, `의`
+        /// possessive, `에게` recipient, `에서` source, ...), in one spelling per role; nil for a
+        /// bare word.
         var role: String?
     }
 
     /// The content words in the order asked.
     let words: [Word]
+    /// The persons its English pronouns name (1: I, 2: you, 3: we): the guard lets two questions
+    /// meet only when these agree or one names nobody, so "Can I introduce myself?" never
+    /// answers "Can you introduce yourself?".
+    let persons: Set<Int>
 
     init(_ question: NormalizedQuestion) {
-        // A question that speaks of one person only ("How do I reset my password?") means the
+        // A question that speaks of one person only ("How do I reset my password?") keys the
         // same without its pronouns; one that names two ("Did you call me?") keeps them.
-        let persons = Set(question.tokens.compactMap { Self.pronounPerson[$0] })
+        persons = Set(question.tokens.compactMap { Self.pronounPerson[$0] })
         let dropPronouns = persons.count <= 1
         words = question.tokens.compactMap { token in
             if Self.pronounPerson[token] != nil { return dropPronouns ? nil : Word(stem: token) }
@@ -56,8 +60,9 @@ struct LexicalForm: Sendable, Equatable {
     /// English pronouns by the person they name: which of them a question holds decides
     /// whether they can go.
     static let pronounPerson: [String: Int] = [
-        "i": 1, "me": 1, "my": 1, "mine": 1, "myself": 1, "we": 1, "us": 1, "our": 1,
-        "you": 2, "your": 2, "yours": 2, "yourself": 2,
+        "i": 1, "me": 1, "my": 1, "mine": 1, "myself": 1,
+        "you": 2, "your": 2, "yours": 2, "yourself": 2, "yourselves": 2,
+        "we": 3, "us": 3, "our": 3, "ours": 3, "ourselves": 3,
     ]
 
     /// Words that frame a question without changing it. Deliberately short: wh-words other than
@@ -84,13 +89,12 @@ struct LexicalForm: Sendable, Equatable {
     ]
 
     /// Particles, longest first (so `에서는` goes before `는`), with the role each marks in one
-    /// spelling (`을`/`를` are one role, chosen by the stem's last sound). Subject, topic,
-    /// possessive, `도` and the copulas mark none that word order does not already keep.
+    /// spelling (`을`/`를` are one role, chosen by the stem's last sound). The copulas mark none.
     static let koreanParticles: [(String, String?)] = [
         ("에서는", "에서"), ("으로는", "으로"), ("이에요", nil), ("입니다", nil), ("인가요", nil),
         ("에서", "에서"), ("으로", "으로"), ("이란", nil), ("이야", nil), ("인가", nil), ("예요", nil), ("이랑", "와"),
-        ("에게", "에게"), ("한테", "에게"), ("까지", "까지"), ("부터", "부터"), ("께서", nil),
-        ("은", nil), ("는", nil), ("이", nil), ("가", nil), ("을", "를"), ("를", "를"), ("에", "에"), ("의", nil), ("도", nil),
+        ("에게", "에게"), ("한테", "에게"), ("까지", "까지"), ("부터", "부터"), ("께서", "가"),
+        ("은", "는"), ("는", "는"), ("이", "가"), ("가", "가"), ("을", "를"), ("를", "를"), ("에", "에"), ("의", "의"), ("도", "도"),
         ("로", "으로"), ("와", "와"), ("과", "와"), ("란", nil), ("랑", "와"), ("야", nil),
     ]
 }

@@ -11,6 +11,21 @@ struct NormalizedQuestion: Sendable, Equatable {
     static let version = 2
 
     let tokens: [String]
+    /// Characters the tokens leave out that are neither white space nor ordinary punctuation:
+    /// what the upstream would read and no key would cover.
+    let uncovered: Int
+    /// Ordinary punctuation left out (`?`, `,`, quotes).
+    let punctuation: Int
+
+    /// At most this much punctuation may go unkeyed: a few marks end a sentence, many could
+    /// spell a message (Morse code is dots and dashes).
+    static let maxUnkeyedPunctuation = 8
+
+    /// Whether the question may share an answer with another of the same key: everything the
+    /// upstream reads is in the key but case, white space and a little ordinary punctuation. A
+    /// question with an emoji, a symbol such as `≤` or a flag in it is answered for itself alone,
+    /// since the key cannot tell it from the same words without them.
+    var isShareable: Bool { uncovered == 0 && punctuation <= Self.maxUnkeyedPunctuation }
 
     /// The tokens joined by single spaces: what the exact layer hashes.
     var text: String { tokens.joined(separator: " ") }
@@ -21,12 +36,22 @@ struct NormalizedQuestion: Sendable, Equatable {
 
     init(_ question: String) {
         // NFKC leaves ASCII as it is; Foundation's pass is skipped for the many questions in it.
-        tokens = Self.tokenize(question.utf8.allSatisfy { $0 < 0x80 } ? question : question.precomposedStringWithCompatibilityMapping)
+        (tokens, uncovered, punctuation) = Self.tokenize(
+            question.utf8.allSatisfy { $0 < 0x80 } ? question : question.precomposedStringWithCompatibilityMapping)
     }
 
     init(tokens: [String]) {
         self.tokens = tokens
+        uncovered = 0
+        punctuation = 0
     }
+
+    /// Punctuation that frames a sentence, typographic forms included (smart quotes, CJK marks).
+    static let ordinaryPunctuation: Set<Unicode.Scalar> = [
+        "?", "!", ".", ",", ";", ":", "'", "\"", "(", ")", "[", "]", "{", "}", "`",
+        "\u{201C}", "\u{201D}", "\u{2018}", "\u{2019}", "\u{2026}", "\u{00B7}", "\u{2013}", "\u{2014}", "\u{00BF}", "\u{00A1}",
+        "\u{00AB}", "\u{00BB}", "\u{3001}", "\u{3002}", "\u{300C}", "\u{300D}", "\u{300E}", "\u{300F}",
+    ]
 
     static let operators: Set<Unicode.Scalar> = ["+", "-", "*", "/", "=", "<", ">", "%", "^", "×", "÷", "√"]
 
@@ -45,9 +70,10 @@ struct NormalizedQuestion: Sendable, Equatable {
         scalar.isASCII ? (0x30...0x39).contains(scalar.value) : scalar.properties.numericType != nil
     }
 
-    private static func tokenize(_ text: String) -> [String] {
+    private static func tokenize(_ text: String) -> (tokens: [String], uncovered: Int, punctuation: Int) {
         let scalars = Array(text.unicodeScalars)
         var tokens: [String] = []
+        var uncovered = 0, punctuation = 0
         var word = String.UnicodeScalarView()
         func flush() {
             if !word.isEmpty { tokens.append(String(word).lowercased()) }
@@ -75,9 +101,14 @@ struct NormalizedQuestion: Sendable, Equatable {
                 tokens.append(String(scalar))
             } else {
                 flush()
+                if ordinaryPunctuation.contains(scalar) {
+                    punctuation += 1
+                } else if !scalar.properties.isWhitespace {
+                    uncovered += 1
+                }
             }
         }
         flush()
-        return tokens
+        return (tokens, uncovered, punctuation)
     }
 }

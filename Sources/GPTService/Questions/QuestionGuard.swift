@@ -13,17 +13,27 @@ enum QuestionGuard {
     static func allows(cached: NormalizedQuestion, for asked: NormalizedQuestion) -> Bool {
         if cached == asked { return true }
         guard symbols(of: cached) == symbols(of: asked), negations(in: cached) == negations(in: asked) else { return false }
-        let a = LexicalForm(cached).words, b = LexicalForm(asked).words
+        let formA = LexicalForm(cached), formB = LexicalForm(asked)
+        guard formA.persons == formB.persons || formA.persons.isEmpty || formB.persons.isEmpty else { return false }
+        let a = formA.words, b = formB.words
         guard a.count == b.count, rolesAgree(a, b) else { return false }
         return zip(a, b).allSatisfy { $0.stem == $1.stem || isVariant($0.stem, $1.stem) }
     }
 
-    /// Every word has the same role on both sides; or one side marks none at all and the other
-    /// only the object of one word (`번역 도와줘` for `번역을 도와줘`), which is how people drop it.
+    /// Particles people leave out without changing who does what: possessive, topic, "also".
+    static let omissibleRoles: Set<String> = ["의", "는", "도"]
+
+    /// Word by word, the same role; or a bare word where the other has a particle people drop
+    /// (`서울 날씨` for `서울의 날씨는`), and at most one bare word where the other marks who does
+    /// what (`번역 도와줘` for `번역을 도와줘`). Two different particles never agree: `철수는
+    /// 영희가 때렸어` is not `철수가 영희를 때렸어`.
     static func rolesAgree(_ a: [LexicalForm.Word], _ b: [LexicalForm.Word]) -> Bool {
-        if zip(a, b).allSatisfy({ $0.role == $1.role }) { return true }
-        let rolesA = a.compactMap(\.role), rolesB = b.compactMap(\.role)
-        return (rolesA.isEmpty && rolesB == ["를"]) || (rolesB.isEmpty && rolesA == ["를"])
+        var droppedArguments = 0
+        for (x, y) in zip(a, b) where x.role != y.role {
+            guard x.role == nil || y.role == nil, let role = x.role ?? y.role else { return false }
+            if !omissibleRoles.contains(role) { droppedArguments += 1 }
+        }
+        return droppedArguments <= 1
     }
 
     /// Numbers and operators, in order.

@@ -24,7 +24,7 @@ public struct JSONRequestDecoder: RequestDecoder {
         case .valueNotFound(_, let context):
             return .invalid("\(path(context.codingPath)) must not be null", code: "missing_field")
         case .typeMismatch(let type, let context):
-            if context.codingPath.isEmpty { return .invalid("the body must be a JSON object", code: "invalid_body") }
+            if context.codingPath.isEmpty { return .invalid("the body must be a JSON object", code: "invalid_field") }
             return .invalid("\(path(context.codingPath)) must be \(kind(of: type))", code: "invalid_field")
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return .badRequest("The body is not valid JSON", code: "malformed_json") }

@@ -9,7 +9,13 @@ extension Error {
         switch self {
         case let error as PSQLError:
             if let state = error.serverInfo?[.sqlState] {
-                return "Postgres \(state): \(error.serverInfo?[.message] ?? "no message")"
+                var message = error.serverInfo?[.message] ?? "no message"
+                // A data exception quotes the value it refused (`invalid input syntax for type
+                // uuid: "..."`), which may be a bound one: the quote goes.
+                if state.hasPrefix("22"), let quote = message.range(of: ": \"") {
+                    message = String(message[..<quote.lowerBound]) + " (value withheld)"
+                }
+                return "Postgres \(state): \(message)"
             }
             if let underlying = error.underlying { return "Postgres \(error.code): \(underlying)" }
             return "Postgres \(error.code)"

@@ -36,7 +36,8 @@ public struct TextRule: Sendable {
         // NFC can shrink text to a third (decomposed Hangul), never less: anything larger is
         // refused before the work of composing it.
         guard raw.utf8.count <= 3 * maxBytes else { throw tooLong() }
-        let text = (multiline ? raw.precomposedStringWithCanonicalMapping : raw.precomposedStringWithCanonicalMapping.trimmingWhitespace())
+        let composed = Self.isComposed(raw) ? raw : raw.precomposedStringWithCanonicalMapping
+        let text = multiline ? composed : composed.trimmingWhitespace()
         if let bad = text.unicodeScalars.first(where: { !Self.isAllowed($0, multiline: multiline) || (!allowsInvisibles && String.isInvisible($0)) }) {
             throw APIError.invalid(
                 "\(field) must not contain control\(allowsInvisibles ? "" : " or invisible") characters (found U+\(String(bad.value, radix: 16, uppercase: true)))",
@@ -55,6 +56,13 @@ public struct TextRule: Sendable {
         APIError.invalid(
             "\(field) must be at most \(scalars.upperBound) characters (Unicode code points) and \(maxBytes) bytes of UTF-8",
             code: code)
+    }
+
+    /// Text NFC leaves as it is, told without Foundation (which bridges through NSString, a cost
+    /// on every question and title): code points below U+0300 and precomposed Hangul syllables
+    /// never change and nothing among them composes.
+    static func isComposed(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 } || text.unicodeScalars.allSatisfy { $0.value < 0x300 || (0xAC00...0xD7A3).contains($0.value) }
     }
 
     /// Control characters are refused (line breaks and tabs allowed in multi-line text), and so

@@ -50,7 +50,9 @@ struct TranscodeHandler: JobHandler {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "encoding took longer than \(timeout)", logger: logger) }
             logger.warning("ffmpeg failed", metadata: ["output": .string(result.output)])
-            return try await outputs.reject(id, reason: "the video could not be encoded", logger: logger)
+            // ffprobe read it, so the encoder's failure may be ours (disk, memory): retried, and a
+            // dead letter after the last attempt.
+            try await outputs.retry(job, id, reason: "the video could not be encoded", logger: logger)
         }
         progress.update(job, 1)
         try await outputs.publish(id, .rendition, relative: relative, logger: logger)
