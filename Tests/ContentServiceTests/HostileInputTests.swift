@@ -151,6 +151,9 @@ import TestSupport
             #expect(try await create(1_000_000, as: user).status == 201)
             let third = try await create(1_000, as: user)
             #expect(third.status == 429 && third.errorCode == "too_many_uploads" && third.header("Retry-After") != nil)
+            // A one-request upload is an open upload while it streams, and counts the same way.
+            let oneRequest = try await server.upload(file: ContentServer.fakeMP4(size: 1_000), as: user)
+            #expect(oneRequest.status == 429 && oneRequest.errorCode == "too_many_uploads")
             // Another account is not affected.
             let other = try await server.caller()
             let big = try await create(2_500_000, as: other)

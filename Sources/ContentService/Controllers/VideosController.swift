@@ -37,14 +37,25 @@ struct VideosController: Sendable {
         // The body's length bounds the file's; without one, the largest file allowed.
         let length = request.headers[.contentLength].flatMap(Int64.init).map { min($0, limits.maxBytes) } ?? limits.maxBytes
         try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
-        try quota.admit(length, resumable: false, usage: try await uploads.usage(ownerID: owner))
         let id = UUID()
-        let received = try await MultipartUpload(videoID: id, media: media, limits: limits).receive(request)
-        // Visible before the jobs can be claimed, so a worker never finds the upload missing.
-        try await received.publish()
-        let video = VideoStore.NewVideo(id: id, ownerID: owner, title: received.title, sourcePath: received.relativePath,
-                                        container: received.container, sizeBytes: received.size)
-        try await register(video, request: request, context: context)
+        // While it streams, the upload holds a reservation like a resumable one: it counts among
+        // the account's open uploads and bytes in flight, taken under the same per-account lock,
+        // so a hundred uploads at once cannot each pass a limit only one fits. A reservation a
+        // crash leaves behind expires within the hour.
+        _ = try await uploads.create(id: id, ownerID: owner, title: "(one-request upload)", length: max(1, length),
+                                     expiresIn: .seconds(3600)) { [quota] usage in try quota.admit(length, resumable: true, usage: usage) }
+        do {
+            let received = try await MultipartUpload(videoID: id, media: media, limits: limits).receive(request)
+            // Visible before the jobs can be claimed, so a worker never finds the upload missing.
+            try await received.publish()
+            let video = VideoStore.NewVideo(id: id, ownerID: owner, title: received.title, sourcePath: received.relativePath,
+                                            container: received.container, sizeBytes: received.size)
+            try await register(video, request: request, context: context)
+        } catch {
+            try? await uploads.delete(id: id)
+            throw error
+        }
+        try? await uploads.delete(id: id)
         return Self.accepted(id)
     }
 
