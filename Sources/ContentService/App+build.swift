@@ -51,11 +51,13 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         limits: config.playlists, paging: config.paging, logger: logger)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
     playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
+    let volume = MediaVolume(root: media.root)
     let plays = PlayCounter(redis: runtime.redis, namespace: config.cache.keyPrefix, window: config.playWindow, secret: secret)
     let videos = VideosController(database: database, store: videoStore, uploads: uploadStore, media: media, limits: config.uploads,
-                                  quota: config.uploadQuota, paging: config.paging, plays: plays, audit: audit, logger: logger)
+                                  quota: config.uploadQuota, volume: volume, paging: config.paging, plays: plays, audit: audit, logger: logger)
     // `uploads` is a path of its own, never a video id: the router prefers constants to captures.
-    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, quota: config.uploadQuota, logger: logger)
+    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, quota: config.uploadQuota,
+                               volume: volume, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
     videos.addRoutes(to: router.group("api/videos").add(middleware: anyone))
     let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)
@@ -65,6 +67,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         DeltaFolder.likes(database: database, interval: config.likeFoldInterval, logger: logger),
         DeltaFolder.plays(database: database, interval: config.playFoldInterval, logger: logger),
         PeriodicTask(every: config.uploadSweepInterval, logger: logger) { try await sweeper.sweep() },
+        PeriodicTask(every: .seconds(2), logger: logger) { try await volume.refresh() },
         AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() },
         SearchReindexer(database: database, interval: .seconds(60), logger: logger),
     ]

@@ -16,6 +16,7 @@ struct ResumableUploadsController: Sendable {
     let media: MediaLayout
     let limits: UploadLimits
     let quota: UploadQuota
+    let volume: MediaVolume
     let logger: Logger
 
     static let version = "1.0.0"
@@ -56,7 +57,7 @@ struct ResumableUploadsController: Sendable {
                                       code: "invalid_upload_metadata")
         }
         let title = try limits.title(metadata["title"] ?? "")
-        try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
+        try quota.checkSpace(for: length, free: volume.freeBytes)
         let id = UUID()
         let path = FilePath(media.url(MediaLayout.resumable(id)).path)
         try await FileSystem.shared.withFileHandle(forWritingAt: path, options: .newFile(replaceExisting: false)) { _ in }
@@ -96,7 +97,7 @@ struct ResumableUploadsController: Sendable {
                            headers: [.uploadOffset: String(upload.offset), .tusResumable: Self.version])
         }
         // Room for the rest of the upload now, or nothing of this chunk is written.
-        try quota.checkSpace(for: upload.length - upload.offset, free: MediaVolume.freeBytes(at: media.root))
+        try quota.checkSpace(for: upload.length - upload.offset, free: volume.freeBytes)
         guard try await store.acquire(id: upload.id, at: offset) else {
             throw APIError(.conflict, code: "upload_busy", message: "Another request is appending to this upload; ask HEAD for the offset",
                            headers: [.tusResumable: Self.version])

@@ -12,6 +12,7 @@ struct VideosController: Sendable {
     let media: MediaLayout
     let limits: UploadLimits
     let quota: UploadQuota
+    let volume: MediaVolume
     let paging: PagingLimits
     let plays: PlayCounter
     let audit: JobBatcher<AuditEvent>
@@ -36,7 +37,7 @@ struct VideosController: Sendable {
         let owner = try PostsController.userID(identity)
         // The body's length bounds the file's; without one, the largest file allowed.
         let length = request.headers[.contentLength].flatMap(Int64.init).map { min($0, limits.maxBytes) } ?? limits.maxBytes
-        try quota.checkSpace(for: length, free: MediaVolume.freeBytes(at: media.root))
+        try quota.checkSpace(for: length, free: volume.freeBytes)
         let id = UUID()
         // While it streams, the upload holds a reservation like a resumable one: it counts among
         // the account's open uploads and bytes in flight, taken under the same per-account lock,
