@@ -73,6 +73,3 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
     ]
     return (router, services)
 }
-
-/// This module's resources (its migrations), for the commands and the tests.
-let resourceBundle = Bundle.module

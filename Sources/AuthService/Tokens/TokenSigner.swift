@@ -34,11 +34,6 @@ final class TokenSigner: Sendable {
         return (token, seconds)
     }
 
-    /// Forgets the cached key, so the next token is signed with the newest one.
-    func reloadKey() {
-        cached.withLockedValue { $0 = nil }
-    }
-
     private func currentKey() async throws -> (String, JWTKeyCollection) {
         if let entry = cached.withLockedValue({ $0 }), ContinuousClock.now - entry.fetchedAt < keyCacheTTL {
             return (entry.kid, entry.keys)

@@ -196,10 +196,10 @@ struct QnAController: Sendable {
     static func rateLimitHeaders(_ status: DailyQuota.Status) -> HTTPFields {
         var fields = HTTPFields()
         if let limit = status.limit, let remaining = status.remaining {
-            fields[HTTPField.Name("X-RateLimit-Limit")!] = String(limit)
-            fields[HTTPField.Name("X-RateLimit-Remaining")!] = String(remaining)
+            fields[.rateLimitLimit] = String(limit)
+            fields[.rateLimitRemaining] = String(remaining)
         }
-        fields[HTTPField.Name("X-RateLimit-Reset")!] = String(Int(status.resetAt.timeIntervalSince1970))
+        fields[.rateLimitReset] = String(Int(status.resetAt.timeIntervalSince1970))
         return fields
     }
 

@@ -38,8 +38,6 @@ public enum RedisValue: Sendable, Equatable {
         if case .array(let values) = self { return values }
         return nil
     }
-
-    public var isNull: Bool { self == .null }
 }
 
 public enum RedisError: Error, Equatable, CustomStringConvertible {
