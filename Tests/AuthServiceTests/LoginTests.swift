@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Shared
 import TestSupport
 @testable import AuthService
 
@@ -180,12 +181,12 @@ import TestSupport
     }
 
     @Test func ipv6ClientsAreThrottledPerSlash64() {
-        let a = LoginThrottle.addressKey("2001:db8:1:2:aaaa::1"), b = LoginThrottle.addressKey("2001:db8:1:2:bbbb:cccc:dddd:2")
+        let a = ClientNetwork.key("2001:db8:1:2:aaaa::1"), b = ClientNetwork.key("2001:db8:1:2:bbbb:cccc:dddd:2")
         #expect(a == b)
-        #expect(a != LoginThrottle.addressKey("2001:db8:1:3::1"))
-        #expect(LoginThrottle.addressKey("::ffff:192.0.2.7") == "192.0.2.7")
-        #expect(LoginThrottle.addressKey("192.0.2.7") == "192.0.2.7")
-        #expect(LoginThrottle.addressKey("unknown") == "unknown")
+        #expect(a != ClientNetwork.key("2001:db8:1:3::1"))
+        #expect(ClientNetwork.key("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(ClientNetwork.key("192.0.2.7") == "192.0.2.7")
+        #expect(ClientNetwork.key("unknown") == "unknown")
     }
 
     @Test func aWeakerHashIsReplacedAtTheNextLoginAndAStrongerOneKept() async throws {

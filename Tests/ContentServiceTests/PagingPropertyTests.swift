@@ -67,7 +67,7 @@ import Testing
             quota.maxBytesInFlight = limit
             quota.minFreeBytes = limit
             let usage = UploadQuota.Usage(openUploads: 0, bytesInFlight: inFlight, bytesToday: today)
-            _ = try? quota.admit(bytes, resumable: true, usage: usage)
+            _ = try? quota.admit(bytes, usage: usage)
             _ = try? quota.checkSpace(for: bytes, free: today)
         }
     }

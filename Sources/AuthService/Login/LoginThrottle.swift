@@ -1,7 +1,4 @@
 import Crypto
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Shared
 
@@ -63,7 +60,7 @@ struct LoginThrottle: Sendable {
 
     func checkLogin(email: String, address: String) async throws -> Verdict {
         let account = Self.accountKey(email)
-        let address = Self.addressKey(address)
+        let address = ClientNetwork.key(address)
         let known = try await redis.send("EXISTS", Self.knownKey(account, address)).int == 1
         var rules = [
             SlidingWindowLimiter.Rule(key: "auth:throttle:addr:\(address)", limit: settings.addressLimit, window: settings.addressWindow),
@@ -99,12 +96,12 @@ struct LoginThrottle: Sendable {
 
     /// Signups per address: each one costs a hash and a mail.
     func checkSignup(address: String) async throws -> Duration? {
-        try await check("auth:throttle:signup:\(Self.addressKey(address))", settings.signupAddressLimit, settings.signupAddressWindow)
+        try await check("auth:throttle:signup:\(ClientNetwork.key(address))", settings.signupAddressLimit, settings.signupAddressWindow)
     }
 
     /// Password-reset requests per client address.
     func checkForgot(address: String) async throws -> Duration? {
-        try await check("auth:throttle:forgot:\(Self.addressKey(address))", settings.forgotAddressLimit, settings.forgotAddressWindow)
+        try await check("auth:throttle:forgot:\(ClientNetwork.key(address))", settings.forgotAddressLimit, settings.forgotAddressWindow)
     }
 
     /// Verification and reset mails per account, so nobody can mail-bomb an address through us:
@@ -126,10 +123,6 @@ struct LoginThrottle: Sendable {
     private func pairKey(_ account: String, _ address: String) -> String { "auth:throttle:pair:\(account):\(address)" }
 
     private static func knownKey(_ account: String, _ address: String) -> String { "auth:known:\(account):\(address)" }
-
-    /// IPv6 clients are counted per /64, the block one household or server gets, so rotating
-    /// through its addresses does not escape the limits.
-    static func addressKey(_ address: String) -> String { ClientNetwork.key(address) }
 
     /// Emails are hashed into keys: Redis holds no address book.
     static func accountKey(_ email: String) -> String {

@@ -64,7 +64,7 @@ struct ResumableUploadsController: Sendable {
         let upload: ResumableUploadStore.Upload
         do {
             upload = try await store.create(id: id, ownerID: owner, title: title, length: length, expiresIn: limits.resumableExpiry) {
-                [quota] usage in try quota.admit(length, resumable: true, usage: usage)
+                [quota] usage in try quota.admit(length, usage: usage)
             }
         } catch {
             _ = try? await FileSystem.shared.removeItem(at: path)

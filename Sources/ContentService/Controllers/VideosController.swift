@@ -44,7 +44,7 @@ struct VideosController: Sendable {
         // so a hundred uploads at once cannot each pass a limit only one fits. A reservation a
         // crash leaves behind expires within the hour.
         _ = try await uploads.create(id: id, ownerID: owner, title: "(one-request upload)", length: max(1, length),
-                                     expiresIn: .seconds(3600)) { [quota] usage in try quota.admit(length, resumable: true, usage: usage) }
+                                     expiresIn: .seconds(3600)) { [quota] usage in try quota.admit(length, usage: usage) }
         do {
             let received = try await MultipartUpload(videoID: id, media: media, limits: limits).receive(request)
             // Visible before the jobs can be claimed, so a worker never finds the upload missing.

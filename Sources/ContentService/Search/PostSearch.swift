@@ -20,9 +20,9 @@ struct PostSearch: Sendable, Equatable {
     var page: PageRequest
 
     init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
-        let checked = try TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters).check(query.get("keyword") ?? "")
+        let rule = TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters)
         // NFKC can lengthen text (a ligature becomes its letters): the rule holds for what is searched.
-        let keyword = try TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters).check(SearchTokenizer.normalized(checked))
+        let keyword = try rule.check(SearchTokenizer.normalized(try rule.check(query.get("keyword") ?? "")))
         self.keyword = keyword
         tsquery = SearchTokenizer.query(keyword)
         let sortText = query.get("sort") ?? "latest"
