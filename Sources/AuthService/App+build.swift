@@ -40,15 +40,15 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         .addRoutes(to: auth, authenticated: signedIn)
     UsersController(users: users)
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
-    AdminController(database: database, users: users, sessions: sessions, logger: logger)
+    AdminController(users: users, sessions: sessions, logger: logger)
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
-    let cleanup = PeriodicTask(every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
+    let cleanup = PeriodicTask("deleting expired tokens", every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
     // Unknown emails must answer as slowly as the slowest stored hash (see PasswordHasher).
-    let storedCosts = PeriodicTask(every: .seconds(600), startsNow: true, logger: logger) {
+    let storedCosts = PeriodicTask("reading stored password costs", every: .seconds(600), startsNow: true, logger: logger) {
         if let cost = try await users.highestStoredCost() { hasher.noteStoredCost(cost) }
     }
-    let reconciler = PeriodicTask(every: config.sessionEndReconcileInterval, logger: logger) { try await ending.reconcile() }
+    let reconciler = PeriodicTask("re-applying session ends", every: config.sessionEndReconcileInterval, logger: logger) { try await ending.reconcile() }
     return try runtime.makeApplication(
         router: router, services: [hasher, cleanup, storedCosts, reconciler, background, rehasher],
         migrations: [try MigrationSet(schema: "auth", bundle: resourceBundle)], document: try APIDocument(bundle: resourceBundle))

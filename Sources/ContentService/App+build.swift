@@ -41,35 +41,39 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
 
     let router = runtime.makeRouter(bodyLimits: ["/api/videos": config.uploads.maxRequestBytes])
     let anyone = runtime.authMiddleware(required: false)
-    PostsController(database: database, store: store, limits: config.posts, paging: config.paging, cursors: cursors, cache: cache, logger: logger)
+    let editor = PostEditor(database: database, store: store, limits: config.posts, logger: logger)
+    PostsController(store: store, editor: editor, limits: config.posts, paging: config.paging, cursors: cursors, cache: cache)
         .addRoutes(to: router.group("api/posts").add(middleware: anyone))
     SearchController(store: store, paging: config.paging, relevanceCandidates: config.relevanceCandidates, cursors: cursors,
                      cache: cache, audit: audit, auditKeywordCharacters: config.auditKeywordCharacters)
         .addRoutes(to: router.group("api/search").add(middleware: anyone))
+    let playlistStore = PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger)
     let playlists = PlaylistsController(
-        database: database, store: PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger),
-        limits: config.playlists, paging: config.paging, logger: logger)
+        store: playlistStore, editor: PlaylistEditor(database: database, store: playlistStore, limits: config.playlists, logger: logger),
+        paging: config.paging)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
     playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
     let volume = MediaVolume(root: media.root)
     let plays = PlayCounter(redis: runtime.redis, namespace: config.cache.keyPrefix, window: config.playWindow, secret: secret)
-    let videos = VideosController(database: database, store: videoStore, uploads: uploadStore, media: media, limits: config.uploads,
-                                  quota: config.uploadQuota, volume: volume, paging: config.paging, plays: plays, audit: audit, logger: logger)
+    let registration = VideoRegistration(database: database, store: videoStore, media: media, logger: logger)
     // `uploads` is a path of its own, never a video id: the router prefers constants to captures.
-    ResumableUploadsController(store: uploadStore, videos: videos, media: media, limits: config.uploads, quota: config.uploadQuota,
-                               volume: volume, logger: logger)
+    ResumableUploadsController(store: uploadStore, registration: registration, media: media, limits: config.uploads,
+                               quota: config.uploadQuota, volume: volume, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
-    videos.addRoutes(to: router.group("api/videos").add(middleware: anyone))
+    VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, logger: logger),
+                     registration: registration, uploads: uploadStore, media: media, limits: config.uploads, quota: config.uploadQuota,
+                     volume: volume, paging: config.paging, plays: plays, audit: audit)
+        .addRoutes(to: router.group("api/videos").add(middleware: anyone))
     let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)
 
     let services: [any Service] = [
         audit,
-        DeltaFolder.likes(database: database, interval: config.likeFoldInterval, logger: logger),
-        DeltaFolder.plays(database: database, interval: config.playFoldInterval, logger: logger),
-        PeriodicTask(every: config.uploadSweepInterval, logger: logger) { try await sweeper.sweep() },
-        PeriodicTask(every: .seconds(2), logger: logger) { try await volume.refresh() },
-        AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() },
-        SearchReindexer(database: database, interval: .seconds(60), logger: logger),
+        DeltaFolder.likes(database: database, interval: config.likeFoldInterval, logger: logger).task,
+        DeltaFolder.plays(database: database, interval: config.playFoldInterval, logger: logger).task,
+        PeriodicTask("sweeping expired uploads", every: config.uploadSweepInterval, logger: logger) { try await sweeper.sweep() },
+        PeriodicTask("measuring the media volume", every: .seconds(2), logger: logger) { try await volume.refresh() },
+        AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() }.task,
+        SearchReindexer(database: database, interval: .seconds(60), logger: logger).task,
     ]
     return (router, services)
 }

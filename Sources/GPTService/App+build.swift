@@ -52,7 +52,7 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
 
     var services: [any Service] = [chat, batcher]
     if config.semanticLayer {
-        services.append(SemanticSync(index: index, cache: cache, model: model, interval: .seconds(2), logger: logger))
+        services.append(SemanticSync(index: index, cache: cache, model: model, interval: .seconds(2), logger: logger).task)
     }
     return try runtime.makeApplication(router: router, services: services, migrations: [try MigrationSet(schema: "gpt", bundle: .module)],
                                    document: try APIDocument(bundle: .module))

@@ -14,22 +14,12 @@ enum WorkerQueues {
 /// its own port.
 func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defaults, concurrency: Int = 16) throws -> some ApplicationProtocol {
     let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader))
-    var settings = RunnerSettings(queues: queues, concurrency: concurrency)
-    settings.lease = .seconds(reader.int(forKey: "workers.lease.seconds", default: 30))
-    settings.rescueInterval = .seconds(reader.int(forKey: "workers.rescue.seconds", default: 5))
-    settings.shutdownGrace = .seconds(max(3, reader.int(forKey: "workers.shutdown.grace.seconds", default: 20)))
-    var mail = SMTPMailer.Settings(
-        url: reader.string(forKey: "smtp.url", default: "smtp://127.0.0.1:1025"),
-        from: reader.string(forKey: "mail.from", default: "Content Platform <no-reply@contentplatform.local>"))
-    mail.timeout = .seconds(reader.int(forKey: "smtp.timeout.seconds", default: 15))
-    if mail.timeout > settings.shutdownGrace - .seconds(2) {
-        // A send still running when the grace ends could not be stopped, and its job would have
-        // to wait for it: keep every send shorter than the grace.
-        mail.timeout = settings.shutdownGrace - .seconds(2)
-        runtime.logger.warning("SMTP_TIMEOUT_SECONDS lowered under the shutdown grace", metadata: ["seconds": "\(mail.timeout.seconds)"])
+    let config = WorkersConfig(reader: reader, queues: queues, concurrency: concurrency)
+    if config.mailTimeoutLowered {
+        runtime.logger.warning("SMTP_TIMEOUT_SECONDS lowered under the shutdown grace", metadata: ["seconds": "\(config.mail.timeout.seconds)"])
     }
-    let mailer = SMTPMailer(settings: mail)
-    let seal = try MailLinkSeal(configuredSecret: reader.string(forKey: "mail.link.secret", isSecret: true))
+    let mailer = SMTPMailer(settings: config.mail)
+    let seal = try MailLinkSeal(configuredSecret: config.mailLinkSecret)
     if seal == nil, queues.contains(EmailJob.queue) {
         throw ConfigurationError("MAIL_LINK_SECRET is not set: the email queue's verification and reset links are sealed with it (Auth's value)")
     }
@@ -39,17 +29,17 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     let audit = AuditIngester(database: runtime.database)
     handlers.register(AuditEvent.kind, audit)
     handlers.register(AuditEvent.batchKind, audit)
-    let outputs = VideoOutputs(database: runtime.database, media: MediaLayout(root: URL(fileURLWithPath: reader.string(forKey: "media.dir", default: "media"))))
+    let outputs = VideoOutputs(database: runtime.database, media: MediaLayout(root: URL(fileURLWithPath: config.mediaDirectory)))
     handlers.register(ThumbnailJob.kind, ThumbnailHandler(outputs: outputs))
     let progress = JobProgress()
     var transcode = TranscodeHandler(outputs: outputs, progress: progress)
-    transcode.timeout = .seconds(reader.int(forKey: "workers.transcode.timeout.seconds", default: 1800))
+    transcode.timeout = config.transcodeTimeout
     handlers.register(TranscodeJob.kind, transcode)
-    let runner = JobRunner(settings: settings, queue: JobQueue(database: runtime.database, logger: runtime.logger), handlers: handlers, progress: progress, logger: runtime.logger)
+    let runner = JobRunner(settings: config.runner, queue: JobQueue(database: runtime.database, logger: runtime.logger), handlers: handlers, progress: progress, logger: runtime.logger)
     let partitions = AuditPartitions(database: runtime.database, logger: runtime.logger)
     let router = runtime.makeRouter()
     var app = try runtime.makeApplication(
-        router: router, services: [runner, PeriodicTask(every: .seconds(6 * 3600), logger: runtime.logger) { try await partitions.ensure() }],
+        router: router, services: [runner, PeriodicTask("preparing audit partitions", every: .seconds(6 * 3600), logger: runtime.logger) { try await partitions.ensure() }],
         migrations: [try MigrationSet(schema: "audit", bundle: .module)])
     app.beforeServerStarts {
         try await partitions.ensure()

@@ -41,14 +41,13 @@ import TestSupport
                 let userID = try #require(try await parts.users.find(email: email)).id
                 // The reset's transaction records the end; before it commits, a login reads the
                 // account (and the old hash).
-                let reader = try await parts.database.withTransaction(logger: TestEnvironment.logger) { connection in
+                let (reader, deferred) = try await parts.ending.commit { connection in
                     try await parts.users.setPassword(userID: userID, passwordHash: "new-hash", on: connection)
-                    try await SessionEnd.record(userID: userID, on: connection, logger: TestEnvironment.logger)
                     let read = try #require(try await parts.users.find(email: email))
                     #expect(read.passwordHash != "new-hash", "the login sees the old hash until the commit")
-                    return read
+                    return (read, userID)
                 }
-                try await parts.ending.apply(userID: userID)
+                #expect(deferred == nil)
                 // Its session would start after the recorded end, but not after the applied one.
                 let readAt = Date(timeIntervalSince1970: Double(reader.readAt) / 1000)
                 #expect(try await parts.refreshTokens.startFamily(userID: userID, startedAt: readAt) == nil)

@@ -61,7 +61,7 @@ struct AccountController: Sendable {
             try await JobQueue.enqueue([
                 .email(EmailJob(template: .welcome, to: email, nickname: nickname), uniqueKey: "welcome:\(user.id)"),
                 .email(try EmailJob(template: .verifyEmail, to: email, nickname: nickname, link: verificationLink(token), sealedWith: linkSeal)),
-                .audit(AuditEvent("user.signed_up", actorID: user.id, targetType: "user", targetID: user.id, request: request, context: context)),
+                .audit(AuditEvent(.userSignedUp, actorID: user.id, targetType: "user", targetID: user.id, request: request, context: context)),
                 .userChange(UserChange(userID: user.id, nickname: user.nickname, banned: false)),
             ], on: connection, logger: logger)
             return user
@@ -80,7 +80,7 @@ struct AccountController: Sendable {
             }
             if try await users.markVerified(userID: userID, on: connection) {
                 try await JobQueue.enqueue([.audit(AuditEvent(
-                    "user.email_verified", actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
+                    .userEmailVerified, actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
                     on: connection, logger: logger)
             }
             return userID
@@ -113,7 +113,7 @@ struct AccountController: Sendable {
         if let wait = try await throttle.checkForgot(address: context.clientAddress ?? "unknown") {
             throw APIError.tooManyRequests("Too many reset requests from this address, try again later", retryAfter: wait.wholeSecondsUp)
         }
-        let event = AuditEvent("user.password_reset_requested", actorID: nil, targetType: "user", request: request, context: context)
+        let event = AuditEvent(.userPasswordResetRequested, actorID: nil, targetType: "user", request: request, context: context)
         background.submit { [self] in
             do {
                 try await mailResetLink(to: email, event: event)
@@ -147,21 +147,14 @@ struct AccountController: Sendable {
         // Checked before hashing, so bad tokens cannot make us burn bcrypt time.
         guard try await users.tokenIsLive(body.token, purpose: .passwordReset) else { throw invalid }
         let hash = try await hasher.hash(body.newPassword)
-        let userID = try await database.withTransaction(logger: logger) { connection in
+        // The end is applied after the commit, so a login that read the old hash is ended too.
+        _ = try await sessions.ending.commit { connection in
             guard let userID = try await users.consumeToken(body.token, purpose: .passwordReset, on: connection) else { throw invalid }
             try await users.setPassword(userID: userID, passwordHash: hash, on: connection)
             try await JobQueue.enqueue([.audit(AuditEvent(
-                "user.password_reset", actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
+                .userPasswordReset, actorID: userID, targetType: "user", targetID: userID, request: request, context: context))],
                 on: connection, logger: logger)
-            try await SessionEnd.record(userID: userID, on: connection, logger: logger)
-            return userID
-        }
-        // After the commit, so a login that read the old hash is ended too. If Redis fails here
-        // the end is recorded with the new password and applied within seconds (SessionEnd).
-        do {
-            try await sessions.endAll(of: userID)
-        } catch {
-            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error.reason)"])
+            return ((), userID)
         }
         return .noContent
     }

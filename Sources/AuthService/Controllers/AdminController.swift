@@ -5,7 +5,6 @@ import Shared
 
 /// Bans and unbans, for ADMIN callers only.
 struct AdminController: Sendable {
-    let database: Database
     let users: UserStore
     let sessions: Sessions
     let logger: Logger
@@ -30,14 +29,8 @@ struct AdminController: Sendable {
         guard userID != admin.userID else {
             throw APIError.conflict("Administrators cannot ban themselves", code: "cannot_ban_self")
         }
+        // Also when already banned: a repeated ban is how an operator makes sure.
         try await setBanned(userID, reason: reason, by: admin, request: request, context: context)
-        // Also when already banned: a repeated ban is how an operator makes sure. Recorded with
-        // the ban, so a Redis failure here only delays it to the reconciler's next round.
-        do {
-            try await sessions.endAll(of: userID)
-        } catch {
-            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error.reason)"])
-        }
         return .noContent
     }
 
@@ -48,20 +41,22 @@ struct AdminController: Sendable {
         return .noContent
     }
 
-    /// Bans (with a reason) or unbans, auditing a change in the same transaction; 404 for no such user.
+    /// Bans (with a reason) or unbans, auditing a change in the same transaction; 404 for no such
+    /// user. A ban ends the user's sessions and live access tokens in every service at once.
     private func setBanned(_ userID: String, reason: String?, by admin: Identity, request: Request, context: AppRequestContext) async throws {
-        try await database.withTransaction(logger: logger) { connection in
+        _ = try await sessions.ending.commit { connection in
             guard let (changed, nickname) = try await users.setBanned(userID: userID, reason: reason, on: connection) else {
                 throw APIError.notFound("No such user")
             }
-            if reason != nil { try await SessionEnd.record(userID: userID, on: connection, logger: logger) }
-            guard changed else { return }
-            let event = AuditEvent(
-                reason == nil ? "admin.user_unbanned" : "admin.user_banned", actorID: admin.userID, targetType: "user",
-                targetID: userID, payload: reason.map { ["reason": $0] } ?? [:], request: request, context: context)
-            try await JobQueue.enqueue([
-                .audit(event), .userChange(UserChange(userID: userID, nickname: nickname, banned: reason != nil)),
-            ], on: connection, logger: logger)
+            if changed {
+                let event = AuditEvent(
+                    reason == nil ? .userUnbanned : .userBanned, actorID: admin.userID, targetType: "user",
+                    targetID: userID, payload: reason.map { ["reason": $0] } ?? [:], request: request, context: context)
+                try await JobQueue.enqueue([
+                    .audit(event), .userChange(UserChange(userID: userID, nickname: nickname, banned: reason != nil)),
+                ], on: connection, logger: logger)
+            }
+            return ((), reason == nil ? nil : userID)
         }
     }
 }

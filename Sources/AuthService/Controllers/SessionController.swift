@@ -83,7 +83,7 @@ struct SessionController: Sendable {
             throw Self.invalidCredentials
         }
         try await throttle.succeeded(attempt)
-        try await jobs.enqueue([.audit(AuditEvent("user.logged_in", actorID: user.id, request: request, context: context))])
+        try await jobs.enqueue([.audit(AuditEvent(.userLoggedIn, actorID: user.id, request: request, context: context))])
         Self.count(login: "success")
         rehasher.submit(user, password: body.password)
         return pair
@@ -92,7 +92,7 @@ struct SessionController: Sendable {
     private func loginFailed(user: User?, reason: String, request: Request, context: AppRequestContext) async throws {
         Self.count(login: reason == "account_banned" ? "banned" : "invalid")
         try await jobs.enqueue([.audit(AuditEvent(
-            "user.login_failed", actorID: nil, targetType: user == nil ? nil : "user", targetID: user?.id,
+            .userLoginFailed, actorID: nil, targetType: user == nil ? nil : "user", targetID: user?.id,
             payload: ["reason": reason], request: request, context: context))])
     }
 
@@ -113,7 +113,7 @@ struct SessionController: Sendable {
             context.logger.warning("auth.refresh_reuse: a rotated refresh token came back; its session is revoked",
                                    metadata: ["user_id": .string(userID)])
             try await jobs.enqueue([.audit(AuditEvent(
-                "auth.refresh_reuse", actorID: nil, targetType: "user", targetID: userID, request: request, context: context))])
+                .refreshTokenReused, actorID: nil, targetType: "user", targetID: userID, request: request, context: context))])
             throw APIError.unauthorized("The refresh token was already used; the session has been ended", code: "refresh_token_reused")
         }
     }
@@ -121,7 +121,7 @@ struct SessionController: Sendable {
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let body = try await request.decode(as: RefreshRequest.self, context: context)
         if let userID = try await sessions.end(body.refreshToken) {
-            try await jobs.enqueue([.audit(AuditEvent("user.logged_out", actorID: userID, request: request, context: context))])
+            try await jobs.enqueue([.audit(AuditEvent(.userLoggedOut, actorID: userID, request: request, context: context))])
         }
         return .noContent
     }
@@ -129,7 +129,7 @@ struct SessionController: Sendable {
     @Sendable func logoutAll(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
         try await sessions.endAll(of: identity.userID)
-        try await jobs.enqueue([.audit(AuditEvent("user.logged_out_all", actorID: identity.userID, request: request, context: context))])
+        try await jobs.enqueue([.audit(AuditEvent(.userLoggedOutAll, actorID: identity.userID, request: request, context: context))])
         return .noContent
     }
 

@@ -31,8 +31,31 @@ struct SessionEnd: Sendable {
         "ceil(extract(epoch FROM \(column)) * 1000)::int8"
     }
 
-    /// Step 1, inside the caller's transaction.
-    static func record(userID: String, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Steps 1 and 2 around a change that ends a user's sessions (a ban, a reset, a new password
+    /// or role): `change` runs in one transaction and names the user whose sessions end (nil:
+    /// none); the end is recorded in that transaction and applied after the commit. An apply that
+    /// fails is left to `reconcile` and logged: the change has committed, so it is not undone.
+    /// Returns the change's value, and why the end was left to `reconcile`, if it was.
+    func commit<T: Sendable>(
+        _ change: @Sendable (PostgresConnection) async throws -> (value: T, endingSessionsOf: String?)
+    ) async throws -> (value: T, deferred: String?) {
+        let (value, userID) = try await database.withTransaction(logger: logger) { connection in
+            let (value, userID) = try await change(connection)
+            if let userID { try await Self.record(userID: userID, on: connection, logger: logger) }
+            return (value, userID)
+        }
+        guard let userID else { return (value, nil) }
+        do {
+            try await apply(userID: userID)
+            return (value, nil)
+        } catch {
+            logger.warning("session end left to the reconciler", metadata: ["user_id": .string(userID), "error": "\(error.reason)"])
+            return (value, error.reason)
+        }
+    }
+
+    /// Step 1, inside the change's transaction.
+    private static func record(userID: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             UPDATE auth.users SET sessions_ended_at = clock_timestamp(), sessions_end_pending = true
             WHERE id = \(userID)::uuid

@@ -2,13 +2,12 @@ import Foundation
 import Logging
 import Metrics
 import PostgresNIO
-import ServiceLifecycle
 import Shared
 
 /// Keeps `content.authors` in step with AuthService: takes the `user.changed` messages from the
 /// `content.authors` queue and applies them to this service's own schema. A ban hides the
 /// author's posts (and their tag rows) from every listing and search; an unban shows them again.
-struct AuthorFeed: Service {
+struct AuthorFeed: Sendable {
     let database: Database
     let jobs: JobQueue
     let interval: Duration
@@ -27,16 +26,10 @@ struct AuthorFeed: Service {
         self.onVisibilityChange = onVisibilityChange
     }
 
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    while try await drainOnce() > 0 {}
-                } catch {
-                    logger.backgroundFailure("applying author changes failed", error)
-                }
-                try await Task.sleep(for: interval)
-            }
+    /// Applies what is waiting at start and then every `interval`.
+    var task: PeriodicTask {
+        PeriodicTask("applying author changes", every: interval, startsNow: true, logger: logger) {
+            while try await drainOnce() > 0 {}
         }
     }
 

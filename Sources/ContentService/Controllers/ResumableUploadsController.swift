@@ -2,9 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import NIOCore
 import Shared
-import _NIOFileSystem
 
 /// `/api/videos/uploads`: resumable uploads by the tus 1.0 protocol (core, creation, expiration,
 /// termination). The client creates an upload with its length and title, `PATCH`es chunks at the
@@ -12,7 +10,7 @@ import _NIOFileSystem
 /// into a video exactly like `POST /api/videos` does: 202 `{id, status}` with the jobs queued.
 struct ResumableUploadsController: Sendable {
     let store: ResumableUploadStore
-    let videos: VideosController
+    let registration: VideoRegistration
     let media: MediaLayout
     let limits: UploadLimits
     let quota: UploadQuota
@@ -40,7 +38,7 @@ struct ResumableUploadsController: Sendable {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         try checkVersion(request)
-        let owner = try PostsController.userID(try context.requireIdentity())
+        let owner = try Ownership.ownerID(of: try context.requireIdentity())
         guard request.headers[.uploadDeferLength] == nil else {
             throw APIError.badRequest("Give Upload-Length: deferred lengths are not supported", code: "length_required")
         }
@@ -59,15 +57,15 @@ struct ResumableUploadsController: Sendable {
         let title = try limits.title(metadata["title"] ?? "")
         try quota.checkSpace(for: length, free: volume.freeBytes)
         let id = UUID()
-        let path = FilePath(media.url(MediaLayout.resumable(id)).path)
-        try await FileSystem.shared.withFileHandle(forWritingAt: path, options: .newFile(replaceExisting: false)) { _ in }
+        let file = self.file(id)
+        try await file.create()
         let upload: ResumableUploadStore.Upload
         do {
             upload = try await store.create(id: id, ownerID: owner, title: title, length: length, expiresIn: limits.resumableExpiry) {
                 [quota] usage in try quota.admit(length, usage: usage)
             }
         } catch {
-            _ = try? await FileSystem.shared.removeItem(at: path)
+            await file.remove()
             throw error
         }
         var headers = headers(upload)
@@ -102,14 +100,17 @@ struct ResumableUploadsController: Sendable {
             throw APIError(.conflict, code: "upload_busy", message: "Another request is appending to this upload; ask HEAD for the offset",
                            headers: [.tusResumable: Self.version])
         }
-        let (written, container, received) = await receive(request, into: upload)
-        var failure = received
-        upload.offset += written
-        upload.container = upload.container ?? container
+        let file = self.file(upload.id)
+        let appended = await whileLeased(upload) {
+            await file.append(request.body, at: upload.offset, length: upload.length, container: upload.container)
+        }
+        var failure = appended.failure
+        upload.offset += appended.written
+        upload.container = upload.container ?? appended.container
         if upload.container == nil, upload.offset >= min(Int64(VideoContainer.sniffLength), upload.length) {
             // Bytes that came in without a check (an upload begun before chunks were checked as
             // they arrive): checked from disk now.
-            upload.container = try await sniffFromDisk(upload)
+            upload.container = try await file.sniffFromDisk()
             if upload.container == nil { failure = UploadLimits.Refusal.notAVideo }
         }
         if case .notAVideo = failure as? UploadLimits.Refusal {
@@ -136,17 +137,8 @@ struct ResumableUploadsController: Sendable {
         return Response(status: .noContent, headers: [.tusResumable: Self.version])
     }
 
-    /// Appends the body at the upload's offset, up to its length. Until the container is known,
-    /// the first bytes are held back: once `VideoContainer.sniffLength` of the file are in, they
-    /// are checked before anything more is written, so a file that is no video leaves at most
-    /// that much on disk. Returns the bytes now on disk, the container if this chunk decided it,
-    /// and the error that cut the chunk short, if any: a broken connection keeps what arrived.
-    private func receive(_ request: Request, into upload: ResumableUploadStore.Upload) async
-        -> (written: Int64, container: VideoContainer?, failure: (any Error)?) {
-        let remaining = upload.length - upload.offset
-        var written: Int64 = 0
-        var container = upload.container
-        let sniffEnd = min(Int64(VideoContainer.sniffLength), upload.length)
+    /// Runs `body` while renewing the upload's lease, so a long chunk keeps it.
+    private func whileLeased<T>(_ upload: ResumableUploadStore.Upload, _ body: () async -> T) async -> T {
         let renewal = Task { [store] in
             while !Task.isCancelled {
                 try await Task.sleep(for: store.lease / 3)
@@ -154,81 +146,38 @@ struct ResumableUploadsController: Sendable {
             }
         }
         defer { renewal.cancel() }
-        do {
-            let path = FilePath(media.url(MediaLayout.resumable(upload.id)).path)
-            try await FileSystem.shared.withFileHandle(forWritingAt: path, options: .modifyFile(createIfNecessary: false)) { handle in
-                var writer = FileAppender(handle: handle, startingAt: upload.offset)
-                do {
-                    for try await var chunk in request.body {
-                        // What fits before Upload-Length; the rest is refused after it is written.
-                        let overflows = Int64(chunk.readableBytes) > remaining - written
-                        if overflows { chunk = chunk.readSlice(length: Int(remaining - written)) ?? ByteBuffer() }
-                        if container == nil, upload.offset + written + Int64(chunk.readableBytes) >= sniffEnd {
-                            // What is on disk already, then this chunk's share of the sniff window.
-                            try await writer.flush()
-                            let onDisk = upload.offset + written
-                            var head = onDisk == 0 ? ByteBuffer() : try await FileSystem.shared.withFileHandle(forReadingAt: path) {
-                                try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(onDisk))
-                            }
-                            let share = Int(max(0, min(sniffEnd - onDisk, Int64(chunk.readableBytes))))
-                            head.writeImmutableBuffer(chunk.getSlice(at: chunk.readerIndex, length: share) ?? ByteBuffer())
-                            guard let sniffed = VideoContainer.sniff(head.readableBytesView) else { throw UploadLimits.Refusal.notAVideo }
-                            container = sniffed
-                        }
-                        written += Int64(chunk.readableBytes)
-                        try await writer.append(chunk)
-                        if overflows {
-                            throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
-                        }
-                    }
-                    try await writer.flush()
-                } catch {
-                    // Keep what arrived before the break: the client resumes after it.
-                    try await writer.flush()
-                    throw error
-                }
-            }
-            return (written, container, nil)
-        } catch {
-            logger.info("resumable chunk cut short", metadata: ["upload": "\(upload.id)", "bytes": "\(written)", "error": "\(error.reason)"])
-            return (written, container, error)
-        }
+        return await body()
     }
 
     private func finish(_ upload: ResumableUploadStore.Upload, container: VideoContainer, request: Request,
                         context: AppRequestContext) async throws -> Response {
-        let source = MediaLayout.original(upload.id, container: container.rawValue)
-        try await FileSystem.shared.moveItem(at: FilePath(media.url(MediaLayout.resumable(upload.id)).path),
-                                             to: FilePath(media.url(source).path))
-        try await videos.register(VideoStore.NewVideo(
+        let source = try await file(upload.id).promote(as: container)
+        try await registration.register(VideoStore.NewVideo(
             id: upload.id, ownerID: upload.ownerID, title: upload.title, sourcePath: source, container: container,
-            sizeBytes: upload.length), request: request, context: context)
+            sizeBytes: upload.length), origin: AuditOrigin(request, context))
         try await store.delete(id: upload.id)
-        var response = try VideosController.accepted(upload.id).response(from: request, context: context)
+        var response = try UploadAccepted.response(upload.id).response(from: request, context: context)
         response.headers[.uploadOffset] = String(upload.offset)
         response.headers[.tusResumable] = Self.version
         return response
     }
 
-    private func sniffFromDisk(_ upload: ResumableUploadStore.Upload) async throws -> VideoContainer? {
-        let head = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(media.url(MediaLayout.resumable(upload.id)).path)) {
-            try await $0.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(VideoContainer.sniffLength)))
-        }
-        return VideoContainer.sniff(head.readableBytesView)
-    }
-
     private func discard(_ upload: ResumableUploadStore.Upload) async throws {
         try await store.delete(id: upload.id)
-        _ = try? await FileSystem.shared.removeItem(at: FilePath(media.url(MediaLayout.resumable(upload.id)).path))
+        await file(upload.id).remove()
+    }
+
+    private func file(_ id: UUID) -> ResumableUploadFile {
+        ResumableUploadFile(id: id, media: media, logger: logger)
     }
 
     /// The caller's own upload; someone else's is a 404 like one that does not exist.
     private func owned(_ request: Request, _ context: AppRequestContext) async throws -> ResumableUploadStore.Upload {
         let identity = try context.requireIdentity()
-        let notFound = APIError.notFound("No such upload (it may have expired)")
-        let id = try context.uuid("id", orElse: notFound)
-        guard let upload = try await store.find(id: id), upload.ownerID.lowercased() == identity.userID.lowercased()
-        else { throw notFound }
+        let id = try context.uuid("id", orElse: ResumableUploadPolicy.notFound)
+        guard let upload = try await store.find(id: id), ResumableUploadPolicy.mayUse(upload, by: identity) else {
+            throw ResumableUploadPolicy.notFound
+        }
         return upload
     }
 

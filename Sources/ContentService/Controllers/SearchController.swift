@@ -32,7 +32,7 @@ struct SearchController: Sendable {
         guard search.page.isFirst else { return PageResponse.response(try await load()) }
         let page = try await cache.page(kind: "search", listing: "\(search.fingerprint)|\(search.page.size)", load)
         audit.submit(AuditEvent(
-            "search.performed", actorID: context.identity?.userID, targetType: "search",
+            .searchPerformed, actorID: context.identity?.userID, targetType: "search",
             payload: ["keyword": String(search.keyword.prefix(auditKeywordCharacters)), "sort": search.sort.rawValue,
                       "results": String(page.itemCount)],
             request: request, context: context))

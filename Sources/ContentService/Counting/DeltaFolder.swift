@@ -1,14 +1,13 @@
 import Logging
 import Metrics
 import PostgresNIO
-import ServiceLifecycle
 import Shared
 
 /// Folds an append-only table of deltas into the counters they change, a batch at a time: a
 /// thousand likes of one post, or plays of one video, become one update of its row, so a popular
 /// row never queues its writers. One folder of each kind runs at a time across instances (an
 /// advisory lock), so two never update the same rows in different orders.
-struct DeltaFolder: Service {
+struct DeltaFolder: Sendable {
     /// Takes up to `limit` deltas, applies them, returns how many it took.
     typealias Fold = @Sendable (_ connection: PostgresConnection, _ limit: Int, _ logger: Logger) async throws -> Int
 
@@ -32,20 +31,12 @@ struct DeltaFolder: Service {
         self.folded = Counter(label: "content_deltas_folded_total", dimensions: [("kind", kind)])
     }
 
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                do {
-                    // Keep going while there is a backlog, then wait for the next tick.
-                    while try await foldOnce() == batchSize {}
-                } catch {
-                    logger.backgroundFailure("folding \(kind) failed", error)
-                }
-            }
+    /// Folds every `interval`, while there is a backlog, and once more on the way out so counts
+    /// do not wait for the next start.
+    var task: PeriodicTask {
+        PeriodicTask("folding \(kind)", every: interval, logger: logger, onShutdown: { _ = try await foldOnce() }) {
+            while try await foldOnce() == batchSize {}
         }
-        // A last fold on the way out, so counts do not wait for the next start.
-        _ = try? await foldOnce()
     }
 
     /// Folds up to `batchSize` deltas; returns how many.

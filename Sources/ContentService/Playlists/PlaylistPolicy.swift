@@ -10,7 +10,7 @@ enum PlaylistPolicy {
     }
 
     static func access(visibility: PlaylistVisibility, ownerID: String, ownerBanned: Bool = false, by identity: Identity?) -> Access {
-        if let identity, identity.userID.lowercased() == ownerID.lowercased() { return .write }
+        if Ownership.owns(identity, ownerID) { return .write }
         return visibility == .private || ownerBanned ? .none : .read
     }
 
@@ -27,7 +27,7 @@ enum PlaylistPolicy {
     /// What `GET /api/users/{id}/playlists` shows this viewer: everything to the owner, public ones
     /// to everyone else (unlisted ones are reached by their id only), none of a banned owner's.
     static func listed(ownerID: String, ownerBanned: Bool = false, by identity: Identity?) -> [PlaylistVisibility] {
-        if identity?.userID.lowercased() == ownerID.lowercased() { return PlaylistVisibility.allCases }
+        if Ownership.owns(identity, ownerID) { return PlaylistVisibility.allCases }
         return ownerBanned ? [] : [.public]
     }
 

@@ -4,7 +4,7 @@ import Shared
 /// author is banned is seen by administrators only.
 enum PostAccess {
     static func mayChange(_ identity: Identity, authorID: String) -> Bool {
-        identity.isAdmin || identity.userID.lowercased() == authorID.lowercased()
+        identity.isAdmin || Ownership.owns(identity, authorID)
     }
 
     static func maySee(hidden: Bool, by identity: Identity?) -> Bool {

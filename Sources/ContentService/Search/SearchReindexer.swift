@@ -1,13 +1,12 @@
 import Logging
 import Metrics
 import PostgresNIO
-import ServiceLifecycle
 import Shared
 
 /// Rewrites the search tokens of posts indexed by an older `SearchTokenizer.version`, a batch at
 /// a time in the background, so a tokenizer change ships without a migration that locks the
 /// table. Until a post is rewritten it is found by its old tokens.
-struct SearchReindexer: Service {
+struct SearchReindexer: Sendable {
     let database: Database
     let interval: Duration
     let batchSize: Int
@@ -21,16 +20,10 @@ struct SearchReindexer: Service {
         self.logger = logger
     }
 
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    while try await reindexOnce() == batchSize {}
-                } catch {
-                    logger.backgroundFailure("search re-index failed", error)
-                }
-                try await Task.sleep(for: interval)
-            }
+    /// Catches up at start and then every `interval`.
+    var task: PeriodicTask {
+        PeriodicTask("search re-index", every: interval, startsNow: true, logger: logger) {
+            while try await reindexOnce() == batchSize {}
         }
     }
 

@@ -6,20 +6,22 @@ import Shared
 /// hidden like their posts. The owner or an administrator deletes one.
 enum VideoPolicy {
     static func mayDelete(_ identity: Identity, ownerID: String) -> Bool {
-        identity.isAdmin || identity.userID.lowercased() == ownerID.lowercased()
+        identity.isAdmin || Ownership.owns(identity, ownerID)
     }
 
     static func maySee(status: String, ownerID: String, ownerBanned: Bool, by identity: Identity?) -> Bool {
-        if let identity, identity.isAdmin || identity.userID.lowercased() == ownerID.lowercased() { return true }
+        if identity?.isAdmin == true || Ownership.owns(identity, ownerID) { return true }
         return status == "ready" && !ownerBanned
     }
 
     /// Whether a listing of `ownerID`'s videos shows this viewer all of them, or only the ones
     /// anyone may see.
     static func listsAll(ownerID: String?, by identity: Identity?) -> Bool {
-        guard let ownerID, let identity else { return false }
-        return identity.userID.lowercased() == ownerID.lowercased()
+        guard let ownerID else { return false }
+        return Ownership.owns(identity, ownerID)
     }
+
+    static let notFound = APIError.notFound("No such video")
 
     /// The SQL for "its owner is banned", on `content.videos v`. `owner_id` is text: one that is
     /// not a UUID is nobody banned, never a failed cast.

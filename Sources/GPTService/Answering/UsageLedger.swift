@@ -18,8 +18,7 @@ struct UsageLedger: Sendable {
         // No client address: an anonymous asker is its keyed digest in `subject`, and the
         // ledger is for cost and savings, not for finding people (docs/security.md).
         let event = AuditEvent(
-            action: "gpt.asked", actorID: asked.subject.userID, targetType: "question", targetID: asked.digest,
-            clientAddress: nil, userAgent: asked.request.headers[.userAgent].map { $0.prefix(scalars: 200, bytes: 400) },
+            .questionAnswered, actorID: asked.subject.userID, targetType: "question", targetID: asked.digest,
             payload: [
                 "source": answer.source.rawValue,
                 "model": answer.model,
@@ -32,7 +31,8 @@ struct UsageLedger: Sendable {
                 "completionTokens": String(answer.completionTokens),
                 "costMicros": String(SpendBudget.micros(answer.cost)),
                 "latencyMs": String(latency.milliseconds),
-            ])
+            ],
+            origin: AuditOrigin(clientAddress: nil, userAgent: asked.request.headers[.userAgent].map { $0.prefix(scalars: 200, bytes: 400) }))
         batcher.submit(event)
     }
 }

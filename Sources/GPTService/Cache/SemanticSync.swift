@@ -1,22 +1,17 @@
 import Logging
-import ServiceLifecycle
+import Shared
 
 /// Keeps this instance's semantic index in step with the vectors every instance stores in Redis:
 /// everything at start, then what was added since, every `interval`.
-struct SemanticSync: Service {
+struct SemanticSync: Sendable {
     let index: SemanticIndex
     let cache: AnswerCache
     let model: String
     let interval: Duration
     let logger: Logger
 
-    func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { try await syncOnce() } catch { logger.warning("semantic index sync failed", metadata: ["error": "\(error.reason)"]) }
-                try await Task.sleep(for: interval)
-            }
-        }
+    var task: PeriodicTask {
+        PeriodicTask("semantic index sync", every: interval, startsNow: true, logger: logger) { try await syncOnce() }
     }
 
     func syncOnce() async throws {

@@ -1,30 +1,53 @@
 import Logging
+import PostgresNIO
 import ServiceLifecycle
 
-/// Runs `body` every `interval` until graceful shutdown; a failure is logged and retried next time.
+/// Background work on a timer, the one loop every service uses: runs `body` every `interval`
+/// until graceful shutdown, then `onShutdown` once (a last drain, so nothing waits for the next
+/// start). A failure is logged under the task's name and retried next time.
 public struct PeriodicTask: Service {
+    let name: String
     let interval: Duration
-    let logger: Logger
-    let body: @Sendable () async throws -> Void
     let startsNow: Bool
+    let logger: Logger
+    let onShutdown: (@Sendable () async throws -> Void)?
+    let body: @Sendable () async throws -> Void
 
-    /// - Parameter startsNow: run `body` once at start too, not only after the first interval.
-    public init(every interval: Duration, startsNow: Bool = false, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) {
+    /// - Parameters:
+    ///   - name: what the task does, for its log lines ("folding likes").
+    ///   - startsNow: run `body` once at start too, not only after the first interval.
+    public init(_ name: String, every interval: Duration, startsNow: Bool = false, logger: Logger,
+                onShutdown: (@Sendable () async throws -> Void)? = nil, _ body: @escaping @Sendable () async throws -> Void) {
+        self.name = name
         self.interval = interval
-        self.logger = logger
-        self.body = body
         self.startsNow = startsNow
+        self.logger = logger
+        self.onShutdown = onShutdown
+        self.body = body
     }
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            if startsNow {
-                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error.reason)"]) }
-            }
+            if startsNow { await runOnce(body) }
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                do { try await body() } catch { logger.warning("periodic task failed", metadata: ["error": "\(error.reason)"]) }
+                await runOnce(body)
             }
+        }
+        if let onShutdown { await runOnce(onShutdown) }
+    }
+
+    private func runOnce(_ work: @Sendable () async throws -> Void) async {
+        do {
+            try await work()
+        } catch is CancellationError {
+            // Shutting down, not failing.
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            // Before the first start's migrations have run the tables are not there yet: expected
+            // for a moment.
+            logger.debug("\(name) failed", metadata: ["error": "\(error.reason)"])
+        } catch {
+            logger.warning("\(name) failed", metadata: ["error": "\(error.reason)"])
         }
     }
 }

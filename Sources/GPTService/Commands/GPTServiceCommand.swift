@@ -36,21 +36,16 @@ struct GPTServiceCommand: AsyncParsableCommand {
         @Flag(help: "Back to GPT_BUDGET_DAILY.") var reset = false
 
         func run() async throws {
-            let reader = ConfigReader.environment()
-            let service = ServiceConfig(name: "gpt-cli", defaultPort: 8083, reader: reader)
-            let config = GPTConfig(reader: reader)
-            var logger = Logger(label: "gpt-cli")
-            logger.logLevel = .warning
-            let redis = RedisClient(configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
-                                    service: "gpt-cli", logger: logger)
-            let budget = SpendBudget(redis: redis, namespace: config.keyPrefix, day: QuotaDay(timeZone: config.timeZone), dailyCap: config.dailyBudget, prices: config.prices)
-            if unlimited || reset || cap != nil {
-                if let cap, cap < 0 { throw ValidationError("--cap must be 0 or more (use --unlimited for no cap)") }
-                try await budget.setCap(reset ? nil : cap, unlimited: unlimited)
+            if let cap, cap < 0 { throw ValidationError("--cap must be 0 or more (use --unlimited for no cap)") }
+            let config = GPTConfig(reader: .environment())
+            let (spent, dailyCap) = try await OperatorAccess(name: "gpt-cli").withRedis { redis in
+                let budget = SpendBudget(redis: redis, namespace: config.keyPrefix, day: QuotaDay(timeZone: config.timeZone),
+                                         dailyCap: config.dailyBudget, prices: config.prices)
+                if unlimited || reset || cap != nil { try await budget.setCap(reset ? nil : cap, unlimited: unlimited) }
+                return try await budget.status()
             }
-            let (spent, cap) = try await budget.status()
-            print(String(format: "spent today: %.2f %@; cap: %@", spent, config.currency, cap.map { String(format: "%.2f %@", $0, config.currency) } ?? "none"))
-            await redis.shutdown()
+            print(String(format: "spent today: %.2f %@; cap: %@", spent, config.currency,
+                         dailyCap.map { String(format: "%.2f %@", $0, config.currency) } ?? "none"))
         }
     }
 }

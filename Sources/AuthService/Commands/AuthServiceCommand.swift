@@ -49,30 +49,19 @@ struct AuthServiceCommand: AsyncParsableCommand {
             let hash = Bcrypt.hash(password, cost: UInt8(config.passwords.cost))
             // A new password or role ends every session of the account, as a reset does: a stolen
             // refresh token must not outlive it, let alone mint ADMIN tokens after a promotion.
-            // Recorded with the change, applied after the commit (see SessionEnd).
-            let service = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
-            let (id, applied) = try await withAuthDatabase { database, logger in
-                let id = try await database.withTransaction(logger: logger) { connection in
-                    let user = try await UserStore(database: database, logger: logger)
-                        .upsertAdmin(email: email, nickname: nickname, passwordHash: hash, on: connection)
-                    try await JobQueue.enqueue([.userChange(user)], on: connection, logger: logger)
-                    try await SessionEnd.record(userID: user.userID, on: connection, logger: logger)
-                    return user.userID
+            let access = OperatorAccess(name: "auth-cli")
+            let (id, applied) = try await access.withDatabase(migrations: try authMigrations()) { database in
+                try await access.withRedis { redis in
+                    let logger = access.logger
+                    let ending = SessionEnd(database: database, redis: redis, revocations: RevocationList(redis: redis, cacheTTL: .zero),
+                                            tokenLifetime: config.accessTokenTTL, logger: logger)
+                    return try await ending.commit { connection in
+                        let user = try await UserStore(database: database, logger: logger)
+                            .upsertAdmin(email: email, nickname: nickname, passwordHash: hash, on: connection)
+                        try await JobQueue.enqueue([.userChange(user)], on: connection, logger: logger)
+                        return (user.userID, user.userID)
+                    }
                 }
-                let redis = RedisClient(
-                    configuration: try RedisConfiguration(url: service.redisURL, poolSize: 1, commandTimeout: service.redisTimeout),
-                    service: "auth-cli", logger: logger)
-                let ending = SessionEnd(database: database, redis: redis, revocations: RevocationList(redis: redis, cacheTTL: .zero),
-                                        tokenLifetime: config.accessTokenTTL, logger: logger)
-                let failure: String?
-                do {
-                    try await ending.apply(userID: id)
-                    failure = nil
-                } catch {
-                    failure = error.reason
-                }
-                await redis.shutdown()
-                return (id, failure)
             }
             if let applied {
                 throw ValidationError("""
@@ -90,9 +79,10 @@ struct AuthServiceCommand: AsyncParsableCommand {
             abstract: "Sign new access tokens with a fresh key; the old key stays published until its tokens expire.")
 
         func run() async throws {
-            let kid = try await withAuthDatabase { database, logger in
+            let access = OperatorAccess(name: "auth-cli")
+            let kid = try await access.withDatabase(migrations: try authMigrations()) { database in
                 let sealer = try AuthConfig(reader: .environment()).keySealer()
-                return try await SigningKeyStore(database: database, logger: logger, sealer: sealer).rotate()
+                return try await SigningKeyStore(database: database, logger: access.logger, sealer: sealer).rotate()
             }
             print("signing with \(kid)")
         }
@@ -130,16 +120,7 @@ struct AuthServiceCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs `body` against AuthService's database, migrated, for the operator commands.
-func withAuthDatabase<T: Sendable>(_ body: (Database, Logger) async throws -> T) async throws -> T {
-    let config = ServiceConfig(name: "auth-cli", defaultPort: 8081, reader: .environment())
-    var logger = Logger(label: "auth-cli")
-    logger.logLevel = .warning
-    let database = try Database(
-        url: config.databaseURL, applicationName: config.name, maxConnections: 2, acquireTimeout: config.databaseAcquireTimeout, logger: logger)
-    try await database.checkReachable(logger: logger)
-    return try await database.whileRunning { database in
-        try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "auth", bundle: resourceBundle)], database: database, logger: logger)
-        return try await body(database, logger)
-    }
+/// What the operator commands bring AuthService's database up to before they touch it.
+func authMigrations() throws -> [MigrationSet] {
+    [try MigrationSet.queue(), try MigrationSet(schema: "auth", bundle: resourceBundle)]
 }

@@ -99,12 +99,6 @@ struct Jobs: AsyncParsableCommand {
 
 /// Runs `body` with a queue on the configured database.
 func withJobQueue<T: Sendable>(_ body: @Sendable (JobQueue) async throws -> T) async throws -> T {
-    let config = ServiceConfig(name: "workers-cli", defaultPort: 0, reader: .environment())
-    var logger = Logger(label: "workers-cli")
-    // Errors reach the operator as thrown errors; the pool's own start-up chatter is not for them.
-    logger.logLevel = .error
-    let database = try Database(
-        url: config.databaseURL, applicationName: "workers-cli", maxConnections: 2, acquireTimeout: config.databaseAcquireTimeout, logger: logger)
-    try await database.checkReachable(logger: logger)
-    return try await database.whileRunning { try await body(JobQueue(database: $0, logger: logger)) }
+    let access = OperatorAccess(name: "workers-cli")
+    return try await access.withDatabase { try await body(JobQueue(database: $0, logger: access.logger)) }
 }

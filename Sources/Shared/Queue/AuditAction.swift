@@ -1,0 +1,36 @@
+/// Every action an audit event can record: the one vocabulary the services write, the analysts'
+/// views filter on, and docs/analytics.md lists (a test holds the three together).
+public enum AuditAction: String, CaseIterable, Codable, Sendable {
+    // Accounts (AuthService)
+    case userSignedUp = "user.signed_up"
+    case userEmailVerified = "user.email_verified"
+    case userPasswordResetRequested = "user.password_reset_requested"
+    case userPasswordReset = "user.password_reset"
+    case userLoggedIn = "user.logged_in"
+    case userLoginFailed = "user.login_failed"
+    case userLoggedOut = "user.logged_out"
+    case userLoggedOutAll = "user.logged_out_all"
+    case refreshTokenReused = "auth.refresh_reuse"
+    // Moderation (AuthService)
+    case userBanned = "admin.user_banned"
+    case userUnbanned = "admin.user_unbanned"
+    // Posts (ContentService)
+    case postCreated = "post.created"
+    case postUpdated = "post.updated"
+    case postDeleted = "post.deleted"
+    case postLiked = "post.liked"
+    case postUnliked = "post.unliked"
+    case searchPerformed = "search.performed"
+    // Playlists (ContentService)
+    case playlistCreated = "playlist.created"
+    case playlistUpdated = "playlist.updated"
+    case playlistDeleted = "playlist.deleted"
+    case playlistItemAdded = "playlist.item_added"
+    case playlistItemRemoved = "playlist.item_removed"
+    // Videos (ContentService)
+    case videoUploaded = "video.uploaded"
+    case videoDeleted = "video.deleted"
+    case videoPlayed = "video.played"
+    // Questions (GPTService)
+    case questionAnswered = "gpt.asked"
+}
