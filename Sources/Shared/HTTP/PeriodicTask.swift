@@ -27,14 +27,21 @@ public struct PeriodicTask: Service {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             if startsNow { await runOnce(body) }
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
-                await runOnce(body)
-            }
+            await repeating()
         }
         if let onShutdown { await runOnce(onShutdown) }
+    }
+
+    /// The loop alone, until the calling task is cancelled rather than until graceful shutdown:
+    /// for duties that must go on while a service winds down (a worker's heartbeats while its
+    /// last jobs finish).
+    public func repeating() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            await runOnce(body)
+        }
     }
 
     private func runOnce(_ work: @Sendable () async throws -> Void) async {

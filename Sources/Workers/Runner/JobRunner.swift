@@ -76,12 +76,13 @@ final class JobRunner: Service, Sendable {
         logger.info("worker started", metadata: ["queues": .string(settings.queues.joined(separator: ",")), "concurrency": "\(settings.concurrency)"])
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.listen() }
-            background.addTask { await self.every(self.settings.lease / 3) { try await self.heartbeat() } }
-            background.addTask { await self.every(self.settings.rescueInterval) { try await self.rescue() } }
-            background.addTask { await self.every(.seconds(5)) { try await self.recordDepth() } }
+            // Until the jobs have finished, not until graceful shutdown: leases must stay alive.
+            background.addTask { await self.every("heartbeat", self.settings.lease / 3) { try await self.heartbeat() } }
+            background.addTask { await self.every("rescuing expired leases", self.settings.rescueInterval) { try await self.rescue() } }
+            background.addTask { await self.every("recording queue depth", .seconds(5)) { try await self.recordDepth() } }
             background.addTask { await self.flushLoop() }
 
-            background.addTask { await self.every(self.settings.pollInterval) { self.wake.yield() } }
+            background.addTask { await self.every("polling", self.settings.pollInterval) { self.wake.yield() } }
 
             // Discarding: a finished job's task is freed at once. A plain task group keeps every
             // child until `next()` collects it, which this loop never calls, so the Workers' memory
@@ -307,11 +308,7 @@ final class JobRunner: Service, Sendable {
         }
     }
 
-    private func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            if Task.isCancelled { return }
-            do { try await body() } catch { logger.warning("background duty failed", metadata: ["error": "\(error.reason)"]) }
-        }
+    private func every(_ name: String, _ interval: Duration, _ body: @escaping @Sendable () async throws -> Void) async {
+        await PeriodicTask(name, every: interval, logger: logger, body).repeating()
     }
 }
