@@ -35,12 +35,17 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
     JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
     SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, rehasher: rehasher)
         .addRoutes(to: auth, authenticated: signedIn)
-    AccountController(database: database, users: users, hasher: hasher, throttle: throttle, sessions: sessions,
-                      background: background, config: config, linkSeal: try config.mailLinkSeal(), logger: logger)
+    let linkSeal = try config.mailLinkSeal()
+    AccountController(
+        registration: Registration(database: database, users: users, hasher: hasher, throttle: throttle, config: config,
+                                   linkSeal: linkSeal, logger: logger),
+        recovery: PasswordRecovery(database: database, users: users, hasher: hasher, throttle: throttle, ending: ending,
+                                   config: config, linkSeal: linkSeal, logger: logger),
+        throttle: throttle, background: background, logger: logger)
         .addRoutes(to: auth, authenticated: signedIn)
     UsersController(users: users)
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
-    AdminController(users: users, sessions: sessions, logger: logger)
+    AdminController(moderation: Moderation(users: users, ending: ending, logger: logger))
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
     let cleanup = PeriodicTask("deleting expired tokens", every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }
