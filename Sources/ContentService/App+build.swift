@@ -42,17 +42,21 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
     let router = runtime.makeRouter(bodyLimits: ["/api/videos": config.uploads.maxRequestBytes])
     let anyone = runtime.authMiddleware(required: false)
     let editor = PostEditor(database: database, store: store, limits: config.posts, logger: logger)
-    PostsController(store: store, editor: editor, limits: config.posts, paging: config.paging, cursors: cursors, cache: cache)
-        .addRoutes(to: router.group("api/posts").add(middleware: anyone))
+    let marks = LikeMarks(store: store)
+    let posts = PostsController(store: store, editor: editor, limits: config.posts, paging: config.paging, cursors: cursors, cache: cache,
+                                marks: marks)
+    posts.addRoutes(to: router.group("api/posts").add(middleware: anyone))
     SearchController(store: store, paging: config.paging, relevanceCandidates: config.relevanceCandidates, cursors: cursors,
-                     cache: cache, audit: audit, auditKeywordCharacters: config.auditKeywordCharacters)
+                     cache: cache, marks: marks, audit: audit, auditKeywordCharacters: config.auditKeywordCharacters)
         .addRoutes(to: router.group("api/search").add(middleware: anyone))
     let playlistStore = PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger)
     let playlists = PlaylistsController(
         store: playlistStore, editor: PlaylistEditor(database: database, store: playlistStore, limits: config.playlists, logger: logger),
-        paging: config.paging)
+        paging: config.paging, cursors: cursors)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
-    playlists.addUserRoutes(to: router.group("api/users").add(middleware: anyone))
+    let users = router.group("api/users").add(middleware: anyone)
+    playlists.addUserRoutes(to: users)
+    posts.addUserRoutes(to: users)
     let volume = MediaVolume(root: media.root)
     let plays = PlayCounter(redis: runtime.redis, namespace: config.cache.keyPrefix, window: config.playWindow, secret: secret)
     let registration = VideoRegistration(database: database, store: videoStore, media: media, logger: logger)
@@ -62,7 +66,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
     VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, logger: logger),
                      registration: registration, uploads: uploadStore, media: media, limits: config.uploads, quota: config.uploadQuota,
-                     volume: volume, paging: config.paging, plays: plays, audit: audit)
+                     volume: volume, paging: config.paging, cursors: cursors, plays: plays, audit: audit)
         .addRoutes(to: router.group("api/videos").add(middleware: anyone))
     let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)
 

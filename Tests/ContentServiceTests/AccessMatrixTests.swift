@@ -57,6 +57,9 @@ import Shared
         // 200 when the playlist is in the user's listing, 0 when the listing leaves it out.
         Route(name: "list user's playlists", method: .GET, pattern: "/api/users/{userId}/playlists", path: { "/api/users/\($0.owner)/playlists" },
               expected: cells([200, 0, 0], [200, 200, 200], [200, 0, 0], [200, 0, 0])),
+        // Likes are the caller's own, whatever the playlist's visibility.
+        Route(name: "list my likes", method: .GET, pattern: "/api/users/me/likes", path: { _ in "/api/users/me/likes" },
+              expected: cells([401, 401, 401], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
         // Videos have no visibility of their own: the columns are the same.
         Route(name: "show video", method: .GET, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" },
               expected: cells([200, 200, 200], [200, 200, 200], [200, 200, 200], [200, 200, 200])),

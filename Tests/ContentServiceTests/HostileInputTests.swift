@@ -86,6 +86,33 @@ import TestSupport
         }
     }
 
+    /// The video listing pages by keyset cursor, newest first, with no empty page at the end,
+    /// and a cursor of the owner's listing (which shows more) does not continue anyone else's.
+    @Test func videoListingsPageByCursor() async throws {
+        try await ContentServer.run { server in
+            let owner = try await server.caller()
+            var made: [String] = []
+            for index in 0..<5 { made.append(try await server.video(as: owner, ready: index != 2)) }
+            func page(_ query: String, as caller: ContentServer.Caller?) async throws -> (ids: [String], next: String?) {
+                let reply = try await server.call(.GET, "/api/videos?ownerId=\(owner.id)&size=2" + query, as: caller)
+                #expect(reply.status == 200)
+                return ((reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [], reply.json["nextCursor"] as? String)
+            }
+            var seen: [[String]] = []
+            var next: String? = ""
+            while let cursor = next {
+                let (ids, following) = try await page(cursor.isEmpty ? "" : "&cursor=\(cursor)", as: nil)
+                seen.append(ids)
+                next = following
+            }
+            #expect(seen == [[made[4], made[3]], [made[1], made[0]]], "the processing one is the owner's only")
+            let ownersCursor = try #require(try await page("", as: owner).next)
+            #expect(try await server.call(.GET, "/api/videos?ownerId=\(owner.id)&size=2&cursor=\(ownersCursor)").status == 400)
+            #expect(try await page("&cursor=\(ownersCursor)", as: owner).ids == [made[2], made[1]])
+            #expect(try await server.call(.GET, "/api/videos?page=2").status == 422)
+        }
+    }
+
     /// A ban hides everything the user published: posts (elsewhere), videos and playlists, and
     /// their videos inside other people's playlists; unbanning restores it.
     @Test func aBanHidesVideosAndPlaylistsAndUnbanRestores() async throws {

@@ -28,7 +28,8 @@ import Testing
 
     func check(_ query: Parameters, size: Int) {
         do {
-            let page = try limits.offsetRequest(query, listing: "test")
+            let page = try limits.request(query, cursors: PageCursor(secret: Data("test".utf8)),
+                                          paging: Paging(fingerprint: "test", style: .cursorOrNumber, items: "posts"))
             #expect((1...limits.maxSize).contains(page.size))
             #expect(page.offset >= 0 && page.offset <= limits.maxOffsetRows - page.size, "offset \(page.offset)")
         } catch let error as APIError {

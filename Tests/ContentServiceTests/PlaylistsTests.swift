@@ -100,14 +100,31 @@ import TestSupport
                 let visibility = index == 2 ? "private" : index == 3 ? "unlisted" : "public"
                 made.append(try #require(try await server.call(.POST, "/api/playlists", json: ["title": "p\(index)", "visibility": visibility], as: owner)["id"]))
             }
-            func listed(_ query: String, as caller: ContentServer.Caller?) async throws -> [String] {
+            func page(_ query: String, as caller: ContentServer.Caller?) async throws -> (ids: [String], next: String?) {
                 let reply = try await server.call(.GET, "/api/users/\(owner.id)/playlists\(query)", as: caller)
                 #expect(reply.status == 200)
-                return (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                return ((reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [], reply.json["nextCursor"] as? String)
             }
-            #expect(try await listed("", as: owner) == made.reversed())
-            #expect(try await listed("", as: nil) == [made[4], made[1], made[0]])
-            #expect(try await listed("?size=2&page=2", as: owner) == [made[2], made[1]])
+            /// Every page from the first, following nextCursor until it is null.
+            func all(size: Int, as caller: ContentServer.Caller?) async throws -> [[String]] {
+                var pages: [[String]] = []
+                var next: String? = ""
+                while let cursor = next {
+                    let (ids, following) = try await page("?size=\(size)" + (cursor.isEmpty ? "" : "&cursor=\(cursor)"), as: caller)
+                    pages.append(ids)
+                    next = following
+                }
+                return pages
+            }
+            #expect(try await page("", as: owner) == (Array(made.reversed()), nil))
+            #expect(try await page("", as: nil) == ([made[4], made[1], made[0]], nil))
+            #expect(try await all(size: 2, as: owner) == [[made[4], made[3]], [made[2], made[1]], [made[0]]])
+            #expect(try await all(size: 3, as: nil) == [[made[4], made[1], made[0]]], "no empty page after a full last one")
+            #expect(try await all(size: 1, as: nil) == [[made[4]], [made[1]], [made[0]]])
+            // By cursor only; a cursor of the owner's listing does not continue someone else's.
+            #expect(try await server.call(.GET, "/api/users/\(owner.id)/playlists?size=2&page=2", as: owner).status == 422)
+            let ownersCursor = try #require(try await page("?size=2", as: owner).next)
+            #expect(try await server.call(.GET, "/api/users/\(owner.id)/playlists?size=2&cursor=\(ownersCursor)").status == 400)
             #expect(try await server.call(.GET, "/api/users/\(owner.id)/playlists?size=101").status == 422)
         }
     }

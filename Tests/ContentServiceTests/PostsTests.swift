@@ -116,6 +116,51 @@ import TestSupport
         }
     }
 
+    /// `likedByMe` says what the caller likes, on the post, on cached first pages (which are
+    /// shared by everyone) and in search; anonymous callers get no such field. `/me/likes` lists
+    /// them, newest like first, by cursor.
+    @Test func aSignedInCallerSeesWhatTheyLike() async throws {
+        try await ContentServer.run { server in
+            let author = try await server.caller()
+            let fan = try await server.caller()
+            let stranger = try await server.caller()
+            var ids: [Int64] = []
+            for index in 0..<3 { ids.append(try await server.post("좋아요 표시 \(index)", tags: ["marks"], as: author)) }
+            for id in [ids[0], ids[2]] { #expect(try await server.call(.POST, "/api/posts/\(id)/like", as: fan).status == 204) }
+            func marks(_ path: String, as caller: ContentServer.Caller?) async throws -> [Int64: Bool?] {
+                let reply = try await server.call(.GET, path, as: caller)
+                #expect(reply.status == 200, "\(path)")
+                var found: [Int64: Bool?] = [:]
+                for item in reply.json["items"] as? [[String: Any]] ?? [] {
+                    if let id = (item["id"] as? NSNumber)?.int64Value { found[id] = item["likedByMe"] as? Bool }
+                }
+                return found
+            }
+            for path in ["/api/posts?tag=marks", "/api/search?keyword=좋아요"] {
+                // Twice each: the second answer comes from the page cache.
+                for _ in 0..<2 {
+                    #expect(try await marks(path, as: fan) == [ids[0]: true, ids[1]: false, ids[2]: true], "\(path)")
+                    #expect(try await marks(path, as: stranger) == [ids[0]: false, ids[1]: false, ids[2]: false], "\(path)")
+                    #expect(try await marks(path, as: nil) == [ids[0]: nil, ids[1]: nil, ids[2]: nil], "\(path)")
+                }
+            }
+            #expect(try await server.call(.GET, "/api/posts/\(ids[0])", as: fan).json["likedByMe"] as? Bool == true)
+            #expect(try await server.call(.GET, "/api/posts/\(ids[1])", as: fan).json["likedByMe"] as? Bool == false)
+            #expect(try await server.call(.GET, "/api/posts/\(ids[0])").json["likedByMe"] == nil)
+
+            #expect(try await server.call(.GET, "/api/users/me/likes").status == 401)
+            let first = try await server.call(.GET, "/api/users/me/likes?size=1", as: fan)
+            #expect(try await marks("/api/users/me/likes?size=1", as: fan) == [ids[2]: true], "the newest like first")
+            let cursor = try #require(first.json["nextCursor"] as? String)
+            let second = try await server.call(.GET, "/api/users/me/likes?size=1&cursor=\(cursor)", as: fan)
+            #expect(try await marks("/api/users/me/likes?size=1&cursor=\(cursor)", as: fan) == [ids[0]: true])
+            #expect(second.json["nextCursor"] is NSNull, "no empty page after the last like")
+            // Another caller's cursor continues nothing of theirs.
+            #expect(try await server.call(.GET, "/api/users/me/likes?size=1&cursor=\(cursor)", as: stranger).status == 400)
+            #expect(try await marks("/api/users/me/likes", as: stranger).isEmpty)
+        }
+    }
+
     @Test func concurrentLikesOfOnePostAreAllCounted() async throws {
         // No page cache: the listing must show the fold itself, not a page cached before it.
         try await ContentServer.run(["CONTENT_CACHE_TTL_MS": "0"]) { server in

@@ -53,6 +53,13 @@ class ContentFlows(unittest.TestCase):
         self.assertEqual(call("POST", f"/api/posts/{post['id']}/like", token=fan_token)[0], 204)
         self.assertEqual(call("POST", f"/api/posts/{post['id']}/like", token=fan_token)[0], 204)
         self.assertEqual(call("GET", f"/api/posts/{post['id']}")[2]["likeCount"], 1)
+        # What the fan likes: marked for them on the post and the listing, listed under their likes.
+        self.assertIs(call("GET", f"/api/posts/{post['id']}", token=fan_token)[2]["likedByMe"], True)
+        self.assertNotIn("likedByMe", call("GET", f"/api/posts/{post['id']}")[2])
+        status, _, page = call("GET", f"/api/posts?authorId={user['id']}&tag=e2e", token=fan_token)
+        self.assertEqual([(item["id"], item["likedByMe"]) for item in page["items"]], [(post["id"], True)])
+        status, _, likes = call("GET", "/api/users/me/likes", token=fan_token)
+        self.assertEqual((status, [item["id"] for item in likes["items"]], likes["nextCursor"]), (200, [post["id"]], None))
         self.assertEqual(call("PATCH", f"/api/posts/{post['id']}", {"title": "남의 글"}, token=fan_token)[0], 403)
 
         admin_address = new_email()

@@ -49,7 +49,7 @@ export default function (data) {
   if (slot < 6) get(listingPath(i), 'list');
   else if (slot < 8) get(searchPath(i), 'search');
   else if (slot < 13) signedIn(data, user, (h) => get('/api/users/me', 'me', h));
-  else if (slot < 18) get(`/api/videos?page=${1 + (i % 5)}&size=20`, 'videos');
+  else if (slot < 18) get(`/api/videos?size=${5 * (1 + (i % 5))}`, 'videos');
   else if (slot === 18) signedIn(data, user, (h) => ask(`What is soak topic number ${i % 40}?`, 'qna', h));
   else signedIn(data, user, (h) => ask(i % 100 === 19 ? `Soak ${run} question ${i}` : `What is soak topic number ${i % 40}?`, 'qna', h));
 }

@@ -10,7 +10,7 @@ enum PageResponse {
         return encoder
     }()
 
-    static func render(_ page: PostPage) throws -> RenderedPage {
+    static func render(_ page: Page<PostSummary>) throws -> RenderedPage {
         RenderedPage(body: ByteBuffer(bytes: try encoder.encode(page)), itemCount: page.items.count)
     }
 
@@ -18,9 +18,9 @@ enum PageResponse {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: page.body))
     }
 
-    /// The page of `rows`, with a cursor after the last one when the page is full.
-    static func page(_ rows: [(summary: PostSummary, micros: Int64)], size: Int, cursor: (PostSummary, Int64) -> String) -> PostPage {
-        let next = rows.count == size ? rows.last.map { cursor($0.summary, $0.micros) } : nil
-        return PostPage(items: rows.map(\.summary), nextCursor: next)
+    /// The page of post `rows` (read one past the page), and the cursor after it when more follow.
+    static func page(_ rows: [(summary: PostSummary, micros: Int64)], request: PageRequest, limits: PagingLimits, cursors: PageCursor,
+                     paging: Paging, key: (PostSummary, Int64) -> SortKey) -> Page<PostSummary> {
+        Page(rows: rows, request: request, limits: limits, cursors: cursors, paging: paging, item: \.summary) { key($0.summary, $0.micros) }
     }
 }

@@ -8,6 +8,7 @@ struct PlaylistsController: Sendable {
     let store: PlaylistStore
     let editor: PlaylistEditor
     let paging: PagingLimits
+    let cursors: PageCursor
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post(use: create)
@@ -97,12 +98,16 @@ struct PlaylistsController: Sendable {
         return .noContent
     }
 
-    @Sendable func listOfUser(_ request: Request, context: AppRequestContext) async throws -> OffsetPage<Playlist> {
+    /// Newest first, by keyset cursor: all of them to their owner, the public ones to others.
+    @Sendable func listOfUser(_ request: Request, context: AppRequestContext) async throws -> Page<Playlist> {
         let owner = try context.uuid("userId", orElse: APIError.notFound("No such user"))
         let ownerID = owner.uuidString.lowercased()
-        let page = try paging.offsetRequest(request.uri.queryParameters, listing: "the playlist listing")
         let visibilities = PlaylistPolicy.listed(ownerID: ownerID, ownerBanned: try await store.isBanned(userID: ownerID), by: context.identity)
-        guard !visibilities.isEmpty else { return OffsetPage(items: [], request: page) }
-        return OffsetPage(items: try await store.list(ownerID: ownerID, visibilities: visibilities, page: page), request: page)
+        let listing = Paging(fingerprint: "playlists|\(ownerID)|\(visibilities.map(\.rawValue).joined(separator: ","))", style: .cursor,
+                             items: "playlists", isID: Paging.uuids)
+        let page = try paging.request(request.uri.queryParameters, cursors: cursors, paging: listing)
+        guard !visibilities.isEmpty else { return Page(items: []) }
+        return Page(rows: try await store.list(ownerID: ownerID, visibilities: visibilities, page: page), request: page, limits: paging,
+                    cursors: cursors, paging: listing, item: \.playlist, key: \.key)
     }
 }

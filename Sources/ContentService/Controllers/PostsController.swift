@@ -10,6 +10,7 @@ struct PostsController: Sendable {
     let paging: PagingLimits
     let cursors: PageCursor
     let cache: PageCache
+    let marks: LikeMarks
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get(use: list)
@@ -19,6 +20,10 @@ struct PostsController: Sendable {
         group.delete(":id", use: delete)
         group.post(":id/like", use: like)
         group.delete(":id/like", use: unlike)
+    }
+
+    func addUserRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get("me/likes", use: myLikes)
     }
 
     struct CreateRequest: Decodable {
@@ -35,16 +40,24 @@ struct PostsController: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let listing = try PostListing(query: request.uri.queryParameters, limits: paging, postLimits: limits, cursors: cursors)
-        let load: @Sendable () async throws -> RenderedPage = { [store, cursors] in
+        let load: @Sendable () async throws -> RenderedPage = { [store, cursors, paging] in
             let rows = try await store.summaries(listing.sql.query)
-            return try PageResponse.render(PageResponse.page(rows, size: listing.page.size) { summary, micros in
-                cursors.encode(listing.key(after: summary, micros: micros), listing: listing.fingerprint)
-            })
+            return try PageResponse.render(PageResponse.page(rows, request: listing.page, limits: paging, cursors: cursors,
+                                                             paging: listing.paging, key: listing.key(after:micros:)))
         }
         let page = listing.page.isFirst
             ? try await cache.page(kind: "posts", listing: "\(listing.fingerprint)|\(listing.page.size)", load)
             : try await load()
-        return PageResponse.response(page)
+        return PageResponse.response(try await marks.mark(page, for: context.identity))
+    }
+
+    /// `GET /api/users/me/likes`: the posts the caller likes, the newest like first, by cursor.
+    @Sendable func myLikes(_ request: Request, context: AppRequestContext) async throws -> Page<PostSummary> {
+        let user = try Ownership.ownerID(of: try context.requireIdentity())
+        let listing = Paging(fingerprint: "likes|\(user)", style: .cursor, items: "likes", isID: Paging.postIDs)
+        let page = try paging.request(request.uri.queryParameters, cursors: cursors, paging: listing)
+        return PageResponse.page(try await store.likes(of: user, page: page), request: page, limits: paging, cursors: cursors,
+                                 paging: listing) { summary, micros in SortKey(value: micros, id: summary.id) }
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Post {
@@ -52,7 +65,7 @@ struct PostsController: Sendable {
         guard let (post, hidden) = try await store.find(id: id), PostAccess.maySee(hidden: hidden, by: context.identity) else {
             throw PostEditor.notFound
         }
-        return post
+        return try await marks.mark(post, for: context.identity)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Post> {
@@ -61,7 +74,7 @@ struct PostsController: Sendable {
         let post = try await editor.create(.init(title: body.title, body: body.body, tags: body.tags), by: identity,
                                            origin: AuditOrigin(request, context))
         await cache.invalidate()
-        return EditedResponse(status: .created, headers: [.location: "/api/posts/\(post.id)"], response: post)
+        return EditedResponse(status: .created, headers: [.location: "/api/posts/\(post.id)"], response: try await marks.mark(post, for: identity))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Post {
@@ -71,7 +84,7 @@ struct PostsController: Sendable {
         let post = try await editor.update(id, with: .init(title: change.title, body: change.body, tags: change.tags), by: identity,
                                            origin: AuditOrigin(request, context))
         await cache.invalidate()
-        return post
+        return try await marks.mark(post, for: identity)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {

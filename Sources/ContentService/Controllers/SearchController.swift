@@ -11,6 +11,7 @@ struct SearchController: Sendable {
     let relevanceCandidates: Int
     let cursors: PageCursor
     let cache: PageCache
+    let marks: LikeMarks
     let audit: JobBatcher<AuditEvent>
     let auditKeywordCharacters: Int
 
@@ -21,21 +22,18 @@ struct SearchController: Sendable {
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
         let search = try PostSearch(query: request.uri.queryParameters, limits: paging, relevanceCandidates: relevanceCandidates, cursors: cursors)
         let load: @Sendable () async throws -> RenderedPage = { [store, cursors, relevanceCandidates] in
-            guard let sql = search.sql(relevanceCandidates: relevanceCandidates) else { return try PageResponse.render(PostPage(items: [])) }
+            guard let sql = search.sql(relevanceCandidates: relevanceCandidates) else { return try PageResponse.render(Page(items: [])) }
             let rows = try await store.summaries(sql.query)
-            let page = PageResponse.page(rows, size: search.page.size) { summary, micros in
-                cursors.encode(search.key(after: summary, micros: micros), listing: search.fingerprint)
-            }
-            // Relevance pages go by number only.
-            return try PageResponse.render(search.sort == .relevance ? PostPage(items: page.items) : page)
+            return try PageResponse.render(PageResponse.page(rows, request: search.page, limits: search.limits, cursors: cursors,
+                                                             paging: search.paging, key: search.key(after:micros:)))
         }
-        guard search.page.isFirst else { return PageResponse.response(try await load()) }
+        guard search.page.isFirst else { return PageResponse.response(try await marks.mark(try await load(), for: context.identity)) }
         let page = try await cache.page(kind: "search", listing: "\(search.fingerprint)|\(search.page.size)", load)
         audit.submit(AuditEvent(
             .searchPerformed, actorID: context.identity?.userID, targetType: "search",
             payload: ["keyword": String(search.keyword.prefix(auditKeywordCharacters)), "sort": search.sort.rawValue,
                       "results": String(page.itemCount)],
             request: request, context: context))
-        return PageResponse.response(page)
+        return PageResponse.response(try await marks.mark(page, for: context.identity))
     }
 }

@@ -13,6 +13,7 @@ struct VideosController: Sendable {
     let quota: UploadQuota
     let volume: MediaVolume
     let paging: PagingLimits
+    let cursors: PageCursor
     let plays: PlayCounter
     let audit: JobBatcher<AuditEvent>
 
@@ -52,16 +53,19 @@ struct VideosController: Sendable {
         return UploadAccepted.response(id)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> OffsetPage<Video> {
+    /// Newest first, by keyset cursor; `ownerId` narrows to one user's (all of them to the owner).
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<Video> {
         let query = request.uri.queryParameters
-        let page = try paging.offsetRequest(query, listing: "the video listing")
         var owner: String?
         if let text = query.get("ownerId") {
             guard let id = UUID(uuidString: text) else { throw APIError.invalid("ownerId is not a user id", code: "invalid_owner") }
             owner = id.uuidString.lowercased()
         }
         let all = VideoPolicy.listsAll(ownerID: owner, by: context.identity)
-        return OffsetPage(items: try await store.list(ownerID: owner, all: all, page: page), request: page)
+        let listing = Paging(fingerprint: "videos|\(owner ?? "")|\(all)", style: .cursor, items: "videos", isID: Paging.uuids)
+        let page = try paging.request(query, cursors: cursors, paging: listing)
+        return Page(rows: try await store.list(ownerID: owner, all: all, page: page), request: page, limits: paging, cursors: cursors,
+                    paging: listing, item: \.video, key: \.key)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Video {

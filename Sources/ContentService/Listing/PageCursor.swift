@@ -21,9 +21,11 @@ struct PageCursor: Sendable {
     func decode(_ text: String, listing: String) throws -> SortKey {
         guard let (payload, tag) = CursorText.split(text), constantTimeEqual(tag, mac(payload, listing: listing)),
               let position = CursorText.position(payload)
-        else { throw APIError.badRequest("cursor is not one this listing handed out", code: "invalid_cursor") }
+        else { throw Self.refused }
         return position
     }
+
+    static let refused = APIError.badRequest("cursor is not one this listing handed out", code: "invalid_cursor")
 
     private func mac(_ payload: Data, listing: String) -> Data {
         var hmac = HMAC<SHA256>(key: key)

@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// Where a page starts: so many rows in (offset pages), or after a sort key (cursor pages).
+/// Where a page starts: so many rows in (a page number, or a cursor of a listing paged by
+/// number), or after a sort key (a keyset cursor).
 enum PagePosition: Sendable, Equatable {
     case offset(Int)
     case after(SortKey)
@@ -18,58 +19,99 @@ struct PageRequest: Sendable, Equatable {
         if case .offset(let rows) = position { return rows }
         return 0
     }
+    /// The rows to read: one more than the page, so a page knows whether another follows and a
+    /// listing never ends on an empty page.
+    var limit: Int { size + 1 }
+}
+
+/// How one listing pages (docs/api.md, "Paging").
+struct Paging: Sendable {
+    enum Style: Sendable {
+        /// Keyset cursors only: listings that grow without bound (videos, playlists, likes).
+        case cursor
+        /// Keyset cursors, and page numbers to jump in (posts, search by latest).
+        case cursorOrNumber
+        /// Page numbers, and cursors that hold the next one (search by relevance, which ranks a
+        /// bounded set).
+        case number
+    }
+
+    /// What a cursor of this listing is signed for: its order and filters.
+    var fingerprint: String
+    var style: Style
+    /// What the listing holds, for messages ("posts", "videos").
+    var items: String
+    /// Whether a keyset cursor's tie-breaker is one of this listing's ids.
+    var isID: @Sendable (String) -> Bool = { _ in true }
+
+    static func postIDs(_ id: String) -> Bool { Int64(id) != nil }
+    static func uuids(_ id: String) -> Bool { UUID(uuidString: id) != nil }
 }
 
 /// The paging limits: page sizes, and how deep offset paging may go before a client must use
 /// the cursor (each offset row is read and thrown away).
-struct PagingLimits: Sendable {
+struct PagingLimits: Sendable, Equatable {
     var defaultSize = 20
     var maxSize = 100
     var maxOffsetRows = 10_000
 
-    /// `page`, `size` and `cursor` from the query string; `listing` is what a cursor must be for.
-    func request(_ query: Parameters, cursors: PageCursor, listing: String) throws -> PageRequest {
-        let size = try self.size(query)
+    /// `size`, and `cursor` or `page`, from the query string, as `paging` allows them.
+    func request(_ query: Parameters, cursors: PageCursor, paging: Paging) throws -> PageRequest {
+        let size = try Self.integer(query, "size") ?? defaultSize
+        guard (1...maxSize).contains(size) else {
+            throw APIError.invalid("size must be 1 to \(maxSize)", code: "invalid_size")
+        }
         let page = try Self.integer(query, "page")
         if let cursor = query.get("cursor"), !cursor.isEmpty {
             guard page == nil || page == 1 else {
                 throw APIError.invalid("give either page or cursor", code: "invalid_page")
             }
-            return PageRequest(size: size, position: .after(try cursors.decode(cursor, listing: listing)))
+            let key = try cursors.decode(cursor, listing: paging.fingerprint)
+            guard case .number = paging.style else {
+                guard paging.isID(key.id) else { throw PageCursor.refused }
+                return PageRequest(size: size, position: .after(key))
+            }
+            return try offsetPage(skipping: key.value, size: size, paging: paging)
         }
-        return try offsetPage(page, size: size)
-    }
-
-    /// `page` and `size` for a listing that pages by number only (relevance search, videos,
-    /// playlists): a `cursor` is refused, naming `listing`, with the 400 `invalid_cursor` of any
-    /// cursor this listing did not hand out (it hands out none).
-    func offsetRequest(_ query: Parameters, listing: String) throws -> PageRequest {
-        guard query.get("cursor") == nil else {
-            throw APIError.badRequest("\(listing) pages by page number, not cursor", code: "invalid_cursor")
+        if let page, page != 1, case .cursor = paging.style {
+            throw APIError.invalid("the \(paging.items) listing pages by cursor: give the nextCursor of the page before",
+                                   code: "invalid_page")
         }
-        let size = try self.size(query)
-        return try offsetPage(try Self.integer(query, "page"), size: size)
-    }
-
-    private func size(_ query: Parameters) throws -> Int {
-        let size = try Self.integer(query, "size") ?? defaultSize
-        guard (1...maxSize).contains(size) else {
-            throw APIError.invalid("size must be 1 to \(maxSize)", code: "invalid_size")
-        }
-        return size
-    }
-
-    private func offsetPage(_ page: Int?, size: Int) throws -> PageRequest {
         let number = page ?? 1
         guard number >= 1 else { throw APIError.invalid("page must be 1 or more", code: "invalid_page") }
         // Every step checked: a page number near Int.max must be a 422, not an overflow trap.
         let (skip, overflow) = (number - 1).multipliedReportingOverflow(by: size)
-        guard !overflow, skip <= maxOffsetRows - size else {
-            throw APIError.invalid(
-                "page goes deeper than \(maxOffsetRows) posts; continue with the nextCursor of an earlier page",
-                code: "page_too_deep")
+        guard !overflow else { throw tooDeep(paging) }
+        return try offsetPage(skipping: Int64(skip), size: size, paging: paging)
+    }
+
+    /// The cursor after a page of `size` starting at `request`, when `more` rows follow.
+    func nextCursor(after last: SortKey?, of request: PageRequest, more: Bool, cursors: PageCursor, paging: Paging) -> String? {
+        guard more else { return nil }
+        switch paging.style {
+        case .number:
+            let next = request.offset + request.size
+            guard next <= maxOffsetRows - request.size else { return nil }
+            return cursors.encode(SortKey(value: Int64(next), id: "n"), listing: paging.fingerprint)
+        case .cursor, .cursorOrNumber:
+            return last.map { cursors.encode($0, listing: paging.fingerprint) }
         }
-        return PageRequest(size: size, position: .offset(skip))
+    }
+
+    private func offsetPage(skipping skip: Int64, size: Int, paging: Paging) throws -> PageRequest {
+        guard skip >= 0, skip <= maxOffsetRows - size else { throw tooDeep(paging) }
+        return PageRequest(size: size, position: .offset(Int(skip)))
+    }
+
+    private func tooDeep(_ paging: Paging) -> APIError {
+        switch paging.style {
+        case .number:
+            APIError.invalid("this order ranks the newest \(maxOffsetRows) \(paging.items) only; sort by latest to go further",
+                             code: "page_too_deep")
+        case .cursor, .cursorOrNumber:
+            APIError.invalid("page goes deeper than \(maxOffsetRows) \(paging.items); continue with the nextCursor of an earlier page",
+                             code: "page_too_deep")
+        }
     }
 
     private static func integer(_ query: Parameters, _ name: String) throws -> Int? {

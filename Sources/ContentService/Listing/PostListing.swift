@@ -28,7 +28,11 @@ struct PostListing: Sendable, Equatable {
             self.tag = try postLimits.tags([tag]).first
         }
         page = .init(size: 0, position: .offset(0))
-        page = try limits.request(query, cursors: cursors, listing: fingerprint)
+        page = try limits.request(query, cursors: cursors, paging: paging)
+    }
+
+    var paging: Paging {
+        Paging(fingerprint: fingerprint, style: .cursorOrNumber, items: "posts", isID: Paging.postIDs)
     }
 
     /// What a cursor is bound to, and (with the page) what a cached page is keyed by.
@@ -65,7 +69,7 @@ struct PostListing: Sendable, Equatable {
         }
         if case .after(let position) = page.position {
             let value = b.bind(position.value)
-            let after = b.bind(position.id)
+            let after = b.bind(position.postID ?? 0)
             switch sort {
             case .latest: b.add(" AND (\(time), \(id)) < (\(SQLTime.fromMicros(value)), \(after))")
             case .oldest: b.add(" AND (\(time), \(id)) > (\(SQLTime.fromMicros(value)), \(after))")
@@ -73,7 +77,7 @@ struct PostListing: Sendable, Equatable {
             }
         }
         let direction = sort == .oldest ? "" : " DESC"
-        let limit = b.bind(page.size)
+        let limit = b.bind(page.limit)
         let offset = b.bind(page.offset)
         b.add(" ORDER BY \(key)\(direction), \(id)\(direction) LIMIT \(limit) OFFSET \(offset)")
         b.add(") page JOIN content.posts p ON p.id = page.id LEFT JOIN content.authors a ON a.id = p.author_id")
@@ -83,6 +87,12 @@ struct PostListing: Sendable, Equatable {
 }
 
 enum SQLTime {
+    /// `column` (a timestamptz) as whole microseconds since 1970, the value a time-ordered
+    /// cursor holds.
+    static func micros(_ column: String) -> String {
+        "(extract(epoch FROM \(column)) * 1000000)::bigint"
+    }
+
     /// A timestamptz from bound microseconds since 1970, exactly (integer interval arithmetic).
     static func fromMicros(_ parameter: String) -> String {
         "(timestamptz 'epoch' + \(parameter)::bigint * interval '1 microsecond')"

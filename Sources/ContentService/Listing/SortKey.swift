@@ -1,17 +1,35 @@
 import Foundation
 
-/// The position of a summary in a listing: what keyset paging continues after.
+/// The position of an item in a listing: what keyset paging continues after. `value` is the sort
+/// column (microseconds since 1970 for the time orders, a count for `likes`, rows skipped for
+/// listings paged by number); `id` the tie-breaker as text, a post's number or a UUID.
 struct SortKey: Sendable, Equatable {
-    /// Microseconds since 1970 for the time orders, the like count for `likes`.
     var value: Int64
-    var id: Int64
+    var id: String
+
+    init(value: Int64, id: String) {
+        self.value = value
+        self.id = id
+    }
+
+    init(value: Int64, id: Int64) {
+        self.init(value: value, id: String(id))
+    }
+
+    init(value: Int64, id: UUID) {
+        self.init(value: value, id: id.uuidString.lowercased())
+    }
+
+    /// The tie-breaker as a post's id; nil when the cursor came from a listing of something else.
+    var postID: Int64? { Int64(id) }
+    var uuid: UUID? { UUID(uuidString: id) }
 }
 
 /// A cursor as text, `<payload>.<tag>` in base64url, before its signature is checked
 /// (`PageCursor`), and the sort key its payload holds. Outside bytes: bounded, and nil for
 /// anything else.
 enum CursorText {
-    /// The longest cursor looked at; real ones are under 60 characters.
+    /// The longest cursor looked at; real ones are under 100 characters.
     static let maxLength = 200
 
     static func encode(_ position: SortKey) -> Data {
@@ -26,10 +44,13 @@ enum CursorText {
         return (payload, tag)
     }
 
-    /// The sort key a (signed, so ours) payload holds.
+    /// The sort key a (signed, so ours) payload holds: a number, a dot, and an id of at most 36
+    /// letters, digits and hyphens.
     static func position(_ payload: Data) -> SortKey? {
         let fields = String(decoding: payload, as: UTF8.self).split(separator: ".", omittingEmptySubsequences: false)
-        guard fields.count == 2, let value = Int64(fields[0]), let id = Int64(fields[1]) else { return nil }
-        return SortKey(value: value, id: id)
+        guard fields.count == 2, let value = Int64(fields[0]), (1...36).contains(fields[1].utf8.count),
+              fields[1].utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) })
+        else { return nil }
+        return SortKey(value: value, id: String(fields[1]))
     }
 }

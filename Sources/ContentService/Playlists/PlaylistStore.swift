@@ -90,22 +90,19 @@ struct PlaylistStore: Sendable {
         try await connection.query("DELETE FROM content.playlists WHERE id = \(id)", logger: logger)
     }
 
-    /// A user's playlists of the given visibilities, newest first.
-    func list(ownerID: String, visibilities: [PlaylistVisibility], page: PageRequest) async throws -> [Playlist] {
-        let publicOnly = visibilities == [.public]
-        // Two statements so each matches its partial index exactly.
-        let rows = publicOnly
-            ? try await database.query("""
-                SELECT \(unescaped: Playlist.columns) FROM content.playlists l
-                WHERE l.owner_id = \(ownerID)::uuid AND l.visibility = 'public'
-                ORDER BY l.created_at DESC, l.id DESC LIMIT \(page.size) OFFSET \(page.offset)
-                """, logger: logger)
-            : try await database.query("""
-                SELECT \(unescaped: Playlist.columns) FROM content.playlists l
-                WHERE l.owner_id = \(ownerID)::uuid
-                ORDER BY l.created_at DESC, l.id DESC LIMIT \(page.size) OFFSET \(page.offset)
-                """, logger: logger)
-        return try rows.map(Playlist.row)
+    /// A user's playlists of the given visibilities, newest first from `page` on (one row past
+    /// the page, `PageRequest.limit`), each with its sort key. With public ones only, the
+    /// statement matches the partial index exactly.
+    func list(ownerID: String, visibilities: [PlaylistVisibility], page: PageRequest) async throws -> [(playlist: Playlist, key: SortKey)] {
+        var b = SQLBuilder()
+        let owner = b.bind(ownerID)
+        b.add("SELECT \(Playlist.columns), \(SQLTime.micros("l.created_at")) FROM content.playlists l WHERE l.owner_id = \(owner)::uuid")
+        if visibilities == [.public] { b.add(" AND l.visibility = 'public'") }
+        b.newestFirst(from: page, time: "l.created_at", id: "l.id", idType: "uuid")
+        return try await database.query(b.query, logger: logger).map { row in
+            let playlist = try Playlist.row(row)
+            return (playlist, SortKey(value: try row.makeRandomAccess()[8].decode(Int64.self), id: playlist.id))
+        }
     }
 
     enum AddOutcome { case added(UUID), full, noSuchVideo, duplicate }

@@ -13,6 +13,8 @@ struct PostSummary: Codable, Sendable, Equatable {
     var tags: [String]
     var likeCount: Int
     var createdAt: Date
+    /// Whether the signed-in caller likes it; absent for anonymous callers (`LikeMarks`).
+    var likedByMe: Bool?
 }
 
 /// The whole post, for `GET /api/posts/{id}` and the answers to writes.
@@ -27,12 +29,8 @@ struct Post: Codable, Sendable, ResponseEncodable {
     var likeCount: Int
     var createdAt: Date
     var updatedAt: Date
-}
-
-/// One page of summaries; `nextCursor` continues after the last one (absent at the end).
-struct PostPage: Codable, Sendable {
-    var items: [PostSummary]
-    var nextCursor: String?
+    /// Whether the signed-in caller likes it; absent for anonymous callers.
+    var likedByMe: Bool?
 }
 
 extension PostSummary {
@@ -40,8 +38,10 @@ extension PostSummary {
     /// two are both sort keys, microseconds and likes.
     static let columns = """
         p.id, p.title, p.excerpt, p.author_id::text, a.nickname, p.tags, p.like_count, p.created_at,
-        (extract(epoch FROM p.created_at) * 1000000)::bigint
+        \(SQLTime.micros("p.created_at"))
         """
+
+    static let columnCount = 9
 
     static func row(_ row: PostgresRow) throws -> (summary: PostSummary, micros: Int64) {
         let (id, title, excerpt, author, nickname, tags, likes, createdAt, micros) =

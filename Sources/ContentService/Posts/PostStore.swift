@@ -121,6 +121,32 @@ struct PostStore: Sendable {
         return exists.isEmpty ? .noSuchPost : .unchanged
     }
 
+    /// Which of `postIDs` `userID` likes.
+    func liked(by userID: String, among postIDs: [Int64]) async throws -> Set<Int64> {
+        guard !postIDs.isEmpty else { return [] }
+        return Set(try await database.query("""
+            SELECT post_id FROM content.likes WHERE user_id = \(userID)::uuid AND post_id = ANY(\(postIDs))
+            """, logger: logger).map { try $0.decode(Int64.self) })
+    }
+
+    /// The visible posts `userID` likes, the newest like first, from `page` on (one row past the
+    /// page), each with the like's time in microseconds for the cursor.
+    func likes(of userID: String, page: PageRequest) async throws -> [(summary: PostSummary, micros: Int64)] {
+        var b = SQLBuilder()
+        let user = b.bind(userID)
+        b.add("""
+            SELECT \(PostSummary.columns), \(SQLTime.micros("l.created_at"))
+            FROM content.likes l JOIN content.posts p ON p.id = l.post_id LEFT JOIN content.authors a ON a.id = p.author_id
+            WHERE l.user_id = \(user)::uuid AND p.visible
+            """)
+        b.newestFirst(from: page, time: "l.created_at", id: "l.post_id", idType: "bigint")
+        return try await database.query(b.query, logger: logger).map { row in
+            var (summary, _) = try PostSummary.row(row)
+            summary.likedByMe = true
+            return (summary, try row.makeRandomAccess()[PostSummary.columnCount].decode(Int64.self))
+        }
+    }
+
     // MARK: Listings
 
     func summaries(_ query: PostgresQuery) async throws -> [(summary: PostSummary, micros: Int64)] {
@@ -131,6 +157,6 @@ struct PostStore: Sendable {
         let (id, title, body, excerpt, author, nickname, tags, likes, createdAt, updatedAt, hidden) =
             try row.decode((Int64, String, String, String, String, String?, [String], Int32, Date, Date, Bool).self)
         return (Post(id: id, title: title, body: body, excerpt: excerpt, authorId: author, authorNickname: nickname, tags: tags,
-                     likeCount: Int(likes), createdAt: createdAt, updatedAt: updatedAt), hidden)
+                     likeCount: Int(likes), createdAt: createdAt, updatedAt: updatedAt, likedByMe: nil), hidden)
     }
 }

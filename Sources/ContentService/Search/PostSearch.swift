@@ -18,6 +18,8 @@ struct PostSearch: Sendable, Equatable {
     var tsquery: String?
     var sort: Sort
     var page: PageRequest
+    /// The limits this search pages by: relevance goes no deeper than its candidates.
+    var limits: PagingLimits
 
     init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
         let rule = TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters)
@@ -30,14 +32,16 @@ struct PostSearch: Sendable, Equatable {
             throw APIError.invalid("sort must be one of \(Sort.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_sort")
         }
         self.sort = sort
-        var limits = limits
+        self.limits = limits
+        if sort == .relevance { self.limits.maxOffsetRows = relevanceCandidates }
         page = .init(size: 0, position: .offset(0))
-        if sort == .relevance {
-            limits.maxOffsetRows = relevanceCandidates
-            page = try limits.offsetRequest(query, listing: "relevance order")
-        } else {
-            page = try limits.request(query, cursors: cursors, listing: fingerprint)
-        }
+        page = try self.limits.request(query, cursors: cursors, paging: paging)
+    }
+
+    /// Latest pages by keyset cursor (or page number); relevance by number only, its cursor
+    /// holding the next page's offset.
+    var paging: Paging {
+        Paging(fingerprint: fingerprint, style: sort == .relevance ? .number : .cursorOrNumber, items: "results", isID: Paging.postIDs)
     }
 
     var fingerprint: String {
@@ -58,7 +62,7 @@ struct PostSearch: Sendable, Equatable {
             b.add(" WHERE p.visible AND p.search @@ \(q)::tsquery")
             if case .after(let key) = page.position {
                 let value = b.bind(key.value)
-                let id = b.bind(key.id)
+                let id = b.bind(key.postID ?? 0)
                 b.add(" AND (p.created_at, p.id) < (\(SQLTime.fromMicros(value)), \(id))")
             }
             b.add(" ORDER BY p.created_at DESC, p.id DESC")
@@ -72,7 +76,7 @@ struct PostSearch: Sendable, Equatable {
                 ORDER BY c.rank DESC, p.created_at DESC, p.id DESC
                 """)
         }
-        let limit = b.bind(page.size)
+        let limit = b.bind(page.limit)
         let offset = b.bind(page.offset)
         b.add(" LIMIT \(limit) OFFSET \(offset)")
         return b

@@ -37,19 +37,3 @@ struct Video: Codable, Sendable, Equatable, ResponseEncodable {
         return (video, source)
     }
 }
-
-/// A page of an offset listing (videos, playlists): these page by `page` and `size` only.
-struct OffsetPage<Item: Codable & Sendable>: Codable, Sendable, ResponseEncodable {
-    var items: [Item]
-    var page: Int
-    var size: Int
-    /// Always null: these listings have no keyset cursor; ask for `page + 1` while pages are full.
-    var nextCursor: String?
-
-    init(items: [Item], request: PageRequest) {
-        self.items = items
-        self.size = request.size
-        self.page = request.offset / request.size + 1
-        self.nextCursor = nil
-    }
-}

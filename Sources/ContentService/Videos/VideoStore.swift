@@ -45,18 +45,21 @@ struct VideoStore: Sendable {
             }
     }
 
-    /// Newest first; `ownerID` narrows to one user's; `all` includes the ones only their owner sees.
-    func list(ownerID: String?, all: Bool, page: PageRequest) async throws -> [Video] {
+    /// Newest first from `page` on (one row past the page, `PageRequest.limit`), each with its
+    /// sort key; `ownerID` narrows to one user's; `all` includes the ones only their owner sees.
+    func list(ownerID: String?, all: Bool, page: PageRequest) async throws -> [(video: Video, key: SortKey)] {
         var b = SQLBuilder()
-        b.add("SELECT \(Video.columns) FROM content.videos v WHERE true")
+        b.add("SELECT \(Video.columns), \(SQLTime.micros("v.created_at")) FROM content.videos v WHERE true")
         if let ownerID {
             let owner = b.bind(ownerID)
             b.add(" AND v.owner_id = \(owner)")
         }
         if !all { b.add(" AND \(VideoPolicy.shownToAnyone)") }
-        let (limit, offset) = (b.bind(page.size), b.bind(page.offset))
-        b.add(" ORDER BY v.created_at DESC, v.id DESC LIMIT \(limit) OFFSET \(offset)")
-        return try await database.query(b.query, logger: logger).map { try Video.row($0, mediaURL: mediaURL).video }
+        b.newestFirst(from: page, time: "v.created_at", id: "v.id", idType: "uuid")
+        return try await database.query(b.query, logger: logger).map { row in
+            let video = try Video.row(row, mediaURL: mediaURL).video
+            return (video, SortKey(value: try row.makeRandomAccess()[Video.columnCount].decode(Int64.self), id: video.id))
+        }
     }
 
     /// Deletes the row (its playlist items go with it); returns the owner and the upload's path.
