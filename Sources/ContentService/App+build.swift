@@ -51,7 +51,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         .addRoutes(to: router.group("api/search").add(middleware: anyone))
     let playlistStore = PlaylistStore(database: database, mediaURL: config.mediaURL, logger: logger)
     let playlists = PlaylistsController(
-        store: playlistStore, editor: PlaylistEditor(database: database, store: playlistStore, limits: config.playlists, logger: logger),
+        store: playlistStore, authors: AuthorStore(database: database, logger: logger), editor: PlaylistEditor(database: database, store: playlistStore, limits: config.playlists, logger: logger),
         paging: config.paging, cursors: cursors)
     playlists.addRoutes(to: router.group("api/playlists").add(middleware: anyone))
     let users = router.group("api/users").add(middleware: anyone)
@@ -64,7 +64,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
     ResumableUploadsController(store: uploadStore, registration: registration, media: media, limits: config.uploads,
                                quota: config.uploadQuota, volume: volume, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
-    VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, logger: logger),
+    VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, limits: config.uploads, logger: logger),
                      registration: registration, uploads: uploadStore, media: media, limits: config.uploads, quota: config.uploadQuota,
                      volume: volume, paging: config.paging, cursors: cursors, plays: plays, audit: audit)
         .addRoutes(to: router.group("api/videos").add(middleware: anyone))

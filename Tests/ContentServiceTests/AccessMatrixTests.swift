@@ -7,8 +7,9 @@ import TestSupport
 import Shared
 
 /// Every playlist and video route × {anonymous, owner, other user, ADMIN} × {public, unlisted,
-/// private}, with the exact status of each cell, from the one table below. Each cell runs on
-/// fresh objects, so a delete in one cell cannot change another.
+/// private} (the visibility of both the scene's playlist and its video), with the exact status of
+/// each cell, from the one table below. Each cell runs on fresh objects, so a delete in one cell
+/// cannot change another.
 @Suite struct AccessMatrixTests {
     enum Who: String, CaseIterable { case anonymous, owner, other, admin }
 
@@ -54,21 +55,26 @@ import Shared
               expected: cells([401, 401, 401], [200, 200, 200], [403, 403, 404], [403, 403, 404])),
         Route(name: "remove item", method: .DELETE, pattern: "/api/playlists/{id}/items/{itemId}", path: { "/api/playlists/\($0.playlist)/items/\($0.item)" },
               expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 404], [403, 403, 404])),
-        // 200 when the playlist is in the user's listing, 0 when the listing leaves it out.
+        // 200 when the playlist is in the listing, 0 when the listing leaves it out.
         Route(name: "list user's playlists", method: .GET, pattern: "/api/users/{userId}/playlists", path: { "/api/users/\($0.owner)/playlists" },
               expected: cells([200, 0, 0], [200, 200, 200], [200, 0, 0], [200, 0, 0])),
+        Route(name: "list public playlists", method: .GET, pattern: "/api/playlists", path: { _ in "/api/playlists" },
+              expected: cells([200, 0, 0], [200, 0, 0], [200, 0, 0], [200, 0, 0])),
         // Likes are the caller's own, whatever the playlist's visibility.
         Route(name: "list my likes", method: .GET, pattern: "/api/users/me/likes", path: { _ in "/api/users/me/likes" },
               expected: cells([401, 401, 401], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
-        // Videos have no visibility of their own: the columns are the same.
+        // Videos follow the same rule; an administrator may also delete one they can see.
         Route(name: "show video", method: .GET, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" },
-              expected: cells([200, 200, 200], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
+              expected: cells([200, 200, 404], [200, 200, 200], [200, 200, 404], [200, 200, 404])),
+        // 200 when the video is in the listing of everyone's, 0 when the listing leaves it out.
         Route(name: "list videos", method: .GET, pattern: "/api/videos", path: { _ in "/api/videos" },
-              expected: cells([200, 200, 200], [200, 200, 200], [200, 200, 200], [200, 200, 200])),
+              expected: cells([200, 0, 0], [200, 0, 0], [200, 0, 0], [200, 0, 0])),
+        Route(name: "update video", method: .PATCH, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" }, json: ["title": "renamed"],
+              expected: cells([401, 401, 401], [200, 200, 200], [403, 403, 404], [403, 403, 404])),
         Route(name: "delete video", method: .DELETE, pattern: "/api/videos/{id}", path: { "/api/videos/\($0.video)" },
-              expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 403], [204, 204, 204])),
+              expected: cells([401, 401, 401], [204, 204, 204], [403, 403, 404], [204, 204, 404])),
         Route(name: "play video", method: .POST, pattern: "/api/videos/{id}/plays", path: { "/api/videos/\($0.video)/plays" },
-              expected: cells([204, 204, 204], [204, 204, 204], [204, 204, 204], [204, 204, 204])),
+              expected: cells([204, 204, 404], [204, 204, 204], [204, 204, 404], [204, 204, 404])),
         Route(name: "upload video", method: .POST, pattern: "/api/videos", path: { _ in "/api/videos" }, upload: true,
               expected: cells([401, 401, 401], [202, 202, 202], [202, 202, 202], [202, 202, 202])),
         Route(name: "create playlist", method: .POST, pattern: "/api/playlists", path: { _ in "/api/playlists" }, json: ["title": "new"],
@@ -112,7 +118,7 @@ import Shared
             ]
             var failures: [String] = []
             for route in Self.routes {
-                for (column, visibility) in PlaylistVisibility.allCases.enumerated() {
+                for (column, visibility) in Visibility.allCases.enumerated() {
                     for who in Who.allCases {
                         let scene = try await makeScene(server, owner: owner, visibility: visibility)
                         let second = try await server.video(as: owner)
@@ -125,9 +131,9 @@ import Shared
                             let reply = try await server.call(route.method, route.path(scene), json: json,
                                                               bytes: route.bytes.map { ByteBuffer(bytes: $0) }, headers: route.headers, as: caller)
                             status = reply.status
-                            if route.name == "list user's playlists", status == 200 {
+                            if route.name.hasPrefix("list"), route.name != "list my likes", status == 200 {
                                 let ids = (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
-                                if !ids.contains(scene.playlist) { status = 0 }
+                                if !ids.contains(route.name == "list videos" ? scene.video : scene.playlist) { status = 0 }
                             }
                         }
                         let expected = route.expected[who]![column]
@@ -156,8 +162,10 @@ import Shared
         return json
     }
 
-    func makeScene(_ server: ContentServer, owner: ContentServer.Caller, visibility: PlaylistVisibility) async throws -> Scene {
+    func makeScene(_ server: ContentServer, owner: ContentServer.Caller, visibility: Visibility) async throws -> Scene {
         let video = try await server.video(as: owner)
+        let changed = try await server.call(.PATCH, "/api/videos/\(video)", json: ["visibility": visibility.rawValue], as: owner)
+        #expect(changed.status == 200 && changed["visibility"] == visibility.rawValue)
         let created = try await server.call(.POST, "/api/playlists", json: ["title": "mine", "visibility": visibility.rawValue], as: owner)
         let playlist = try #require(created["id"])
         let added = try await server.call(.POST, "/api/playlists/\(playlist)/items", json: ["videoId": video], as: owner)

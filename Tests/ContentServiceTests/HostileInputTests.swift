@@ -13,6 +13,8 @@ import TestSupport
     @Test func pageNumbersNearIntMaxAreRefusedNotFatal() async throws {
         try await ContentServer.run(["CONTENT_CACHE_TTL_MS": "0"]) { server in
             let user = try await server.caller()
+            // Known to the service, so its playlist listing reaches the paging.
+            #expect(try await server.call(.POST, "/api/playlists", json: ["title": "t"], as: user).status == 201)
             for page in ["92233720368547759", "92233720368547758", String(Int.max), "9223372036854775808", String(Int.min)] {
                 for path in ["/api/videos", "/api/posts", "/api/search?keyword=x&sort=latest", "/api/search?keyword=x&sort=relevance",
                              "/api/users/\(user.id)/playlists"] {
@@ -109,6 +111,8 @@ import TestSupport
             let ownersCursor = try #require(try await page("", as: owner).next)
             #expect(try await server.call(.GET, "/api/videos?ownerId=\(owner.id)&size=2&cursor=\(ownersCursor)").status == 400)
             #expect(try await page("&cursor=\(ownersCursor)", as: owner).ids == [made[2], made[1]])
+            #expect(try await server.videoIDs("/api/videos?ownerId=me", as: owner) == made.reversed(), "me is the caller")
+            #expect(try await server.call(.GET, "/api/videos?ownerId=me").status == 401)
             #expect(try await server.call(.GET, "/api/videos?page=2").status == 422)
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import ContentService
+import Shared
 
 /// Playlists' own behaviour: items in order, limits, and the per-user listing.
 @Suite struct PlaylistsTests {
@@ -126,6 +127,46 @@ import TestSupport
             let ownersCursor = try #require(try await page("?size=2", as: owner).next)
             #expect(try await server.call(.GET, "/api/users/\(owner.id)/playlists?size=2&cursor=\(ownersCursor)").status == 400)
             #expect(try await server.call(.GET, "/api/users/\(owner.id)/playlists?size=101").status == 422)
+        }
+    }
+
+    /// `GET /api/playlists` lists everyone's public playlists, newest first, none of a banned
+    /// owner's; `me` names the caller wherever a user id goes; a user nobody knows is a 404.
+    @Test func publicListingsMeAndUnknownUsers() async throws {
+        try await ContentServer.run { server in
+            let owner = try await server.caller()
+            let other = try await server.caller()
+            var made: [String: String] = [:]
+            for visibility in ["public", "unlisted", "private"] {
+                let id: String = try #require(try await server.call(.POST, "/api/playlists", json: ["title": visibility, "visibility": visibility], as: owner)["id"])
+                made[visibility] = id
+            }
+            let theirs = try #require(try await server.call(.POST, "/api/playlists", json: ["title": "theirs", "visibility": "public"], as: other)["id"])
+            func ids(_ path: String, as caller: ContentServer.Caller? = nil) async throws -> [String] {
+                let reply = try await server.call(.GET, path, as: caller)
+                #expect(reply.status == 200, "\(path): \(reply.status)")
+                return (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+            }
+            #expect(try await ids("/api/playlists") == [theirs, made["public"]!])
+            #expect(try await ids("/api/playlists", as: owner) == [theirs, made["public"]!], "the public listing is public ones only, also for their owner")
+            let first = try await server.call(.GET, "/api/playlists?size=1")
+            let cursor = try #require(first.json["nextCursor"] as? String)
+            #expect(try await ids("/api/playlists?size=1&cursor=\(cursor)") == [made["public"]!])
+
+            #expect(try await ids("/api/users/me/playlists", as: owner).count == 3)
+            #expect(try await ids("/api/users/me/playlists", as: other) == [theirs])
+            #expect(try await server.call(.GET, "/api/users/me/playlists").status == 401)
+            let newcomer = try await server.caller()
+            #expect(try await ids("/api/users/me/playlists", as: newcomer).isEmpty, "a caller who made nothing yet has an empty listing")
+            #expect(try await server.call(.GET, "/api/users/\(newcomer.id)/playlists").status == 404, "nobody knows them yet")
+            #expect(try await server.call(.GET, "/api/users/\(UUID())/playlists", as: owner).status == 404)
+
+            try await server.authorChanged(UserChange(userID: other.id, nickname: "n", banned: true, version: 1))
+            let onlyPublic = try #require(made["public"])
+            #expect(try await server.eventually {
+                let reply = try await server.call(.GET, "/api/playlists")
+                return (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [onlyPublic]
+            })
         }
     }
 }

@@ -147,4 +147,47 @@ import TestSupport
             #expect(played)
         }
     }
+
+    /// The owner edits title, description and visibility; unlisted videos are watched by id but
+    /// not listed, private ones are the owner's alone and their plays do not count; the listing
+    /// sorts by plays too.
+    @Test func ownersEditVideosAndVisibilityDecidesWhoFindsThem() async throws {
+        try await ContentServer.run(["CONTENT_PLAY_FOLD_MS": "50"]) { server in
+            let owner = try await server.caller()
+            let viewer = try await server.caller()
+            let (popular, unlisted, secret) = (try await server.video(as: owner), try await server.video(as: owner), try await server.video(as: owner))
+            let edited = try await server.call(.PATCH, "/api/videos/\(popular)", json: ["title": "인기 영상", "description": "설명\n둘째 줄"], as: owner)
+            #expect(edited.status == 200 && edited["title"] == "인기 영상" && edited["description"] == "설명\n둘째 줄" && edited["visibility"] == "public")
+            #expect(try await server.call(.PATCH, "/api/videos/\(unlisted)", json: ["visibility": "unlisted"], as: owner).status == 200)
+            #expect(try await server.call(.PATCH, "/api/videos/\(secret)", json: ["visibility": "private"], as: owner).status == 200)
+            for (body, code) in [([String: Any](), "empty_update"), (["visibility": "hidden"], "invalid_visibility"), (["title": ""], "invalid_title"),
+                                 (["description": String(repeating: "d", count: 2001)], "invalid_description")] {
+                let reply = try await server.call(.PATCH, "/api/videos/\(popular)", json: body, as: owner)
+                #expect(reply.status == 422 && reply.errorCode == code, "\(body)")
+            }
+            #expect(try await server.call(.PATCH, "/api/videos/\(popular)", json: ["title": "mine now"], as: viewer).status == 403)
+
+            #expect(try await server.call(.GET, "/api/videos/\(unlisted)", as: viewer).status == 200)
+            #expect(try await server.call(.GET, "/api/videos/\(secret)", as: viewer).status == 404)
+            #expect(try await server.videoIDs("/api/videos", as: viewer) == [popular])
+            #expect(try await server.videoIDs("/api/videos?ownerId=\(owner.id)", as: viewer) == [popular])
+            #expect(try await server.videoIDs("/api/videos?ownerId=me", as: owner) == [secret, unlisted, popular])
+
+            // Plays: the owner's own private video answers but does not count.
+            #expect(try await server.call(.POST, "/api/videos/\(secret)/plays", as: owner).status == 204)
+            #expect(try await server.call(.POST, "/api/videos/\(secret)/plays", as: viewer).status == 404)
+            for caller in [viewer, try await server.caller()] {
+                #expect(try await server.call(.POST, "/api/videos/\(unlisted)/plays", as: caller).status == 204)
+            }
+            #expect(try await server.call(.POST, "/api/videos/\(popular)/plays", as: viewer).status == 204)
+            #expect((try await server.call(.GET, "/api/videos/\(secret)", as: owner).json["plays"] as? Int) == 0)
+            // Most played first, by the folded counts.
+            let folded = try await server.eventually {
+                try await server.videoIDs("/api/videos?ownerId=me&sort=plays", as: owner) == [unlisted, popular, secret]
+            }
+            #expect(folded)
+            #expect(try await server.call(.GET, "/api/videos?sort=views").status == 422)
+            #expect(try await server.auditActions().filter { $0 == "video.updated" }.count == 3)
+        }
+    }
 }

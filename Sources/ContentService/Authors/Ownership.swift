@@ -10,6 +10,14 @@ enum Ownership {
         return id.uuidString.lowercased()
     }
 
+    /// A user a request names: `me` is the caller (401 without one), anything else a user id
+    /// (nil when it is none).
+    static func user(named text: String, by identity: Identity?) throws -> String? {
+        guard text == "me" else { return UUID(uuidString: text)?.uuidString.lowercased() }
+        guard let identity else { throw APIError.unauthorized() }
+        return try ownerID(of: identity)
+    }
+
     /// Whether `identity` is the user `ownerID` names (nobody owns anything anonymously).
     static func owns(_ identity: Identity?, _ ownerID: String) -> Bool {
         guard let identity else { return false }

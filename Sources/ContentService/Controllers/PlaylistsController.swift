@@ -2,15 +2,17 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// `/api/playlists` and `GET /api/users/{id}/playlists`. Reads ask `PlaylistPolicy`; writes go
+/// `/api/playlists` and `GET /api/users/{id}/playlists`. Reads ask `VisibilityPolicy`; writes go
 /// through `PlaylistEditor`.
 struct PlaylistsController: Sendable {
     let store: PlaylistStore
+    let authors: AuthorStore
     let editor: PlaylistEditor
     let paging: PagingLimits
     let cursors: PageCursor
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get(use: listPublic)
         group.post(use: create)
         group.get(":id", use: show)
         group.patch(":id", use: update)
@@ -53,16 +55,16 @@ struct PlaylistsController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Playlist {
-        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
-        guard let head = try await store.head(id: id) else { throw PlaylistPolicy.notFound }
-        try PlaylistPolicy.require(.read, visibility: head.visibility, ownerID: head.ownerID, ownerBanned: head.ownerBanned, by: context.identity)
-        guard let playlist = try await store.find(id: id, viewerID: context.identity?.userID.lowercased()) else { throw PlaylistPolicy.notFound }
+        let id = try context.uuid("id", orElse: Playlist.notFound)
+        guard let head = try await store.head(id: id) else { throw Playlist.notFound }
+        try VisibilityPolicy.require(.read, granted: head.access(by: context.identity), notFound: Playlist.notFound)
+        guard let playlist = try await store.find(id: id, viewerID: context.identity?.userID.lowercased()) else { throw Playlist.notFound }
         return playlist
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let identity = try context.requireIdentity()
-        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: Playlist.notFound)
         let change = try await request.decode(as: UpdateRequest.self, context: context)
         return try await editor.update(id, with: .init(title: change.title, description: change.description, visibility: change.visibility),
                                        by: identity, origin: AuditOrigin(request, context))
@@ -70,13 +72,13 @@ struct PlaylistsController: Sendable {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        try await editor.delete(try context.uuid("id", orElse: PlaylistPolicy.notFound), by: identity, origin: AuditOrigin(request, context))
+        try await editor.delete(try context.uuid("id", orElse: Playlist.notFound), by: identity, origin: AuditOrigin(request, context))
         return .noContent
     }
 
     @Sendable func addItem(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Playlist> {
         let identity = try context.requireIdentity()
-        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: Playlist.notFound)
         let body = try await request.decode(as: AddItemRequest.self, context: context)
         let playlist = try await editor.add(video: body.videoId, to: id, by: identity, origin: AuditOrigin(request, context))
         return EditedResponse(status: .created, response: playlist)
@@ -84,7 +86,7 @@ struct PlaylistsController: Sendable {
 
     @Sendable func moveItem(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let identity = try context.requireIdentity()
-        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: Playlist.notFound)
         let item = try context.uuid("itemId", orElse: PlaylistEditor.noSuchItem)
         let body = try await request.decode(as: MoveItemRequest.self, context: context)
         return try await editor.move(item: item, in: id, to: body.position, by: identity, origin: AuditOrigin(request, context))
@@ -92,17 +94,28 @@ struct PlaylistsController: Sendable {
 
     @Sendable func removeItem(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let identity = try context.requireIdentity()
-        let id = try context.uuid("id", orElse: PlaylistPolicy.notFound)
+        let id = try context.uuid("id", orElse: Playlist.notFound)
         let item = try context.uuid("itemId", orElse: PlaylistEditor.noSuchItem)
         try await editor.remove(item: item, from: id, by: identity, origin: AuditOrigin(request, context))
         return .noContent
     }
 
-    /// Newest first, by keyset cursor: all of them to their owner, the public ones to others.
+    /// `GET /api/playlists`: everyone's public playlists, newest first, by keyset cursor.
+    @Sendable func listPublic(_ request: Request, context: AppRequestContext) async throws -> Page<Playlist> {
+        let listing = Paging(fingerprint: "playlists|public", style: .cursor, items: "playlists", isID: Paging.uuids)
+        let page = try paging.request(request.uri.queryParameters, cursors: cursors, paging: listing)
+        return Page(rows: try await store.listPublic(page: page), request: page, limits: paging, cursors: cursors, paging: listing,
+                    item: \.playlist, key: \.key)
+    }
+
+    /// `GET /api/users/{id|me}/playlists`, newest first, by keyset cursor: all of them to their
+    /// owner, the public ones to others, none of a banned owner's; 404 for a user nobody knows.
     @Sendable func listOfUser(_ request: Request, context: AppRequestContext) async throws -> Page<Playlist> {
-        let owner = try context.uuid("userId", orElse: APIError.notFound("No such user"))
-        let ownerID = owner.uuidString.lowercased()
-        let visibilities = PlaylistPolicy.listed(ownerID: ownerID, ownerBanned: try await store.isBanned(userID: ownerID), by: context.identity)
+        let noSuchUser = APIError.notFound("No such user")
+        guard let ownerID = try Ownership.user(named: try context.parameters.require("userId"), by: context.identity) else { throw noSuchUser }
+        let standing = try await authors.standing(of: ownerID)
+        guard standing != .unknown || Ownership.owns(context.identity, ownerID) else { throw noSuchUser }
+        let visibilities = VisibilityPolicy.listed(ownerID: ownerID, ownerBanned: standing == .banned, by: context.identity)
         let listing = Paging(fingerprint: "playlists|\(ownerID)|\(visibilities.map(\.rawValue).joined(separator: ","))", style: .cursor,
                              items: "playlists", isID: Paging.uuids)
         let page = try paging.request(request.uri.queryParameters, cursors: cursors, paging: listing)

@@ -21,6 +21,7 @@ struct VideosController: Sendable {
         group.post(use: upload)
         group.get(use: list)
         group.get(":id", use: show)
+        group.patch(":id", use: update)
         group.delete(":id", use: delete)
         group.post(":id/plays", use: play)
     }
@@ -53,26 +54,47 @@ struct VideosController: Sendable {
         return UploadAccepted.response(id)
     }
 
-    /// Newest first, by keyset cursor; `ownerId` narrows to one user's (all of them to the owner).
+    struct UpdateRequest: Decodable {
+        var title: String?
+        var description: String?
+        var visibility: String?
+    }
+
+    /// Newest first or most played (`sort`), by keyset cursor; `ownerId` (a user id or `me`)
+    /// narrows to one user's, all of them to the owner, else the listed ones only.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<Video> {
         let query = request.uri.queryParameters
         var owner: String?
         if let text = query.get("ownerId") {
-            guard let id = UUID(uuidString: text) else { throw APIError.invalid("ownerId is not a user id", code: "invalid_owner") }
-            owner = id.uuidString.lowercased()
+            guard let id = try Ownership.user(named: text, by: context.identity) else {
+                throw APIError.invalid("ownerId is not a user id or me", code: "invalid_owner")
+            }
+            owner = id
+        }
+        guard let sort = VideoStore.Sort(rawValue: query.get("sort") ?? "latest") else {
+            throw APIError.invalid("sort must be one of \(VideoStore.Sort.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_sort")
         }
         let all = VideoPolicy.listsAll(ownerID: owner, by: context.identity)
-        let listing = Paging(fingerprint: "videos|\(owner ?? "")|\(all)", style: .cursor, items: "videos", isID: Paging.uuids)
+        let listing = Paging(fingerprint: "videos|\(sort.rawValue)|\(owner ?? "")|\(all)", style: .cursor, items: "videos", isID: Paging.uuids)
         let page = try paging.request(query, cursors: cursors, paging: listing)
-        return Page(rows: try await store.list(ownerID: owner, all: all, page: page), request: page, limits: paging, cursors: cursors,
-                    paging: listing, item: \.video, key: \.key)
+        return Page(rows: try await store.list(ownerID: owner, all: all, sort: sort, page: page), request: page, limits: paging,
+                    cursors: cursors, paging: listing, item: \.video, key: \.key)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Video {
         guard let found = try await store.find(id: try context.uuid("id", orElse: VideoPolicy.notFound)),
-              VideoPolicy.maySee(status: found.video.status, ownerID: found.video.ownerId, ownerBanned: found.ownerBanned, by: context.identity)
+              found.video.access(ownerBanned: found.ownerBanned, by: context.identity) > .none
         else { throw VideoPolicy.notFound }
         return found.video
+    }
+
+    /// Title, description and visibility, by the owner (403 for others who can see it).
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Video {
+        let identity = try context.requireIdentity()
+        let id = try context.uuid("id", orElse: VideoPolicy.notFound)
+        let change = try await request.decode(as: UpdateRequest.self, context: context)
+        return try await editor.update(id, with: .init(title: change.title, description: change.description, visibility: change.visibility),
+                                       by: identity, origin: AuditOrigin(request, context))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -85,8 +107,10 @@ struct VideosController: Sendable {
     /// answered alike and counts nothing.
     @Sendable func play(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let id = try context.uuid("id", orElse: VideoPolicy.notFound)
-        // Only a video anyone may see gets a mark: unknown ids leave nothing in Redis.
-        guard try await store.isShown(id: id) else { throw VideoPolicy.notFound }
+        guard let found = try await store.find(id: id), found.video.access(ownerBanned: found.ownerBanned, by: context.identity) > .none
+        else { throw VideoPolicy.notFound }
+        // An owner watching their own private or unfinished video is no audience: answered, not counted.
+        guard VideoPolicy.countsPlays(found.video, ownerBanned: found.ownerBanned) else { return .noContent }
         let viewer = plays.viewer(context.identity, address: context.clientAddress)
         guard try await plays.isFirst(of: id, by: viewer) else { return .noContent }
         guard try await store.recordPlay(id: id) else {

@@ -1,15 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
-
-enum PlaylistVisibility: String, Codable, Sendable, CaseIterable {
-    /// Listed and readable by anyone.
-    case `public`
-    /// Readable by anyone with its id, listed to its owner only.
-    case unlisted
-    /// The owner's alone: a 404 for everyone else.
-    case `private`
-}
+import Shared
 
 /// A playlist; `items` only on `GET /api/playlists/{id}` and the answers to writes.
 struct Playlist: Codable, Sendable, ResponseEncodable {
@@ -17,7 +9,7 @@ struct Playlist: Codable, Sendable, ResponseEncodable {
     var ownerId: String
     var title: String
     var description: String
-    var visibility: PlaylistVisibility
+    var visibility: Visibility
     var itemCount: Int
     var createdAt: Date
     var updatedAt: Date
@@ -28,12 +20,15 @@ struct Playlist: Codable, Sendable, ResponseEncodable {
         (SELECT count(*) FROM content.playlist_items i WHERE i.playlist_id = l.id)::integer, l.created_at, l.updated_at
         """
 
+    static let notFound = APIError.notFound("No such playlist")
+    static let columnCount = 8
+
     static func row(_ row: PostgresRow) throws -> Playlist {
         let (id, owner, title, description, visibility, count, createdAt, updatedAt) =
             try row.decode((UUID, UUID, String, String, String, Int32, Date, Date).self)
         return Playlist(
             id: id.uuidString.lowercased(), ownerId: owner.uuidString.lowercased(), title: title, description: description,
-            visibility: PlaylistVisibility(rawValue: visibility) ?? .private, itemCount: Int(count),
+            visibility: Visibility(rawValue: visibility) ?? .private, itemCount: Int(count),
             createdAt: createdAt, updatedAt: updatedAt, items: nil)
     }
 }

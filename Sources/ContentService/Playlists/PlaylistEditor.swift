@@ -4,7 +4,7 @@ import PostgresNIO
 import Shared
 
 /// Every change to playlists: the input checked against `PlaylistLimits`, the right checked by
-/// `PlaylistPolicy` with the playlist's row locked (so changes to one playlist apply one at a
+/// `VisibilityPolicy` with the playlist's row locked (so changes to one playlist apply one at a
 /// time), and the change and its audit event committed in one transaction. Each returns the
 /// playlist as its owner now sees it.
 struct PlaylistEditor: Sendable {
@@ -97,8 +97,8 @@ struct PlaylistEditor: Sendable {
     /// Runs `body` in a transaction with the playlist locked, once the policy allows `identity` to change it.
     private func writing<T: Sendable>(_ id: UUID, _ identity: Identity, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.withTransaction(logger: logger) { connection in
-            guard let head = try await store.head(id: id, lockingOn: connection) else { throw PlaylistPolicy.notFound }
-            try PlaylistPolicy.require(.write, visibility: head.visibility, ownerID: head.ownerID, ownerBanned: head.ownerBanned, by: identity)
+            guard let head = try await store.head(id: id, lockingOn: connection) else { throw Playlist.notFound }
+            try VisibilityPolicy.require(.write, granted: head.access(by: identity), notFound: Playlist.notFound)
             return try await body(connection)
         }
     }

@@ -15,10 +15,7 @@ struct PlaylistLimits: Sendable {
         try TextRule(field: "description", scalars: 0...maxDescriptionCharacters, multiline: true).check(raw)
     }
 
-    func visibility(_ raw: String) throws -> PlaylistVisibility {
-        guard let visibility = PlaylistVisibility(rawValue: raw) else {
-            throw APIError.invalid("visibility must be public, unlisted or private", code: "invalid_visibility")
-        }
-        return visibility
+    func visibility(_ raw: String) throws -> Visibility {
+        try Visibility.checked(raw)
     }
 }

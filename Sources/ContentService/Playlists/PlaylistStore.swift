@@ -12,19 +12,24 @@ struct PlaylistStore: Sendable {
 
     struct Head: Sendable {
         var ownerID: String
-        var visibility: PlaylistVisibility
+        var visibility: Visibility
         var ownerBanned: Bool
+
+        func access(by identity: Identity?) -> VisibilityPolicy.Access {
+            VisibilityPolicy.access(visibility: visibility, ownerID: ownerID, ownerBanned: ownerBanned, by: identity)
+        }
     }
 
-    func insert(id: UUID, ownerID: String, title: String, description: String, visibility: PlaylistVisibility,
+    func insert(id: UUID, ownerID: String, title: String, description: String, visibility: Visibility,
                 on connection: PostgresConnection) async throws {
+        try await AuthorStore.ensure(ownerID, on: connection, logger: logger)
         try await connection.query("""
             INSERT INTO content.playlists (id, owner_id, title, description, visibility)
             VALUES (\(id), \(ownerID)::uuid, \(title), \(description), \(visibility.rawValue))
             """, logger: logger)
     }
 
-    /// Owner, visibility and whether the owner is banned, what PlaylistPolicy needs; with a
+    /// Owner, visibility and whether the owner is banned, what VisibilityPolicy needs; with a
     /// connection, the row is locked.
     func head(id: UUID, lockingOn connection: PostgresConnection? = nil) async throws -> Head? {
         let row: PostgresRow?
@@ -39,17 +44,11 @@ struct PlaylistStore: Sendable {
         }
         return try row.map { row in
             let (owner, visibility, banned) = try row.decode((String, String, Bool).self)
-            return Head(ownerID: owner, visibility: PlaylistVisibility(rawValue: visibility) ?? .private, ownerBanned: banned)
+            return Head(ownerID: owner, visibility: Visibility(rawValue: visibility) ?? .private, ownerBanned: banned)
         }
     }
 
     /// Whether the user is banned, as Content's copy of the accounts says.
-    func isBanned(userID: String) async throws -> Bool {
-        try await database.query("""
-            SELECT EXISTS (SELECT 1 FROM content.authors WHERE id = \(userID)::uuid AND banned)
-            """, logger: logger).first?.decode(Bool.self) ?? false
-    }
-
     /// The playlist with its items in order, both read on one connection. Items are the videos
     /// `viewerID` may see (`VideoPolicy`): anyone's shown ones and the viewer's own.
     func find(id: UUID, viewerID: String?) async throws -> Playlist? {
@@ -62,7 +61,7 @@ struct PlaylistStore: Sendable {
             SELECT i.id, row_number() OVER (ORDER BY i.position)::integer, i.added_at,
                    v.id, v.title, v.status, v.thumbnail_path, v.duration_seconds
             FROM content.playlist_items i JOIN content.videos v ON v.id = i.video_id
-            WHERE i.playlist_id = \(id) AND (v.owner_id = \(viewerID ?? "") OR \(unescaped: VideoPolicy.shownToAnyone))
+            WHERE i.playlist_id = \(id) AND (v.owner_id = \(viewerID ?? "") OR \(unescaped: VideoPolicy.reachable))
             ORDER BY i.position
             """
         guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
@@ -78,7 +77,7 @@ struct PlaylistStore: Sendable {
         return playlist
     }
 
-    func update(id: UUID, title: String?, description: String?, visibility: PlaylistVisibility?, on connection: PostgresConnection) async throws {
+    func update(id: UUID, title: String?, description: String?, visibility: Visibility?, on connection: PostgresConnection) async throws {
         try await connection.query("""
             UPDATE content.playlists SET title = coalesce(\(title), title), description = coalesce(\(description), description),
                 visibility = coalesce(\(visibility?.rawValue), visibility), updated_at = now()
@@ -93,16 +92,32 @@ struct PlaylistStore: Sendable {
     /// A user's playlists of the given visibilities, newest first from `page` on (one row past
     /// the page, `PageRequest.limit`), each with its sort key. With public ones only, the
     /// statement matches the partial index exactly.
-    func list(ownerID: String, visibilities: [PlaylistVisibility], page: PageRequest) async throws -> [(playlist: Playlist, key: SortKey)] {
+    func list(ownerID: String, visibilities: [Visibility], page: PageRequest) async throws -> [(playlist: Playlist, key: SortKey)] {
         var b = SQLBuilder()
         let owner = b.bind(ownerID)
         b.add("SELECT \(Playlist.columns), \(SQLTime.micros("l.created_at")) FROM content.playlists l WHERE l.owner_id = \(owner)::uuid")
         if visibilities == [.public] { b.add(" AND l.visibility = 'public'") }
         b.newestFirst(from: page, time: "l.created_at", id: "l.id", idType: "uuid")
-        return try await database.query(b.query, logger: logger).map { row in
-            let playlist = try Playlist.row(row)
-            return (playlist, SortKey(value: try row.makeRandomAccess()[8].decode(Int64.self), id: playlist.id))
-        }
+        return try await database.query(b.query, logger: logger).map(Self.listed)
+    }
+
+    /// A playlist of a listing and its sort key, from `Playlist.columns` and the micros after them.
+    private static func listed(_ row: PostgresRow) throws -> (playlist: Playlist, key: SortKey) {
+        let playlist = try Playlist.row(row)
+        return (playlist, SortKey(value: try row.makeRandomAccess()[Playlist.columnCount].decode(Int64.self), id: playlist.id))
+    }
+
+    /// Everyone's public playlists whose owner is not banned, newest first from `page` on (one
+    /// row past the page), each with its sort key.
+    func listPublic(page: PageRequest) async throws -> [(playlist: Playlist, key: SortKey)] {
+        var b = SQLBuilder()
+        b.add("""
+            SELECT \(Playlist.columns), \(SQLTime.micros("l.created_at")) FROM content.playlists l
+            WHERE l.visibility = 'public'
+              AND NOT EXISTS (SELECT 1 FROM content.authors a WHERE a.id = l.owner_id AND a.banned)
+            """)
+        b.newestFirst(from: page, time: "l.created_at", id: "l.id", idType: "uuid")
+        return try await database.query(b.query, logger: logger).map(Self.listed)
     }
 
     enum AddOutcome { case added(UUID), full, noSuchVideo, duplicate }
@@ -114,7 +129,7 @@ struct PlaylistStore: Sendable {
             SELECT (SELECT count(*) FROM content.playlist_items WHERE playlist_id = \(playlistID))::integer,
                    EXISTS (SELECT 1 FROM content.playlist_items WHERE playlist_id = \(playlistID) AND video_id = \(videoID)),
                    EXISTS (SELECT 1 FROM content.videos v WHERE v.id = \(videoID)
-                           AND (v.owner_id = \(ownerID) OR \(unescaped: VideoPolicy.shownToAnyone)))
+                           AND (v.owner_id = \(ownerID) OR \(unescaped: VideoPolicy.reachable)))
             """, logger: logger).collect()[0].decode((Int32, Bool, Bool).self)
         guard exists else { return .noSuchVideo }
         guard !present else { return .duplicate }

@@ -31,10 +31,7 @@ struct PostStore: Sendable {
     }
 
     func insert(_ draft: Draft, authorID: String, on connection: PostgresConnection) async throws -> Post {
-        // The author's row may not have arrived from AuthService yet: the message fills it in.
-        try await connection.query("""
-            INSERT INTO content.authors (id) VALUES (\(authorID)::uuid) ON CONFLICT DO NOTHING
-            """, logger: logger)
+        try await AuthorStore.ensure(authorID, on: connection, logger: logger)
         let rows = try await connection.query("""
             INSERT INTO content.posts (author_id, title, body, excerpt, tags, search, search_version, visible)
             SELECT \(authorID)::uuid, \(draft.title), \(draft.body), \(draft.excerpt), \(draft.tags),

@@ -7,6 +7,8 @@ struct UploadLimits: Sendable {
     /// A multipart body carries a little more than its file: the title and the part headers.
     var multipartOverheadBytes = 64 << 10
     var maxTitleCharacters = 200
+    /// The same as a playlist's.
+    var maxDescriptionCharacters = 2000
     /// How long a resumable upload may sit unfinished before its bytes are thrown away.
     var resumableExpiry: Duration = .seconds(24 * 3600)
 
@@ -15,6 +17,14 @@ struct UploadLimits: Sendable {
 
     func title(_ raw: String) throws -> String {
         try TextRule(field: "title", scalars: 1...maxTitleCharacters).check(raw)
+    }
+
+    func description(_ raw: String) throws -> String {
+        try TextRule(field: "description", scalars: 0...maxDescriptionCharacters, multiline: true).check(raw)
+    }
+
+    func visibility(_ raw: String) throws -> Visibility {
+        try Visibility.checked(raw)
     }
 
     func tooLarge() -> APIError {

@@ -1,24 +1,31 @@
 import Shared
 
-/// Who may see and do what with a video, the one rule every video route and listing asks.
-/// Anyone watches and lists a ready video whose owner is not banned; a video still processing or
-/// failed is its owner's business (and an administrator's), and a banned owner's videos are
-/// hidden like their posts. The owner or an administrator deletes one.
+/// Who may see and do what with a video, the rule every video route and listing asks:
+/// `VisibilityPolicy`, as for playlists (anyone reads a public or unlisted one, only its owner a
+/// private one or anything of a banned owner, only the owner changes one), and what is a video's
+/// own: one still processing, or failed, is its owner's alone, and an administrator may delete
+/// one they can see.
 enum VideoPolicy {
-    static func mayDelete(_ identity: Identity, ownerID: String) -> Bool {
-        identity.isAdmin || Ownership.owns(identity, ownerID)
+    static func access(status: String, visibility: Visibility, ownerID: String, ownerBanned: Bool, by identity: Identity?)
+        -> VisibilityPolicy.Access {
+        let access = VisibilityPolicy.access(visibility: visibility, ownerID: ownerID, ownerBanned: ownerBanned, by: identity)
+        return access == .write || status == "ready" ? access : .none
     }
 
-    static func maySee(status: String, ownerID: String, ownerBanned: Bool, by identity: Identity?) -> Bool {
-        if identity?.isAdmin == true || Ownership.owns(identity, ownerID) { return true }
-        return status == "ready" && !ownerBanned
+    static func mayDelete(_ access: VisibilityPolicy.Access, by identity: Identity) -> Bool {
+        access == .write || (access == .read && identity.isAdmin)
     }
 
     /// Whether a listing of `ownerID`'s videos shows this viewer all of them, or only the ones
-    /// anyone may see.
+    /// anyone may find.
     static func listsAll(ownerID: String?, by identity: Identity?) -> Bool {
         guard let ownerID else { return false }
         return Ownership.owns(identity, ownerID)
+    }
+
+    /// Whether plays of it count: one anyone may watch (`reachable`, its SQL twin).
+    static func countsPlays(_ video: Video, ownerBanned: Bool) -> Bool {
+        video.status == "ready" && video.visibility != .private && !ownerBanned
     }
 
     static let notFound = APIError.notFound("No such video")
@@ -32,6 +39,9 @@ enum VideoPolicy {
                   AND a.banned)
         """
 
-    /// The SQL condition for "anyone may see it", on `content.videos v`.
-    static let shownToAnyone = "v.status = 'ready' AND NOT \(ownerBanned)"
+    /// The SQL condition for "anyone may watch it", public or unlisted, on `content.videos v`.
+    static let reachable = "v.status = 'ready' AND v.visibility <> 'private' AND NOT \(ownerBanned)"
+
+    /// The SQL condition for "listed to anyone": public too.
+    static let listed = "v.status = 'ready' AND v.visibility = 'public' AND NOT \(ownerBanned)"
 }

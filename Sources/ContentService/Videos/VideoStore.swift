@@ -22,6 +22,7 @@ struct VideoStore: Sendable {
     /// The row, its thumbnail and transcode jobs and its audit event, in one transaction: a video
     /// is never left without the work that makes it ready.
     func insert(_ video: NewVideo, audit: AuditEvent, on connection: PostgresConnection) async throws {
+        try await AuthorStore.ensure(video.ownerID, on: connection, logger: logger)
         try await connection.query("""
             INSERT INTO content.videos (id, owner_id, title, source_path, size_bytes, container)
             VALUES (\(video.id), \(video.ownerID), \(video.title), \(video.sourcePath), \(video.sizeBytes), \(video.container.rawValue))
@@ -45,21 +46,65 @@ struct VideoStore: Sendable {
             }
     }
 
-    /// Newest first from `page` on (one row past the page, `PageRequest.limit`), each with its
-    /// sort key; `ownerID` narrows to one user's; `all` includes the ones only their owner sees.
-    func list(ownerID: String?, all: Bool, page: PageRequest) async throws -> [(video: Video, key: SortKey)] {
+    enum Sort: String, Sendable, CaseIterable {
+        case latest, plays
+    }
+
+    /// In `sort` order from `page` on (one row past the page, `PageRequest.limit`), each with its
+    /// sort key; `ownerID` narrows to one user's; `all` includes the ones only their owner sees,
+    /// else only listed ones (`VideoPolicy.listed`). Each shape reads one index.
+    func list(ownerID: String?, all: Bool, sort: Sort, page: PageRequest) async throws -> [(video: Video, key: SortKey)] {
         var b = SQLBuilder()
-        b.add("SELECT \(Video.columns), \(SQLTime.micros("v.created_at")) FROM content.videos v WHERE true")
+        b.add("SELECT \(Video.columns), \(SQLTime.micros("v.created_at")), v.play_count FROM content.videos v WHERE true")
         if let ownerID {
             let owner = b.bind(ownerID)
             b.add(" AND v.owner_id = \(owner)")
         }
-        if !all { b.add(" AND \(VideoPolicy.shownToAnyone)") }
-        b.newestFirst(from: page, time: "v.created_at", id: "v.id", idType: "uuid")
+        if !all { b.add(" AND \(VideoPolicy.listed)") }
+        switch sort {
+        case .latest:
+            b.newestFirst(from: page, time: "v.created_at", id: "v.id", idType: "uuid")
+        case .plays:
+            if case .after(let key) = page.position {
+                let (value, after) = (b.bind(key.value), b.bind(key.id))
+                b.add(" AND (v.play_count, v.id) < (\(value)::bigint, \(after)::uuid)")
+            }
+            let limit = b.bind(page.limit)
+            b.add(" ORDER BY v.play_count DESC, v.id DESC LIMIT \(limit)")
+        }
         return try await database.query(b.query, logger: logger).map { row in
             let video = try Video.row(row, mediaURL: mediaURL).video
-            return (video, SortKey(value: try row.makeRandomAccess()[Video.columnCount].decode(Int64.self), id: video.id))
+            let columns = row.makeRandomAccess()
+            let value = try columns[sort == .latest ? Video.columnCount : Video.columnCount + 1].decode(Int64.self)
+            return (video, SortKey(value: value, id: video.id))
         }
+    }
+
+    /// Owner, status, visibility and whether the owner is banned, what `VideoPolicy` needs, with
+    /// the row locked against a concurrent change or delete.
+    func lockForChange(id: UUID, on connection: PostgresConnection) async throws
+        -> (ownerID: String, status: String, visibility: Visibility, ownerBanned: Bool)? {
+        guard let (owner, status, visibility, banned) = try await connection.query("""
+            SELECT v.owner_id, v.status, v.visibility, \(unescaped: VideoPolicy.ownerBanned)
+            FROM content.videos v WHERE v.id = \(id) FOR UPDATE
+            """, logger: logger).collect().first?.decode((String, String, String, Bool).self)
+        else { return nil }
+        return (owner, status, Visibility(rawValue: visibility) ?? .private, banned)
+    }
+
+    /// Sets what is given; nil leaves a field as it is.
+    func update(id: UUID, title: String?, description: String?, visibility: Visibility?, on connection: PostgresConnection) async throws {
+        try await connection.query("""
+            UPDATE content.videos SET title = coalesce(\(title), title), description = coalesce(\(description), description),
+                visibility = coalesce(\(visibility?.rawValue), visibility)
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    /// The video as its owner sees it, read on `connection` (after a change).
+    func find(id: UUID, on connection: PostgresConnection) async throws -> Video? {
+        try await connection.query("SELECT \(unescaped: Video.columns) FROM content.videos v WHERE v.id = \(id)", logger: logger)
+            .collect().first.map { try Video.row($0, mediaURL: mediaURL).video }
     }
 
     /// Deletes the row (its playlist items go with it); returns the owner and the upload's path.
@@ -69,24 +114,11 @@ struct VideoStore: Sendable {
             """, logger: logger).collect().first?.decode((String, String).self)
     }
 
-    /// The owner of a video, locked against a concurrent delete.
-    func lockOwner(id: UUID, on connection: PostgresConnection) async throws -> String? {
-        try await connection.query("SELECT owner_id FROM content.videos WHERE id = \(id) FOR UPDATE", logger: logger)
-            .collect().first?.decode(String.self)
-    }
-
-    /// Whether anyone may see the video.
-    func isShown(id: UUID) async throws -> Bool {
-        try await database.query("""
-            SELECT EXISTS (SELECT 1 FROM content.videos v WHERE v.id = \(id) AND \(unescaped: VideoPolicy.shownToAnyone))
-            """, logger: logger).first?.decode(Bool.self) ?? false
-    }
-
     /// Counts a play of a video anyone may see; false when there is no such video.
     func recordPlay(id: UUID) async throws -> Bool {
         try await database.query("""
             INSERT INTO content.play_deltas (video_id)
-            SELECT v.id FROM content.videos v WHERE v.id = \(id) AND \(unescaped: VideoPolicy.shownToAnyone) RETURNING 1
+            SELECT v.id FROM content.videos v WHERE v.id = \(id) AND \(unescaped: VideoPolicy.reachable) RETURNING 1
             """, logger: logger).count == 1
     }
 }

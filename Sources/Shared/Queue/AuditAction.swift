@@ -29,6 +29,7 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case playlistItemRemoved = "playlist.item_removed"
     // Videos (ContentService)
     case videoUploaded = "video.uploaded"
+    case videoUpdated = "video.updated"
     case videoDeleted = "video.deleted"
     case videoPlayed = "video.played"
     // Questions (GPTService)

@@ -1,0 +1,30 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Shared
+
+/// ContentService's copy of the users it knows (`content.authors`): every account AuthService
+/// announced, and anyone who wrote, uploaded or made a playlist before the announcement came.
+struct AuthorStore: Sendable {
+    let database: Database
+    let logger: Logger
+
+    /// What a listing of a user's things needs to know of them.
+    enum Standing: Sendable { case unknown, active, banned }
+
+    func standing(of userID: String) async throws -> Standing {
+        guard let banned = try await database.query("""
+            SELECT banned FROM content.authors WHERE id = \(userID)::uuid
+            """, logger: logger).first?.decode(Bool.self)
+        else { return .unknown }
+        return banned ? .banned : .active
+    }
+
+    /// Makes sure `userID` has a row, in the transaction of the first thing they make: their
+    /// announcement may not have arrived from AuthService yet, and its message fills the row in.
+    static func ensure(_ userID: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO content.authors (id) VALUES (\(userID)::uuid) ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+}
