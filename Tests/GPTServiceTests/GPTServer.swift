@@ -29,13 +29,16 @@ struct GPTServer: Sendable {
 
     /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
     ///   dependency away).
+    ///   - clock: the instances' time, for a test that moves it past a cool-down.
     static func run<T: Sendable>(_ overrides: [String: String] = [:], instances: Int = 1, stubArguments: [String] = [],
-                                 readiness: Bool = true, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
+                                 readiness: Bool = true, clock: TestClock? = nil,
+                                 _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
         // A few at a time: each brings a stub process, a scratch database and servers, and the
         // rest of the suite's timing tests share the same two cores.
         await slots.wait()
         do {
-            let result = try await start(overrides, instances: instances, stubArguments: stubArguments, readiness: readiness, body)
+            let result = try await start(overrides, instances: instances, stubArguments: stubArguments, readiness: readiness,
+                                         clock: clock?.service ?? .system, body)
             await slots.signal()
             return result
         } catch {
@@ -47,7 +50,7 @@ struct GPTServer: Sendable {
     static let slots = TestSlots(2)
 
     private static func start<T: Sendable>(_ overrides: [String: String], instances: Int, stubArguments: [String],
-                                           readiness: Bool, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
+                                           readiness: Bool, clock: ServiceClock, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
         try await LLMStub.run(stubArguments) { stub in
             let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
             let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
@@ -63,7 +66,7 @@ struct GPTServer: Sendable {
                     "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
                 ]) { _, new in new }
                 settings.merge(overrides) { _, new in new }
-                apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)))
+                apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings), clock: clock))
             }
             return try await TestEnvironment.whileRunning(apps) {
                 for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }

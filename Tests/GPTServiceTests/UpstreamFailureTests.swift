@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GPTService
 
 @Suite struct UpstreamFailureTests {
@@ -26,16 +27,22 @@ import Testing
     }
 
     @Test func theBreakerFailsFastWhileTheUpstreamIsDownAndRecovers() async throws {
-        try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "5000"]) { server in
+        let clock = TestClock()
+        try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "60000"], clock: clock) { server in
             try await server.stub.configure(["failure_rate": 1.0, "failure_status": 500])
             for i in 0..<3 { #expect(try await server.ask("down \(i)").status == 503) }
             #expect(try await server.stub.stats().requests == 3)
             let fast = try await server.ask("down again")
             #expect(fast.status == 503 && fast.errorCode == "upstream_unavailable")
-            #expect((1...5).contains(Int(fast.header("Retry-After") ?? "") ?? 0))
+            #expect((1...60).contains(Int(fast.header("Retry-After") ?? "") ?? 0))
             #expect(try await server.stub.stats().requests == 3)  // not even tried
             try await server.stub.configure(["failure_rate": 0.0])
-            try await Task.sleep(for: .milliseconds(5100))
+            // Still open before the cool-down ends, though the upstream is back...
+            clock.advance(by: .seconds(50))
+            #expect(try await server.ask("not yet").status == 503)
+            #expect(try await server.stub.stats().requests == 3)
+            // ...and past it, one probe closes it again.
+            clock.advance(by: .milliseconds(10_001))
             #expect(try await server.ask("back up").status == 200)
             #expect(try await server.ask("back up for good").status == 200)
         }
