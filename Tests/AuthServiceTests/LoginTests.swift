@@ -78,7 +78,8 @@ import TestSupport
             let blocked = try await server.login(email, address: attacker)
             #expect(blocked.status == 429)
             #expect(blocked.errorCode == "too_many_attempts")
-            #expect((59...60).contains(Int(blocked.headers.first(name: "Retry-After") ?? "") ?? 0))
+            // Until the first failure leaves the window: a loaded machine may take seconds to get here.
+            #expect((1...60).contains(Int(blocked.headers.first(name: "Retry-After") ?? "") ?? 0))
             // The owner elsewhere is not locked out.
             #expect(try await server.login(email, address: randomAddress()).status == 200)
             // Hammering while blocked, half a window later, does not extend the block...
