@@ -24,19 +24,20 @@ struct AuthServer: Sendable {
     /// - Parameter clock: the service's time, for a test that moves it past an expiry.
     static func run<T: Sendable>(_ overrides: [String: String] = [:], clock: TestClock? = nil,
                                  _ body: @escaping @Sendable (AuthServer) async throws -> T) async throws -> T {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "auth")
-        let port = try TestEnvironment.freePort()
-        var settings = testSettings
-        settings["HTTP_PORT"] = String(port)
-        settings["JWKS_URL"] = "http://127.0.0.1:\(port)/api/auth/jwks.json"
-        settings.merge(overrides) { _, new in new }
-        let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings), clock: clock?.service ?? .system)
-        // Run on a port chosen up front (HummingbirdTesting's live mode picks its own), because the
-        // service verifies its own tokens through its JWKS URL.
-        return try await TestEnvironment.whileRunning([app]) {
-            let server = AuthServer(port: port, databaseURL: url)
-            try await server.waitUntilReady()
-            return try await body(server)
+        return try await TestEnvironment.withScratchDatabase(prefix: "auth") { url in
+            let port = try TestEnvironment.freePort()
+            var settings = testSettings
+            settings["HTTP_PORT"] = String(port)
+            settings["JWKS_URL"] = "http://127.0.0.1:\(port)/api/auth/jwks.json"
+            settings.merge(overrides) { _, new in new }
+            let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings), clock: clock?.service ?? .system)
+            // Run on a port chosen up front (HummingbirdTesting's live mode picks its own), because the
+            // service verifies its own tokens through its JWKS URL.
+            return try await TestEnvironment.whileRunning([app]) {
+                let server = AuthServer(port: port, databaseURL: url)
+                try await server.waitUntilReady()
+                return try await body(server)
+            }
         }
     }
 

@@ -90,15 +90,16 @@ import Shared
     /// The table has a row for every playlist and video route the service has, and no other:
     /// a new route fails here until the table says who may use it.
     @Test func theTableCoversEveryPlaylistAndVideoRoute() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
-        let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url)))
-        let (router, _) = try buildRouter(runtime: runtime, config: ContentConfig(reader: TestEnvironment.reader(databaseURL: url)))
-        let prefixes = ["/api/playlists", "/api/videos", "/api/users"]
-        let served = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { route in
-            prefixes.contains { route.contains(" \($0)") }
-        })
-        let tabled = Set(Self.routes.map { "\($0.method.rawValue) \($0.pattern)" })
-        #expect(served == tabled, "served but not in the table: \(served.subtracting(tabled).sorted()); in the table but not served: \(tabled.subtracting(served).sorted())")
+        try await TestEnvironment.withScratchDatabase(prefix: "content") { url in
+            let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url)))
+            let (router, _) = try buildRouter(runtime: runtime, config: ContentConfig(reader: TestEnvironment.reader(databaseURL: url)))
+            let prefixes = ["/api/playlists", "/api/videos", "/api/users"]
+            let served = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { route in
+                prefixes.contains { route.contains(" \($0)") }
+            })
+            let tabled = Set(Self.routes.map { "\($0.method.rawValue) \($0.pattern)" })
+            #expect(served == tabled, "served but not in the table: \(served.subtracting(tabled).sorted()); in the table but not served: \(tabled.subtracting(served).sorted())")
+        }
     }
 
     @Test func everyCellAnswersAsTheTableSays() async throws {

@@ -39,31 +39,32 @@ struct ContentServer: Sendable {
         _ overrides: [String: String], readiness: Bool, databaseProxy: CuttableProxy?,
         _ body: @escaping @Sendable (ContentServer) async throws -> T
     ) async throws -> T {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
-        var serviceURL = url
-        if let databaseProxy {
-            var components = URLComponents(string: url)!
-            components.host = "127.0.0.1"
-            components.port = databaseProxy.port
-            serviceURL = components.string!
-        }
-        let port = try TestEnvironment.freePort()
-        let tokens = try TestTokenIssuer()
-        let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
-        defer { try? FileManager.default.removeItem(at: media.root) }
-        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())",
-                                   tokens: tokens, media: media)
-        var settings = testSettings
-        settings.merge(["HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
-                        "CONTENT_KEY_PREFIX": server.keyPrefix, "MEDIA_DIR": media.root.path]) { _, new in new }
-        settings.merge(overrides) { _, new in new }
-        let apps: [any Service] = [
-            tokens.application(),
-            try buildApplication(reader: TestEnvironment.reader(databaseURL: serviceURL, settings)),
-        ]
-        return try await TestEnvironment.whileRunning(apps) {
-            try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")
-            return try await body(server)
+        return try await TestEnvironment.withScratchDatabase(prefix: "content") { url in
+            var serviceURL = url
+            if let databaseProxy {
+                var components = URLComponents(string: url)!
+                components.host = "127.0.0.1"
+                components.port = databaseProxy.port
+                serviceURL = components.string!
+            }
+            let port = try TestEnvironment.freePort()
+            let tokens = try TestTokenIssuer()
+            let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
+            defer { try? FileManager.default.removeItem(at: media.root) }
+            let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())",
+                                       tokens: tokens, media: media)
+            var settings = testSettings
+            settings.merge(["HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
+                            "CONTENT_KEY_PREFIX": server.keyPrefix, "MEDIA_DIR": media.root.path]) { _, new in new }
+            settings.merge(overrides) { _, new in new }
+            let apps: [any Service] = [
+                tokens.application(),
+                try buildApplication(reader: TestEnvironment.reader(databaseURL: serviceURL, settings)),
+            ]
+            return try await TestEnvironment.whileRunning(apps) {
+                try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")
+                return try await body(server)
+            }
         }
     }
 

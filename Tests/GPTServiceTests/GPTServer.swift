@@ -52,25 +52,26 @@ struct GPTServer: Sendable {
     private static func start<T: Sendable>(_ overrides: [String: String], instances: Int, stubArguments: [String],
                                            readiness: Bool, clock: ServiceClock, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
         try await LLMStub.run(stubArguments) { stub in
-            let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
-            let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
-            let tokens = try TestTokenIssuer()
-            let unique = UUID().uuidString.prefix(8).lowercased()
-            let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", tokens: tokens)
+            return try await TestEnvironment.withScratchDatabase(prefix: "gpt") { url in
+                let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
+                let tokens = try TestTokenIssuer()
+                let unique = UUID().uuidString.prefix(8).lowercased()
+                let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", tokens: tokens)
 
-            var apps: [any Service] = [tokens.application()]
-            for port in ports {
-                var settings = testSettings
-                settings.merge([
-                    "HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
-                    "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
-                ]) { _, new in new }
-                settings.merge(overrides) { _, new in new }
-                apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings), clock: clock))
-            }
-            return try await TestEnvironment.whileRunning(apps) {
-                for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
-                return try await body(server)
+                var apps: [any Service] = [tokens.application()]
+                for port in ports {
+                    var settings = testSettings
+                    settings.merge([
+                        "HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
+                        "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
+                    ]) { _, new in new }
+                    settings.merge(overrides) { _, new in new }
+                    apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings), clock: clock))
+                }
+                return try await TestEnvironment.whileRunning(apps) {
+                    for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
+                    return try await body(server)
+                }
             }
         }
     }

@@ -11,10 +11,11 @@ struct Numbered: Codable { var n: Int }
 
 /// A scratch database with the queue schema, and a queue on it.
 func withQueue<T: Sendable>(_ body: (JobQueue, Database) async throws -> T) async throws -> T {
-    let url = try await TestEnvironment.scratchDatabase(prefix: "queue")
-    return try await TestEnvironment.withDatabase(url: url) { db in
-        try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
-        return try await body(JobQueue(database: db, logger: TestEnvironment.logger), db)
+    return try await TestEnvironment.withScratchDatabase(prefix: "queue") { url in
+        return try await TestEnvironment.withDatabase(url: url) { db in
+            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+            return try await body(JobQueue(database: db, logger: TestEnvironment.logger), db)
+        }
     }
 }
 
