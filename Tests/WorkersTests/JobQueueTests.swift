@@ -157,8 +157,8 @@ func count(_ table: String, _ db: Database) async throws -> Int {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty())])
             let byA = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(100))
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await queue.rescueExpiredLeases() == 1)
+            // Nothing to rescue until the lease runs out, then exactly that job.
+            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
             let byB = try await queue.claim(queues: ["q"], limit: 1, worker: "b", lease: .seconds(30))
             #expect(byB.first?.attempt == 2)
             // A wakes up and reports: neither its success nor its failure counts.
@@ -174,8 +174,7 @@ func count(_ table: String, _ db: Database) async throws -> Int {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty(), maxAttempts: 1)])
             _ = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(50))
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try await queue.rescueExpiredLeases() == 1)
+            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
             #expect(try await count("queue.jobs", db) == 0)
             #expect(try await queue.deadJobs().first?.errors.contains("lease expired") == true)
         }
