@@ -20,7 +20,7 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
         embeddingBreaker: CircuitBreaker(name: "embeddings", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown,
                                          clock: clock),
         gate: UpstreamGate(limit: config.upstreamConcurrency, maxWait: config.upstreamMaxWait),
-        logger: logger)
+        clock: clock, logger: logger)
     let day = QuotaDay(timeZone: config.timeZone)
     let quota = DailyQuota(redis: runtime.redis, namespace: config.keyPrefix, policy: config.quotaPolicy, day: day)
     let budget = SpendBudget(redis: runtime.redis, namespace: config.keyPrefix, day: day, dailyCap: config.dailyBudget, prices: config.prices)
