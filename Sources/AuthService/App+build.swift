@@ -3,9 +3,9 @@ import Foundation
 import Hummingbird
 import Shared
 
-/// Composes AuthService; `main` and the tests both start here.
-func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(config: ServiceConfig(name: "auth", defaultPort: 8081, reader: reader))
+/// Composes AuthService; `main` and the tests both start here (tests with a clock they move).
+func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throws -> some ApplicationProtocol {
+    let runtime = try ServiceRuntime(config: ServiceConfig(name: "auth", defaultPort: 8081, reader: reader), clock: clock)
     let config = AuthConfig(reader: reader)
     let database = runtime.database
     let logger = runtime.logger
@@ -15,13 +15,13 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
         logger.warning("SIGNING_KEY_SECRET is not set: signing keys are stored unencrypted in auth.signing_keys")
     }
     let signer = TokenSigner(keys: keys, issuer: runtime.config.jwtIssuer, audience: runtime.config.jwtAudience,
-                             ttl: config.accessTokenTTL, keyCacheTTL: config.signingKeyCacheTTL)
-    let users = UserStore(database: database, logger: logger)
+                             ttl: config.accessTokenTTL, keyCacheTTL: config.signingKeyCacheTTL, clock: clock)
+    let users = UserStore(database: database, logger: logger, clock: clock)
     let hasher = PasswordHasher(settings: config.passwords)
-    let throttle = LoginThrottle(settings: config.throttle, redis: runtime.redis)
+    let throttle = LoginThrottle(settings: config.throttle, redis: runtime.redis, clock: clock)
     let refreshTokens = RefreshTokenStore(redis: runtime.redis, settings: .init(
         idleTTL: config.refreshIdleTTL, absoluteTTL: config.refreshAbsoluteTTL, grace: config.refreshGrace,
-        maxSessionsPerUser: config.maxSessionsPerUser))
+        maxSessionsPerUser: config.maxSessionsPerUser), clock: clock)
     let ending = SessionEnd(database: database, redis: runtime.redis, revocations: runtime.revocations,
                             tokenLifetime: config.accessTokenTTL, logger: logger)
     let sessions = Sessions(signer: signer, refreshTokens: refreshTokens, revocations: runtime.revocations, users: users, ending: ending)

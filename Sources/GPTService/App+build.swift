@@ -4,9 +4,9 @@ import Hummingbird
 import ServiceLifecycle
 import Shared
 
-/// Composes GPTService; `main` and the tests both start here.
-func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(config: ServiceConfig(name: "gpt", defaultPort: 8083, reader: reader))
+/// Composes GPTService; `main` and the tests both start here (tests with a clock they move).
+func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throws -> some ApplicationProtocol {
+    let runtime = try ServiceRuntime(config: ServiceConfig(name: "gpt", defaultPort: 8083, reader: reader), clock: clock)
     let config = GPTConfig(reader: reader)
     let model = config.upstream.model
     let logger = runtime.logger
@@ -16,10 +16,11 @@ func buildApplication(reader: ConfigReader) throws -> some ApplicationProtocol {
 
     let chat = ChatClient(
         settings: config.upstream,
-        breaker: CircuitBreaker(name: "chat", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown),
-        embeddingBreaker: CircuitBreaker(name: "embeddings", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown),
+        breaker: CircuitBreaker(name: "chat", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown, clock: clock),
+        embeddingBreaker: CircuitBreaker(name: "embeddings", failureThreshold: config.breakerFailures, cooldown: config.breakerCooldown,
+                                         clock: clock),
         gate: UpstreamGate(limit: config.upstreamConcurrency, maxWait: config.upstreamMaxWait),
-        logger: logger)
+        clock: clock, logger: logger)
     let day = QuotaDay(timeZone: config.timeZone)
     let quota = DailyQuota(redis: runtime.redis, namespace: config.keyPrefix, policy: config.quotaPolicy, day: day)
     let budget = SpendBudget(redis: runtime.redis, namespace: config.keyPrefix, day: day, dailyCap: config.dailyBudget, prices: config.prices)

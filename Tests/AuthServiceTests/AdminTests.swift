@@ -131,8 +131,8 @@ struct SecondInstance {
         try process.run()
         let instance = SecondInstance(process: process, port: port)
         do {
-            // A process of its own takes longer to start than an in-process server: 10 s.
-            try await AuthServer(port: port, databaseURL: databaseURL).waitUntilReady(attempts: 400)
+            // A process of its own takes longer to start than an in-process server.
+            try await LiveService.waitUntilReady("AuthService", port: port, timeout: .seconds(10))
             return instance
         } catch {
             instance.stop()

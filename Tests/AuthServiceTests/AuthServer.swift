@@ -1,19 +1,16 @@
-import AsyncHTTPClient
 import Foundation
-import Hummingbird
-import HummingbirdTesting
-import NIOCore
 import NIOHTTP1
 import PostgresNIO
-import ServiceLifecycle
 import Shared
 import TestSupport
 @testable import AuthService
 
 /// A live AuthService on a scratch database, spoken to over HTTP like any client would.
 struct AuthServer: Sendable {
-    let port: Int
-    let databaseURL: String
+    let live: LiveService
+
+    var port: Int { live.port }
+    var databaseURL: String { live.databaseURL }
 
     /// Settings for speed: bcrypt at cost 4 and no revocation cache, unless a test says otherwise.
     static let testSettings = [
@@ -21,37 +18,22 @@ struct AuthServer: Sendable {
         "SIGNUP_ADDRESS_LIMIT": "100000", "LOGIN_ADDRESS_LIMIT": "100000",
     ]
 
-    static func run<T: Sendable>(_ overrides: [String: String] = [:], _ body: @escaping @Sendable (AuthServer) async throws -> T) async throws -> T {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "auth")
-        let port = try TestEnvironment.freePort()
-        var settings = testSettings
-        settings["HTTP_PORT"] = String(port)
-        settings["JWKS_URL"] = "http://127.0.0.1:\(port)/api/auth/jwks.json"
-        settings.merge(overrides) { _, new in new }
-        let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings))
-        // Run on a port chosen up front (HummingbirdTesting's live mode picks its own), because the
-        // service verifies its own tokens through its JWKS URL.
-        return try await TestEnvironment.whileRunning([app]) {
-            let server = AuthServer(port: port, databaseURL: url)
-            try await server.waitUntilReady()
-            return try await body(server)
+    /// - Parameter clock: the service's time, for a test that moves it past an expiry.
+    static func run<T: Sendable>(_ overrides: [String: String] = [:], clock: TestClock? = nil,
+                                 _ body: @escaping @Sendable (AuthServer) async throws -> T) async throws -> T {
+        // The service verifies its own tokens, through its own JWKS URL.
+        try await LiveService.run("auth", settings: testSettings, overrides: overrides,
+                                  instance: { ["JWKS_URL": "http://127.0.0.1:\($0.port)/api/auth/jwks.json"] }, issuesTokens: false,
+                                  clock: clock, build: { try buildApplication(reader: $0, clock: $1) }) { live in
+            try await body(AuthServer(live: live))
         }
-    }
-
-    /// Polls `/readyz` every 25 ms until it answers 200, for at most `attempts` tries.
-    func waitUntilReady(attempts: Int = 200) async throws {
-        for _ in 0..<attempts {
-            if let reply = try? await call(.GET, "/readyz"), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw TestFailure("AuthService did not become ready on port \(port)")
     }
 
     typealias Reply = HTTPReply
 
     func call(_ method: HTTPMethod, _ path: String, json: [String: String]? = nil, token: String? = nil,
               address: String = "192.0.2.1", port: Int? = nil) async throws -> Reply {
-        try await HTTPReply.send(method, "http://127.0.0.1:\(port ?? self.port)\(path)", json: json, token: token, address: address)
+        try await live.send(method, path, json: json, token: token, address: address, port: port)
     }
 
     // MARK: Flows
@@ -90,7 +72,7 @@ struct AuthServer: Sendable {
     // MARK: What the service wrote
 
     func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
-        try await TestEnvironment.withDatabase(url: databaseURL, body)
+        try await live.withDatabase(body)
     }
 
     /// The token in the newest mail of `template` to `email`, read from the email queue and
@@ -112,19 +94,15 @@ struct AuthServer: Sendable {
     /// Like `mailedToken`, waiting up to five seconds for one (other than `other`) to be enqueued:
     /// reset mails are requested after `forgot` has answered.
     func waitForMailedToken(to email: String, template: String, other: String? = nil) async throws -> String? {
-        for _ in 0..<100 {
-            if let token = try await mailedToken(to: email, template: template), token != other { return token }
-            try await Task.sleep(for: .milliseconds(50))
+        try await eventuallyValue {
+            guard let token = try await mailedToken(to: email, template: template), token != other else { return nil }
+            return token
         }
-        return nil
     }
 
     /// The audit actions enqueued so far, oldest first.
     func auditActions() async throws -> [String] {
-        try await withDatabase { db in
-            try await db.query("SELECT payload->>'action' FROM queue.jobs WHERE kind = 'audit.event' ORDER BY id", logger: TestEnvironment.logger)
-                .map { try $0.decode(String.self) }
-        }
+        try await live.auditActions()
     }
 
     /// Makes `email` an ADMIN the way `AuthService create-admin` does.

@@ -36,12 +36,13 @@ import TestSupport
     }
 
     @Test func reuseAfterTheGraceWindowRevokesTheWholeFamily() async throws {
-        try await AuthServer.run(["REFRESH_GRACE_SECONDS": "1"]) { server in
+        let clock = TestClock()
+        try await AuthServer.run(["REFRESH_GRACE_SECONDS": "1"], clock: clock) { server in
             let session = try await server.session()
             let other = try await server.login(try #require(await server.me(session.access)["email"]))
             let first = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": session.refresh])
             let current = try #require(first["refreshToken"])
-            try await Task.sleep(for: .milliseconds(1200))
+            clock.advance(by: .milliseconds(1001))
             let replay = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": session.refresh])
             #expect(replay.status == 401)
             #expect(replay.errorCode == "refresh_token_reused")
@@ -89,42 +90,24 @@ import TestSupport
     }
 
     @Test func idleAndAbsoluteExpiry() async throws {
-        try await AuthServer.run(["REFRESH_IDLE_SECONDS": "2", "REFRESH_ABSOLUTE_SECONDS": "4"]) { server in
-            let clock = ContinuousClock()
+        let clock = TestClock()
+        try await AuthServer.run(["REFRESH_IDLE_SECONDS": "20", "REFRESH_ABSOLUTE_SECONDS": "40"], clock: clock) { server in
             let idle = try await server.session()
-            try await Task.sleep(for: .milliseconds(2200))
+            clock.advance(by: .milliseconds(20_001))
             #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": idle.refresh]).status == 401)
 
-            // Used every 0.25 s a session never idles out, but it still ends 4 s after its login.
-            // The bounds come from the clock around each call, so a loaded machine's pauses can
-            // make an outcome undecided but never wrong.
+            // Used every 15 s a session never idles out, but it still ends 40 s after its login:
+            // 10 s after its last use, so age ended it, not idleness.
             let email = try #require(await server.me(idle.access)["email"])
-            var endedByAge = false
-            for _ in 0..<3 where !endedByAge {
-                let loginSent = clock.now
-                var refresh = try #require(try await server.login(email)["refreshToken"])
-                let loginAnswered = clock.now
-                var issuedAfter = loginSent
-                while true {
-                    try await Task.sleep(for: .milliseconds(250))
-                    let sent = clock.now
-                    let reply = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": refresh])
-                    let answered = clock.now
-                    let mustLive = answered - loginSent < .seconds(4) && answered - issuedAfter < .seconds(2)
-                    if reply.status == 200 {
-                        #expect(sent - loginAnswered < .seconds(4), "refreshed after the absolute lifetime")
-                        refresh = try #require(reply["refreshToken"])
-                        issuedAfter = sent
-                        continue
-                    }
-                    #expect(reply.status == 401)
-                    #expect(!mustLive, "ended inside both lifetimes")
-                    // Only age can have ended it when the token was too young to idle out.
-                    endedByAge = answered - issuedAfter < .seconds(2)
-                    break
-                }
+            var refresh = try #require(try await server.login(email)["refreshToken"])
+            for _ in 0..<2 {
+                clock.advance(by: .seconds(15))
+                let reply = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": refresh])
+                #expect(reply.status == 200)
+                refresh = try #require(reply["refreshToken"])
             }
-            #expect(endedByAge, "the session never reached its absolute lifetime")
+            clock.advance(by: .milliseconds(10_001))
+            #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": refresh]).status == 401)
         }
     }
 

@@ -10,10 +10,11 @@ import TestSupport
     static let secret = "a test secret that is long enough to use"
 
     func migrated<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "keys")
-        return try await TestEnvironment.withDatabase(url: url) { db in
-            try await Migrator.migrate([try MigrationSet(schema: "auth", bundle: AuthService.resourceBundle)], database: db, logger: TestEnvironment.logger)
-            return try await body(db)
+        return try await TestEnvironment.withScratchDatabase(prefix: "keys") { url in
+            return try await TestEnvironment.withDatabase(url: url) { db in
+                try await Migrator.migrate([try MigrationSet(schema: "auth", bundle: AuthService.resourceBundle)], database: db, logger: TestEnvironment.logger)
+                return try await body(db)
+            }
         }
     }
 

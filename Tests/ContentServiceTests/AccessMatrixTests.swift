@@ -8,8 +8,8 @@ import Shared
 
 /// Every playlist and video route × {anonymous, owner, other user, ADMIN} × {public, unlisted,
 /// private} (the visibility of both the scene's playlist and its video), with the exact status of
-/// each cell, from the one table below. Each cell runs on fresh objects, so a delete in one cell
-/// cannot change another.
+/// each cell, from the one table below. Each route is a case of its own on a server of its own,
+/// and each cell runs on fresh objects, so a delete in one cell cannot change another.
 @Suite struct AccessMatrixTests {
     enum Who: String, CaseIterable { case anonymous, owner, other, admin }
 
@@ -23,7 +23,7 @@ import Shared
         var upload: String
     }
 
-    struct Route: Sendable {
+    struct Route: Sendable, CustomTestStringConvertible {
         var name: String
         var method: HTTPMethod
         /// The route as the router knows it.
@@ -35,6 +35,8 @@ import Shared
         var upload = false
         /// Expected status by caller, for public, unlisted and private.
         var expected: [Who: [Int]]
+
+        var testDescription: String { name }
     }
 
     /// Statuses for anonymous, owner, other and admin, each for public, unlisted, private.
@@ -99,51 +101,51 @@ import Shared
     /// The table has a row for every playlist and video route the service has, and no other:
     /// a new route fails here until the table says who may use it.
     @Test func theTableCoversEveryPlaylistAndVideoRoute() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
-        let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url)))
-        let (router, _) = try buildRouter(runtime: runtime, config: ContentConfig(reader: TestEnvironment.reader(databaseURL: url)))
-        let prefixes = ["/api/playlists", "/api/videos", "/api/users"]
-        let served = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { route in
-            prefixes.contains { route.contains(" \($0)") }
-        })
-        let tabled = Set(Self.routes.map { "\($0.method.rawValue) \($0.pattern)" })
-        #expect(served == tabled, "served but not in the table: \(served.subtracting(tabled).sorted()); in the table but not served: \(tabled.subtracting(served).sorted())")
+        try await TestEnvironment.withScratchDatabase(prefix: "content") { url in
+            let runtime = try ServiceRuntime(config: ServiceConfig(name: "content", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url)))
+            let (router, _) = try buildRouter(runtime: runtime, config: ContentConfig(reader: TestEnvironment.reader(databaseURL: url)))
+            let prefixes = ["/api/playlists", "/api/videos", "/api/users"]
+            let served = Set(router.routes.map { "\($0.method) \($0.path)" }.filter { route in
+                prefixes.contains { route.contains(" \($0)") }
+            })
+            let tabled = Set(Self.routes.map { "\($0.method.rawValue) \($0.pattern)" })
+            #expect(served == tabled, "served but not in the table: \(served.subtracting(tabled).sorted()); in the table but not served: \(tabled.subtracting(served).sorted())")
+        }
     }
 
-    @Test func everyCellAnswersAsTheTableSays() async throws {
+    @Test(arguments: routes)
+    func everyCellAnswersAsTheTableSays(_ route: Route) async throws {
         try await ContentServer.run(["CONTENT_UPLOADS_OPEN_PER_USER": "1000"]) { server in
             let owner = try await server.caller()
             let callers: [Who: ContentServer.Caller?] = [
                 .anonymous: nil, .owner: owner, .other: try await server.caller(), .admin: try await server.caller(role: .admin),
             ]
             var failures: [String] = []
-            for route in Self.routes {
-                for (column, visibility) in Visibility.allCases.enumerated() {
-                    for who in Who.allCases {
-                        let scene = try await makeScene(server, owner: owner, visibility: visibility)
-                        let second = try await server.video(as: owner)
-                        let caller = callers[who]!
-                        var status: Int
-                        if route.upload {
-                            status = try await server.upload(as: caller).status
-                        } else {
-                            let json = body(route, second: second)
-                            let reply = try await server.call(route.method, route.path(scene), json: json,
-                                                              bytes: route.bytes.map { ByteBuffer(bytes: $0) }, headers: route.headers, as: caller)
-                            status = reply.status
-                            if route.name.hasPrefix("list"), route.name != "list my likes", status == 200 {
-                                let ids = (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
-                                if !ids.contains(route.name == "list videos" ? scene.video : scene.playlist) { status = 0 }
-                            }
+            for (column, visibility) in Visibility.allCases.enumerated() {
+                for who in Who.allCases {
+                    let scene = try await makeScene(server, owner: owner, visibility: visibility)
+                    let second = try await server.video(as: owner)
+                    let caller = callers[who]!
+                    var status: Int
+                    if route.upload {
+                        status = try await server.upload(as: caller).status
+                    } else {
+                        let json = body(route, second: second)
+                        let reply = try await server.call(route.method, route.path(scene), json: json,
+                                                          bytes: route.bytes.map { ByteBuffer(bytes: $0) }, headers: route.headers, as: caller)
+                        status = reply.status
+                        if route.name.hasPrefix("list"), route.name != "list my likes", status == 200 {
+                            let ids = (reply.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                            if !ids.contains(route.name == "list videos" ? scene.video : scene.playlist) { status = 0 }
                         }
-                        let expected = route.expected[who]![column]
-                        if status != expected {
-                            failures.append("\(route.name) by \(who.rawValue) on \(visibility.rawValue): \(status), expected \(expected)")
-                        }
+                    }
+                    let expected = route.expected[who]![column]
+                    if status != expected {
+                        failures.append("by \(who.rawValue) on \(visibility.rawValue): \(status), expected \(expected)")
                     }
                 }
             }
-            #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+            #expect(failures.isEmpty, "\(route.name): \(failures.joined(separator: "\n"))")
         }
     }
 

@@ -1,9 +1,6 @@
-import AsyncHTTPClient
 import Foundation
-import Hummingbird
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
 import Shared
 import TestSupport
 @testable import ContentService
@@ -11,12 +8,13 @@ import TestSupport
 /// A live ContentService on a scratch database and its own Redis namespace, with a JWKS endpoint
 /// of its own so tests can mint any caller's token.
 struct ContentServer: Sendable {
-    let port: Int
-    let databaseURL: String
+    let live: LiveService
     let keyPrefix: String
-    let tokens: TestTokenIssuer
     /// The server's own media folder, removed when the test ends.
     let media: MediaLayout
+
+    var port: Int { live.port }
+    var databaseURL: String { live.databaseURL }
 
     static let testSettings = [
         "AUTH_REVOCATION_CACHE_MS": "0", "CONTENT_LIKE_FOLD_MS": "50", "CONTENT_AUTHOR_FEED_MS": "50",
@@ -30,50 +28,25 @@ struct ContentServer: Sendable {
         _ overrides: [String: String] = [:], readiness: Bool = true, databaseProxy: CuttableProxy? = nil,
         _ body: @escaping @Sendable (ContentServer) async throws -> T
     ) async throws -> T {
-        try await slots.withSlot { try await start(overrides, readiness: readiness, databaseProxy: databaseProxy, body) }
+        try await slots.withSlot {
+            let keyPrefix = "contenttest-\(UUID().uuidString.prefix(8).lowercased())"
+            let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
+            defer { try? FileManager.default.removeItem(at: media.root) }
+            var settings = testSettings
+            settings.merge(["CONTENT_KEY_PREFIX": keyPrefix, "MEDIA_DIR": media.root.path]) { _, new in new }
+            return try await LiveService.run("content", settings: settings, overrides: overrides, instance: { instance in
+                guard let databaseProxy else { return [:] }
+                var url = URLComponents(string: instance.databaseURL)!
+                url.host = "127.0.0.1"
+                url.port = databaseProxy.port
+                return ["DATABASE_URL": url.string!]
+            }, readiness: readiness ? "/readyz" : "/healthz", build: { reader, _ in try buildApplication(reader: reader) }) { live in
+                try await body(ContentServer(live: live, keyPrefix: keyPrefix, media: media))
+            }
+        }
     }
 
     static let slots = TestSlots(2)
-
-    private static func start<T: Sendable>(
-        _ overrides: [String: String], readiness: Bool, databaseProxy: CuttableProxy?,
-        _ body: @escaping @Sendable (ContentServer) async throws -> T
-    ) async throws -> T {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
-        var serviceURL = url
-        if let databaseProxy {
-            var components = URLComponents(string: url)!
-            components.host = "127.0.0.1"
-            components.port = databaseProxy.port
-            serviceURL = components.string!
-        }
-        let port = try TestEnvironment.freePort()
-        let tokens = try TestTokenIssuer()
-        let media = MediaLayout(root: FileManager.default.temporaryDirectory.appendingPathComponent("content-media-\(UUID().uuidString)"))
-        defer { try? FileManager.default.removeItem(at: media.root) }
-        let server = ContentServer(port: port, databaseURL: url, keyPrefix: "contenttest-\(UUID().uuidString.prefix(8).lowercased())",
-                                   tokens: tokens, media: media)
-        var settings = testSettings
-        settings.merge(["HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
-                        "CONTENT_KEY_PREFIX": server.keyPrefix, "MEDIA_DIR": media.root.path]) { _, new in new }
-        settings.merge(overrides) { _, new in new }
-        let apps: [any Service] = [
-            tokens.application(),
-            try buildApplication(reader: TestEnvironment.reader(databaseURL: serviceURL, settings)),
-        ]
-        return try await TestEnvironment.whileRunning(apps) {
-            try await server.waitUntilReady(path: readiness ? "/readyz" : "/healthz")
-            return try await body(server)
-        }
-    }
-
-    private func waitUntilReady(path: String) async throws {
-        for _ in 0..<200 {
-            if let reply = try? await call(.GET, path), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw TestFailure("ContentService did not become ready on port \(port)")
-    }
 
     /// A caller: a user id and a token as AuthService would sign it.
     struct Caller: Sendable {
@@ -83,17 +56,13 @@ struct ContentServer: Sendable {
 
     func caller(role: Identity.Role = .user) async throws -> Caller {
         let id = UUID().uuidString.lowercased()
-        return Caller(id: id, token: try await tokens.token(user: id, role: role))
+        return Caller(id: id, token: try await live.tokens!.token(user: id, role: role))
     }
-
-    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-        connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
 
     @discardableResult
     func call(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, rawJSON: String? = nil, bytes: ByteBuffer? = nil,
               headers: [String: String] = [:], as caller: Caller? = nil) async throws -> HTTPReply {
-        try await HTTPReply.send(method, "http://127.0.0.1:\(port)\(path)", json: json, rawJSON: rawJSON, bytes: bytes, token: caller?.token,
-                                 address: "192.0.2.20", headers: headers, client: Self.client)
+        try await live.send(method, path, json: json, rawJSON: rawJSON, bytes: bytes, token: caller?.token, address: "192.0.2.20", headers: headers)
     }
 
     /// Creates a post and returns its id.
@@ -121,18 +90,12 @@ struct ContentServer: Sendable {
     }
 
     func withDatabase<T: Sendable>(_ body: (Database) async throws -> T) async throws -> T {
-        try await TestEnvironment.withDatabase(url: databaseURL, body)
+        try await live.withDatabase(body)
     }
 
-    /// The actions of the audit jobs enqueued so far, one job per event or many per job.
+    /// The actions of the audit events enqueued so far, oldest first.
     func auditActions() async throws -> [String] {
-        try await withDatabase { db in
-            try await db.query("""
-                SELECT payload->>'action' FROM queue.jobs WHERE kind = 'audit.event'
-                UNION ALL
-                SELECT e->>'action' FROM queue.jobs, jsonb_array_elements(payload) e WHERE kind = 'audit.events'
-                """, logger: TestEnvironment.logger).map { try $0.decode(String.self) }
-        }
+        try await live.auditActions()
     }
 
     /// Polls `condition` until it holds or `timeout` passes.

@@ -4,10 +4,11 @@ import TestSupport
 
 @Suite struct StartupTests {
     @Test func migratesAndAnswersProbes() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "content")
-        let probe = try await ServiceProbe.run(try buildApplication(reader: TestEnvironment.reader(databaseURL: url)), databaseURL: url, schema: "content")
-        #expect(probe.health == .ok && probe.readiness == .ok)
-        #expect(probe.metrics.contains("http_server_request_duration_seconds"))
-        #expect(probe.migrations == 9)
+        try await TestEnvironment.withScratchDatabase(prefix: "content") { url in
+            let probe = try await ServiceProbe.run(try buildApplication(reader: TestEnvironment.reader(databaseURL: url)), databaseURL: url, schema: "content")
+            #expect(probe.health == .ok && probe.readiness == .ok)
+            #expect(probe.metrics.contains("http_server_request_duration_seconds"))
+            #expect(probe.migrations == 9)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GPTService
 
 /// The question path through HTTP against real Redis and Postgres, with a private LLM stub.
@@ -141,12 +142,10 @@ import Testing
             let token = try await server.token(user: "ledger-user")
             _ = try await server.ask("what is a functor", token: token)
             _ = try await server.ask("What is a functor?", token: token)
-            var ledger: [[String: String]] = []
-            for _ in 0..<100 {
-                ledger = try await server.ledger()
-                if ledger.count >= 2 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let ledger = try await eventuallyValue { () -> [[String: String]]? in
+                let ledger = try await server.ledger()
+                return ledger.count >= 2 ? ledger : nil
+            } ?? []
             #expect(ledger.map { $0["source"] } == ["upstream", "exact"])
             #expect(ledger[0]["subject"] == "user:ledger-user" && ledger[0]["tier"] == "verified")
             #expect(ledger[0]["costMicros"] == "30000" && ledger[1]["costMicros"] == "0")

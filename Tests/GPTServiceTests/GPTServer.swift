@@ -1,9 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import Hummingbird
-import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
 import Shared
 import TestSupport
 @testable import GPTService
@@ -11,14 +8,14 @@ import TestSupport
 /// One or more live GPTService instances sharing a scratch database, a Redis namespace, a model
 /// name and an LLM stub, with a JWKS endpoint of their own so tests can mint any caller's token.
 struct GPTServer: Sendable {
-    let ports: [Int]
-    let databaseURL: String
+    let live: LiveService
     let stub: LLMStub
     let keyPrefix: String
     let model: String
-    let tokens: TestTokenIssuer
 
-    var port: Int { ports[0] }
+    var port: Int { live.port }
+    var ports: [Int] { live.ports }
+    var databaseURL: String { live.databaseURL }
 
     /// Settings for tests: generous quotas and burst unless a test sets its own.
     static let testSettings = [
@@ -29,73 +26,45 @@ struct GPTServer: Sendable {
 
     /// - Parameter readiness: wait for `/readyz` (false: only for `/healthz`, when a test takes a
     ///   dependency away).
+    ///   - clock: the instances' time, for a test that moves it past a cool-down.
     static func run<T: Sendable>(_ overrides: [String: String] = [:], instances: Int = 1, stubArguments: [String] = [],
-                                 readiness: Bool = true, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
+                                 readiness: Bool = true, clock: TestClock? = nil,
+                                 _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
         // A few at a time: each brings a stub process, a scratch database and servers, and the
         // rest of the suite's timing tests share the same two cores.
-        await slots.wait()
-        do {
-            let result = try await start(overrides, instances: instances, stubArguments: stubArguments, readiness: readiness, body)
-            await slots.signal()
-            return result
-        } catch {
-            await slots.signal()
-            throw error
+        try await slots.withSlot {
+            try await LLMStub.run(stubArguments) { stub in
+                let unique = UUID().uuidString.prefix(8).lowercased()
+                let keyPrefix = "gpttest-\(unique)", model = "model-\(unique)"
+                var settings = testSettings
+                settings.merge(["OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": model, "GPT_KEY_PREFIX": keyPrefix]) { _, new in new }
+                return try await LiveService.run("gpt", settings: settings, overrides: overrides, instances: instances,
+                                                 readiness: readiness ? "/readyz" : "/healthz", clock: clock,
+                                                 build: { try buildApplication(reader: $0, clock: $1) }) { live in
+                    try await body(GPTServer(live: live, stub: stub, keyPrefix: keyPrefix, model: model))
+                }
+            }
         }
     }
 
     static let slots = TestSlots(2)
 
-    private static func start<T: Sendable>(_ overrides: [String: String], instances: Int, stubArguments: [String],
-                                           readiness: Bool, _ body: @escaping @Sendable (GPTServer) async throws -> T) async throws -> T {
-        try await LLMStub.run(stubArguments) { stub in
-            let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
-            let ports = try (0..<instances).map { _ in try TestEnvironment.freePort() }
-            let tokens = try TestTokenIssuer()
-            let unique = UUID().uuidString.prefix(8).lowercased()
-            let server = GPTServer(ports: ports, databaseURL: url, stub: stub, keyPrefix: "gpttest-\(unique)", model: "model-\(unique)", tokens: tokens)
-
-            var apps: [any Service] = [tokens.application()]
-            for port in ports {
-                var settings = testSettings
-                settings.merge([
-                    "HTTP_PORT": String(port), "JWKS_URL": tokens.jwksURL,
-                    "OPENAI_BASE_URL": stub.baseURL, "OPENAI_MODEL": server.model, "GPT_KEY_PREFIX": server.keyPrefix,
-                ]) { _, new in new }
-                settings.merge(overrides) { _, new in new }
-                apps.append(try buildApplication(reader: TestEnvironment.reader(databaseURL: url, settings)))
-            }
-            return try await TestEnvironment.whileRunning(apps) {
-                for port in ports { try await server.waitUntilReady(port: port, path: readiness ? "/readyz" : "/healthz") }
-                return try await body(server)
-            }
-        }
-    }
-
     func waitUntilReady(port: Int, path: String) async throws {
-        for _ in 0..<200 {
-            if let reply = try? await call(.GET, path, port: port), reply.status == 200 { return }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        throw TestFailure("GPTService did not become ready on port \(port)")
+        try await LiveService.waitUntilReady("GPTService", port: port, path: path)
     }
 
     /// An access token as AuthService would sign it.
     func token(user: String = "user-\(UUID().uuidString.prefix(8))", role: Identity.Role = .user, verified: Bool = true) async throws -> String {
-        try await tokens.token(user: user, role: role, verified: verified)
+        try await live.tokens!.token(user: user, role: role, verified: verified)
     }
 
-    /// Enough connections for the concurrency tests: the shared client's eight per host would
-    /// queue the rest behind the first answers, and they would find the cache, not the flight.
-    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(
-        connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)))
+    static var client: HTTPClient { LiveService.client }
 
     typealias Reply = HTTPReply
 
     func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, rawBody: String? = nil, token: String? = nil,
               address: String = "192.0.2.10", headers: [String: String] = [:], port: Int? = nil) async throws -> Reply {
-        try await HTTPReply.send(method, "http://127.0.0.1:\(port ?? self.port)\(path)", json: body, rawJSON: rawBody, token: token,
-                                 address: address, headers: headers, client: Self.client)
+        try await live.send(method, path, json: body, rawJSON: rawBody, token: token, address: address, headers: headers, port: port)
     }
 
     /// Asks a question the plain way.
@@ -104,10 +73,9 @@ struct GPTServer: Sendable {
                        headers: noCache ? ["Cache-Control": "no-cache"] : [:], port: port)
     }
 
-
     /// The `gpt.asked` events enqueued so far, as their payloads.
     func ledger() async throws -> [[String: String]] {
-        try await TestEnvironment.withDatabase(url: databaseURL) { db in
+        try await live.withDatabase { db in
             try await db.query("""
                 SELECT e.event->>'payload' FROM queue.jobs j, jsonb_array_elements(j.payload) WITH ORDINALITY AS e(event, n)
                 WHERE j.kind = 'audit.events' AND e.event->>'action' = 'gpt.asked' ORDER BY j.id, e.n

@@ -4,10 +4,11 @@ import TestSupport
 
 @Suite struct StartupTests {
     @Test func migratesAndAnswersProbes() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "gpt")
-        let probe = try await ServiceProbe.run(try buildApplication(reader: TestEnvironment.reader(databaseURL: url)), databaseURL: url, schema: "gpt")
-        #expect(probe.health == .ok && probe.readiness == .ok)
-        #expect(probe.metrics.contains("http_server_request_duration_seconds"))
-        #expect(probe.migrations == 1)
+        try await TestEnvironment.withScratchDatabase(prefix: "gpt") { url in
+            let probe = try await ServiceProbe.run(try buildApplication(reader: TestEnvironment.reader(databaseURL: url)), databaseURL: url, schema: "gpt")
+            #expect(probe.health == .ok && probe.readiness == .ok)
+            #expect(probe.metrics.contains("http_server_request_duration_seconds"))
+            #expect(probe.migrations == 1)
+        }
     }
 }

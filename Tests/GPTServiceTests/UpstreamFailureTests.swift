@@ -1,17 +1,18 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import GPTService
 
 @Suite struct UpstreamFailureTests {
     @Test func retriesHonourTheUpstreamsRetryAfter() async throws {
-        try await GPTServer.run(["GPT_UPSTREAM_RETRIES": "2"], stubArguments: ["--retry-after", "1"]) { server in
+        let clock = TestClock()
+        try await GPTServer.run(["GPT_UPSTREAM_RETRIES": "2"], stubArguments: ["--retry-after", "1"], clock: clock) { server in
             try await server.stub.configure(["failure_rate": 1.0, "failure_status": 429])
-            let started = ContinuousClock.now
             let reply = try await server.ask("always rate limited")
             #expect(reply.status == 503 && reply.errorCode == "upstream_unavailable")
             #expect(try await server.stub.stats().requests == 3)
-            // Two waits of at least the upstream's one second each.
-            #expect(ContinuousClock.now - started >= .seconds(2))
+            // Two waits of at least the upstream's one second each, made on the service's clock.
+            #expect(clock.advanced >= .seconds(2))
         }
     }
 
@@ -26,16 +27,22 @@ import Testing
     }
 
     @Test func theBreakerFailsFastWhileTheUpstreamIsDownAndRecovers() async throws {
-        try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "5000"]) { server in
+        let clock = TestClock()
+        try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "60000"], clock: clock) { server in
             try await server.stub.configure(["failure_rate": 1.0, "failure_status": 500])
             for i in 0..<3 { #expect(try await server.ask("down \(i)").status == 503) }
             #expect(try await server.stub.stats().requests == 3)
             let fast = try await server.ask("down again")
             #expect(fast.status == 503 && fast.errorCode == "upstream_unavailable")
-            #expect((1...5).contains(Int(fast.header("Retry-After") ?? "") ?? 0))
+            #expect((1...60).contains(Int(fast.header("Retry-After") ?? "") ?? 0))
             #expect(try await server.stub.stats().requests == 3)  // not even tried
             try await server.stub.configure(["failure_rate": 0.0])
-            try await Task.sleep(for: .milliseconds(5100))
+            // Still open before the cool-down ends, though the upstream is back...
+            clock.advance(by: .seconds(50))
+            #expect(try await server.ask("not yet").status == 503)
+            #expect(try await server.stub.stats().requests == 3)
+            // ...and past it, one probe closes it again.
+            clock.advance(by: .milliseconds(10_001))
             #expect(try await server.ask("back up").status == 200)
             #expect(try await server.ask("back up for good").status == 200)
         }

@@ -10,14 +10,15 @@ import TestSupport
 /// listening channel once the server runs.
 @Suite struct AcceptBatchTests {
     func listeningBatch(_ settings: [String: String]) async throws -> UInt {
-        let url = try await TestEnvironment.scratchDatabase()
-        let runtime = try ServiceRuntime(config: ServiceConfig(name: "probe", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url, settings)))
-        let app = try runtime.makeApplication(router: runtime.makeRouter(), migrations: [])
-        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        await app.onServerRunning(listener)
-        let batch = try await listener.getOption(ChannelOptions.maxMessagesPerRead).get()
-        try await listener.close()
-        return batch
+        return try await TestEnvironment.withScratchDatabase { url in
+            let runtime = try ServiceRuntime(config: ServiceConfig(name: "probe", defaultPort: 0, reader: TestEnvironment.reader(databaseURL: url, settings)))
+            let app = try runtime.makeApplication(router: runtime.makeRouter(), migrations: [])
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+            await app.onServerRunning(listener)
+            let batch = try await listener.getOption(ChannelOptions.maxMessagesPerRead).get()
+            try await listener.close()
+            return batch
+        }
     }
 
     @Test func theListenerAcceptsAConfiguredBatchPerTurn() async throws {

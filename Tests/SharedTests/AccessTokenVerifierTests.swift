@@ -87,18 +87,22 @@ import TestSupport
         let served = NIOLockedValueBox(0)
         try await withFlakyJWKSServer([good], up: up, served: served) { url in
             var settings = AccessTokenVerifier.Settings(jwksURL: url, issuer: Self.issuer, audience: Self.audience)
-            settings.cacheTTL = .milliseconds(100)
-            settings.maxStale = .seconds(3)
-            settings.failureBackoff = .milliseconds(50)
-            let verifier = AccessTokenVerifier(settings: settings, logger: TestEnvironment.logger)
-            let token = try await sign(with: good)
+            settings.cacheTTL = .seconds(1)
+            settings.maxStale = .seconds(60)
+            settings.failureBackoff = .seconds(1)
+            let clock = TestClock()
+            let verifier = AccessTokenVerifier(settings: settings, clock: clock.service, logger: TestEnvironment.logger)
+            let token = try await sign(with: good, expiresIn: 3600)
             #expect(try await verifier.verify(token).userID == "user-1")
             up.withLockedValue { $0 = false }
-            try await Task.sleep(for: .milliseconds(200))
+            clock.advance(by: .seconds(2))
             // Past the cache's lifetime, Auth down: the stale set still serves...
             #expect(try await verifier.verify(token).userID == "user-1")
-            try await Task.sleep(for: .seconds(3))
-            // ...but not past maxStale.
+            #expect(served.withLockedValue { $0 } == 2)
+            clock.advance(by: .seconds(48))
+            #expect(try await verifier.verify(token).userID == "user-1")
+            // ...but not a millisecond past maxStale.
+            clock.advance(by: .milliseconds(10_001))
             await #expect(throws: DependencyUnavailable.self) { try await verifier.verify(token) }
         }
     }
@@ -168,6 +172,22 @@ import TestSupport
             let edited = try JSONSerialization.data(withJSONObject: payload).base64URLEncodedString()
             await expectFailure(.badSignature, verifier, parts[0] + "." + edited + "." + parts[2])
             await expectFailure(.malformed, verifier, "not-a-token")
+        }
+    }
+
+    /// `exp` is a whole second, at or before the issue time plus the lifetime.
+    @Test func expiryIsJudgedOnTheServicesClock() async throws {
+        let good = KeyPair(kid: "k1")
+        try await withJWKSServer(NIOLockedValueBox([good])) { url in
+            var settings = AccessTokenVerifier.Settings(jwksURL: url, issuer: Self.issuer, audience: Self.audience)
+            settings.minRefreshInterval = .zero
+            let clock = TestClock()
+            let verifier = AccessTokenVerifier(settings: settings, clock: clock.service, logger: TestEnvironment.logger)
+            let token = try await sign(with: good, expiresIn: 600)
+            clock.advance(by: .seconds(590))
+            #expect(try await verifier.verify(token).userID == "user-1")
+            clock.advance(by: .milliseconds(10_001))
+            await expectFailure(.expired, verifier, token)
         }
     }
 

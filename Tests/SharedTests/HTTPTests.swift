@@ -12,7 +12,8 @@ import TestSupport
 
     /// A router with the shared middleware and a few routes that fail in different ways.
     func makeApp(redisURL: String = TestEnvironment.redisURL, _ settings: [String: String] = [:]) async throws -> some ApplicationProtocol {
-        let url = try await TestEnvironment.scratchDatabase()
+        // It migrates nothing: the server's own database serves its readiness check.
+        let url = TestEnvironment.databaseURL
         let reader = TestEnvironment.reader(databaseURL: url, ["REDIS_URL": redisURL, "HTTP_MAX_BODY_BYTES": "1024"].merging(settings) { $1 })
         let runtime = try ServiceRuntime(config: ServiceConfig(name: "probe", defaultPort: 0, reader: reader))
         let router = runtime.makeRouter()

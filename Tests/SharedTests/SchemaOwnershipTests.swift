@@ -43,69 +43,72 @@ struct SchemaOwnershipTests {
     }
 
     @Test func aServiceThatDoesNotOwnTheQueueWaitsForItsOwnerAndMayOnlyEnqueue() async throws {
-        let admin = try await TestEnvironment.scratchDatabase()
-        let producer = try await loginRole(in: admin, groups: ["queue_producer"])
-        let role = URLComponents(string: producer)!.user!
-        try await TestEnvironment.withDatabase(url: producer) { db in
-            let waiter = Task { try await Migrator.migrate([try .queue()], database: db, logger: logger, ownerWait: .seconds(60)) }
-            try await TestEnvironment.withDatabase(url: admin) { owner in
-                // The waiter is polling before the owner migrates.
-                try await poll("the producer's first look at the schema") {
-                    try await owner.query("SELECT count(*) FROM pg_stat_activity WHERE usename = \(role)", logger: logger)[0].decode(Int.self) > 0
+        try await TestEnvironment.withScratchDatabase { admin in
+            let producer = try await loginRole(in: admin, groups: ["queue_producer"])
+            let role = URLComponents(string: producer)!.user!
+            try await TestEnvironment.withDatabase(url: producer) { db in
+                let waiter = Task { try await Migrator.migrate([try .queue()], database: db, logger: logger, ownerWait: .seconds(60)) }
+                try await TestEnvironment.withDatabase(url: admin) { owner in
+                    // The waiter is polling before the owner migrates.
+                    try await poll("the producer's first look at the schema") {
+                        try await owner.query("SELECT count(*) FROM pg_stat_activity WHERE usename = \(role)", logger: logger)[0].decode(Int.self) > 0
+                    }
+                    #expect(try await !Migrator.migrate([try .queue()], database: owner, logger: logger).isEmpty)
                 }
-                #expect(try await !Migrator.migrate([try .queue()], database: owner, logger: logger).isEmpty)
-            }
-            #expect(try await waiter.value.isEmpty, "the producer applied nothing itself")
+                #expect(try await waiter.value.isEmpty, "the producer applied nothing itself")
 
-            let queue = JobQueue(database: db, logger: logger)
-            let job = try NewJob(queue: "email", kind: "test", payload: ["to": "a@example.com"], uniqueKey: "once")
-            #expect(try await queue.enqueue([job]).count == 1)
-            #expect(try await queue.enqueue([job]).isEmpty, "the unique key holds for a producer too")
-            await #expect(throws: PSQLError.self, "a producer never reads another's payloads") {
-                try await db.query("SELECT payload FROM queue.jobs", logger: logger)
-            }
-            await #expect(throws: PSQLError.self, "nor claims jobs") {
-                try await queue.claim(queues: ["email"], limit: 1, worker: "intruder", lease: .seconds(30))
+                let queue = JobQueue(database: db, logger: logger)
+                let job = try NewJob(queue: "email", kind: "test", payload: ["to": "a@example.com"], uniqueKey: "once")
+                #expect(try await queue.enqueue([job]).count == 1)
+                #expect(try await queue.enqueue([job]).isEmpty, "the unique key holds for a producer too")
+                await #expect(throws: PSQLError.self, "a producer never reads another's payloads") {
+                    try await db.query("SELECT payload FROM queue.jobs", logger: logger)
+                }
+                await #expect(throws: PSQLError.self, "nor claims jobs") {
+                    try await queue.claim(queues: ["email"], limit: 1, worker: "intruder", lease: .seconds(30))
+                }
             }
         }
     }
 
     @Test func aServiceWhoseOwnerNeverComesGivesUpWithAClearError() async throws {
-        let admin = try await TestEnvironment.scratchDatabase()
-        let producer = try await loginRole(in: admin, groups: ["queue_producer"])
-        let role = URLComponents(string: producer)!.user!
-        let error = try await TestEnvironment.withDatabase(url: producer) { db in
-            await #expect(throws: MigrationError.self) {
-                _ = try await Migrator.migrate([try .queue()], database: db, logger: logger, ownerWait: .milliseconds(500))
+        try await TestEnvironment.withScratchDatabase { admin in
+            let producer = try await loginRole(in: admin, groups: ["queue_producer"])
+            let role = URLComponents(string: producer)!.user!
+            let error = try await TestEnvironment.withDatabase(url: producer) { db in
+                await #expect(throws: MigrationError.self) {
+                    _ = try await Migrator.migrate([try .queue()], database: db, logger: logger, ownerWait: .milliseconds(500))
+                }
             }
+            // It names the schema, who waited and where to look.
+            let text = error.map { String(describing: $0) } ?? ""
+            #expect(text.contains("schema queue") && text.contains(role) && text.contains("roles.sql"), "\(text)")
         }
-        // It names the schema, who waited and where to look.
-        let text = error.map { String(describing: $0) } ?? ""
-        #expect(text.contains("schema queue") && text.contains(role) && text.contains("roles.sql"), "\(text)")
     }
 
     @Test func anOperatorMigratesAsTheSchemaOwnerSoTheOwnerOwnsEveryObject() async throws {
-        let admin = try await TestEnvironment.scratchDatabase()
-        let ownerURL = try await loginRole(in: admin, groups: [])
-        let owner = URLComponents(string: ownerURL)!.user!
-        try await TestEnvironment.withDatabase(url: admin) { db in
-            try await db.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA owned AUTHORIZATION \(owner)"), logger: logger)
-            let set = MigrationSet(schema: "owned", migrations: [
-                Migration(version: 1, name: "items", sql: "CREATE TABLE owned.items (id bigserial PRIMARY KEY); CREATE VIEW owned.all_items AS SELECT * FROM owned.items;"),
-            ])
-            #expect(try await Migrator.migrate([set], database: db, logger: logger) == ["owned/0001_items"])
-            let owners = try await db.query("""
-                SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.relnamespace = 'owned'::regnamespace
-                """, logger: logger).map { try $0.decode(String.self) }
-            #expect(owners == [owner], "tables, views, indexes, sequences and schema_migrations all belong to the schema's owner")
-        }
-        // And the owner itself finds its schema migrated.
-        try await TestEnvironment.withDatabase(url: ownerURL) { db in
-            let set = MigrationSet(schema: "owned", migrations: [
-                Migration(version: 1, name: "items", sql: "CREATE TABLE owned.items (id bigserial PRIMARY KEY); CREATE VIEW owned.all_items AS SELECT * FROM owned.items;"),
-            ])
-            let applied = try await Migrator.migrate([set], database: db, logger: logger)
-            #expect(applied.isEmpty)
+        try await TestEnvironment.withScratchDatabase { admin in
+            let ownerURL = try await loginRole(in: admin, groups: [])
+            let owner = URLComponents(string: ownerURL)!.user!
+            try await TestEnvironment.withDatabase(url: admin) { db in
+                try await db.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA owned AUTHORIZATION \(owner)"), logger: logger)
+                let set = MigrationSet(schema: "owned", migrations: [
+                    Migration(version: 1, name: "items", sql: "CREATE TABLE owned.items (id bigserial PRIMARY KEY); CREATE VIEW owned.all_items AS SELECT * FROM owned.items;"),
+                ])
+                #expect(try await Migrator.migrate([set], database: db, logger: logger) == ["owned/0001_items"])
+                let owners = try await db.query("""
+                    SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.relnamespace = 'owned'::regnamespace
+                    """, logger: logger).map { try $0.decode(String.self) }
+                #expect(owners == [owner], "tables, views, indexes, sequences and schema_migrations all belong to the schema's owner")
+            }
+            // And the owner itself finds its schema migrated.
+            try await TestEnvironment.withDatabase(url: ownerURL) { db in
+                let set = MigrationSet(schema: "owned", migrations: [
+                    Migration(version: 1, name: "items", sql: "CREATE TABLE owned.items (id bigserial PRIMARY KEY); CREATE VIEW owned.all_items AS SELECT * FROM owned.items;"),
+                ])
+                let applied = try await Migrator.migrate([set], database: db, logger: logger)
+                #expect(applied.isEmpty)
+            }
         }
     }
 

@@ -17,15 +17,36 @@ public enum TestEnvironment {
         return logger
     }()
 
-    /// A new, empty database on the test server, so a test's migrations and rows are its own.
-    public static func scratchDatabase(prefix: String = "test") async throws -> String {
+    /// Runs `body` with the URL of a new, empty database on the test server, so a test's
+    /// migrations and rows are its own, and drops the database when `body` ends, returned or
+    /// threw: a run leaves no databases behind, not even on the local stack that a plain
+    /// `swift test` reaches.
+    public static func withScratchDatabase<T: Sendable>(prefix: String = "test", _ body: (String) async throws -> T) async throws -> T {
         let name = "\(prefix)_\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)"
-        _ = try await withDatabase(url: databaseURL) { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
+        try await administer("CREATE DATABASE \(name)")
         var url = URLComponents(string: databaseURL)!
         url.path = "/\(name)"
-        return url.string!
+        // FORCE: connections a test left open (a server it abandoned) must not keep it alive.
+        let drop = "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"
+        do {
+            let result = try await body(url.string!)
+            try await administer(drop)
+            return result
+        } catch {
+            try? await administer(drop)
+            throw error
+        }
+    }
+
+    /// Runs a statement on the test server's own database. It waits longer for a connection than
+    /// a service does: while a whole suite starts up, Postgres may take seconds to answer.
+    private static func administer(_ sql: String) async throws {
+        var quiet = logger
+        quiet.logLevel = .error
+        let admin = try Database(url: databaseURL, applicationName: "test", maxConnections: 1, acquireTimeout: .seconds(30), logger: quiet)
+        _ = try await admin.whileRunning { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
     }
 
     /// What Auth seals mailed links with and the email worker opens them with, in every test.

@@ -8,12 +8,13 @@ import TestSupport
 @Suite struct AuditIngesterTests {
     /// A scratch database with the queue and audit schemas, and this month's partitions.
     func withAuditDatabase(partitions: Bool = true, _ body: @escaping @Sendable (Database, Logger) async throws -> Void) async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "audit")
-        try await TestEnvironment.withDatabase(url: url) { db in
-            let logger = TestEnvironment.logger
-            try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "audit", bundle: Workers.resourceBundle)], database: db, logger: logger)
-            if partitions { try await AuditPartitions(database: db, logger: logger).ensure() }
-            try await body(db, logger)
+        try await TestEnvironment.withScratchDatabase(prefix: "audit") { url in
+            try await TestEnvironment.withDatabase(url: url) { db in
+                let logger = TestEnvironment.logger
+                try await Migrator.migrate([try MigrationSet.queue(), try MigrationSet(schema: "audit", bundle: Workers.resourceBundle)], database: db, logger: logger)
+                if partitions { try await AuditPartitions(database: db, logger: logger).ensure() }
+                try await body(db, logger)
+            }
         }
     }
 
@@ -109,15 +110,16 @@ import TestSupport
     }
 
     @Test func aMalformedEventIsAPermanentFailure() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "audit")
-        try await TestEnvironment.withDatabase(url: url) { db in
-            let job = ClaimedJob(id: 1, queue: "audit", kind: AuditEvent.kind, payload: #"{"nope":1}"#, attempt: 1,
-                                 maxAttempts: 5, createdAt: Date(), runAt: Date())
-            do {
-                try await AuditIngester(database: db).handle(job, logger: TestEnvironment.logger)
-                Issue.record("a malformed event was accepted")
-            } catch let failure as JobFailure {
-                #expect(failure.permanent)
+        try await TestEnvironment.withScratchDatabase(prefix: "audit") { url in
+            try await TestEnvironment.withDatabase(url: url) { db in
+                let job = ClaimedJob(id: 1, queue: "audit", kind: AuditEvent.kind, payload: #"{"nope":1}"#, attempt: 1,
+                                     maxAttempts: 5, createdAt: Date(), runAt: Date())
+                do {
+                    try await AuditIngester(database: db).handle(job, logger: TestEnvironment.logger)
+                    Issue.record("a malformed event was accepted")
+                } catch let failure as JobFailure {
+                    #expect(failure.permanent)
+                }
             }
         }
     }

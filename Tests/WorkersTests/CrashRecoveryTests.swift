@@ -53,71 +53,73 @@ import TestSupport
 
     /// SIGTERM while a message is being sent: the worker stops claiming, finishes the job, and exits 0.
     @Test func sigtermLetsTheRunningJobFinish() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "term")
-        let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"
-        try await TestEnvironment.withDatabase(url: url) { db in
-            let logger = TestEnvironment.logger
-            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
-            let worker = try startWorker(databaseURL: url)
-            defer { kill9(worker) }
-            let queue = JobQueue(database: db, logger: logger)
-            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "term"))])
-            #expect(try await waitUntilRunning(db))
-            // A job that arrives after the signal must stay for the next worker.
-            kill(worker.processIdentifier, SIGTERM)
-            try await Task.sleep(for: .milliseconds(200))
-            try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "later@example.com", nickname: "later"))])
-            let deadline = ContinuousClock.now + .seconds(15)
-            while worker.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            #expect(!worker.isRunning)
-            #expect(worker.terminationStatus == 0)
-            #expect(try delivered(to: recipient) == 1)
-            let left = try await db.query("SELECT payload->>'to', state FROM queue.jobs", logger: logger)
-                .map { try $0.decode((String, String).self) }
-            #expect(left.count == 1 && left.first?.0 == "later@example.com" && left.first?.1 == "available")
+        try await TestEnvironment.withScratchDatabase(prefix: "term") { url in
+            let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"
+            try await TestEnvironment.withDatabase(url: url) { db in
+                let logger = TestEnvironment.logger
+                try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
+                let worker = try startWorker(databaseURL: url)
+                defer { kill9(worker) }
+                let queue = JobQueue(database: db, logger: logger)
+                try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "term"))])
+                #expect(try await waitUntilRunning(db))
+                // A job that arrives after the signal must stay for the next worker.
+                kill(worker.processIdentifier, SIGTERM)
+                try await Task.sleep(for: .milliseconds(200))
+                try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "later@example.com", nickname: "later"))])
+                let deadline = ContinuousClock.now + .seconds(15)
+                while worker.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+                #expect(!worker.isRunning)
+                #expect(worker.terminationStatus == 0)
+                #expect(try delivered(to: recipient) == 1)
+                let left = try await db.query("SELECT payload->>'to', state FROM queue.jobs", logger: logger)
+                    .map { try $0.decode((String, String).self) }
+                #expect(left.count == 1 && left.first?.0 == "later@example.com" && left.first?.1 == "available")
+            }
         }
     }
 
     @Test func aJobOfAKilledWorkerIsSentOnceByAnother() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "crash")
-        let maildir = URL(fileURLWithPath: environment["TEST_MAILDIR"] ?? "/tmp/mail").appendingPathComponent("new")
-        let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"
-        func delivered() throws -> Int {
-            try FileManager.default.contentsOfDirectory(at: maildir, includingPropertiesForKeys: nil)
-                .filter { try String(contentsOf: $0, encoding: .utf8).contains("To: <\(recipient)>") }.count
-        }
-
-        try await TestEnvironment.withDatabase(url: url) { db in
-            let logger = TestEnvironment.logger
-            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
-            let first = try startWorker(databaseURL: url)
-            defer { kill9(first) }
-            try await JobQueue(database: db, logger: logger).enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "crash"))])
-
-            // Wait until the first worker holds the job, then kill it while the sink is still receiving.
-            var holder: String?
-            for _ in 0..<100 where holder == nil {
-                try await Task.sleep(for: .milliseconds(50))
-                holder = try await db.query("SELECT locked_by FROM queue.jobs WHERE state = 'running'", logger: logger)
-                    .first.flatMap { try? $0.decode(String.self) }
+        try await TestEnvironment.withScratchDatabase(prefix: "crash") { url in
+            let maildir = URL(fileURLWithPath: environment["TEST_MAILDIR"] ?? "/tmp/mail").appendingPathComponent("new")
+            let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"
+            func delivered() throws -> Int {
+                try FileManager.default.contentsOfDirectory(at: maildir, includingPropertiesForKeys: nil)
+                    .filter { try String(contentsOf: $0, encoding: .utf8).contains("To: <\(recipient)>") }.count
             }
-            #expect(holder != nil)
-            try await Task.sleep(for: .milliseconds(500))
-            kill9(first)
-            #expect(try delivered() == 0)
 
-            let second = try startWorker(databaseURL: url)
-            defer { kill9(second) }
-            var left = 1
-            for _ in 0..<300 where left > 0 {
-                try await Task.sleep(for: .milliseconds(100))
-                left = try await db.query("SELECT count(*) FROM queue.jobs", logger: logger)[0].decode(Int.self)
+            try await TestEnvironment.withDatabase(url: url) { db in
+                let logger = TestEnvironment.logger
+                try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
+                let first = try startWorker(databaseURL: url)
+                defer { kill9(first) }
+                try await JobQueue(database: db, logger: logger).enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "crash"))])
+
+                // Wait until the first worker holds the job, then kill it while the sink is still receiving.
+                var holder: String?
+                for _ in 0..<100 where holder == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                    holder = try await db.query("SELECT locked_by FROM queue.jobs WHERE state = 'running'", logger: logger)
+                        .first.flatMap { try? $0.decode(String.self) }
+                }
+                #expect(holder != nil)
+                try await Task.sleep(for: .milliseconds(500))
+                kill9(first)
+                #expect(try delivered() == 0)
+
+                let second = try startWorker(databaseURL: url)
+                defer { kill9(second) }
+                var left = 1
+                for _ in 0..<300 where left > 0 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    left = try await db.query("SELECT count(*) FROM queue.jobs", logger: logger)[0].decode(Int.self)
+                }
+                #expect(left == 0)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try delivered() == 1)
+                let attempts = try await db.query("SELECT count(*) FROM queue.email_deliveries", logger: logger)[0].decode(Int.self)
+                #expect(attempts == 1)
             }
-            #expect(left == 0)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try delivered() == 1)
-            let attempts = try await db.query("SELECT count(*) FROM queue.email_deliveries", logger: logger)[0].decode(Int.self)
-            #expect(attempts == 1)
         }
     }
 }

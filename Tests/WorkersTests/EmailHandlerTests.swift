@@ -54,7 +54,8 @@ import TestSupport
             let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
             let handler = EmailHandler(mailer: mailer(), database: db, seal: seal)
             async let first: Void = handler.handle(job, logger: TestEnvironment.logger)
-            try await Task.sleep(for: .milliseconds(300))
+            // Once the first attempt has claimed the delivery (and is sending).
+            #expect(try await eventually { try await count("queue.email_deliveries", db) == 1 })
             let second = await #expect(throws: JobFailure.self) { try await handler.handle(job, logger: TestEnvironment.logger) }
             #expect(second?.permanent == false, "the second attempt retries later")
             try await first

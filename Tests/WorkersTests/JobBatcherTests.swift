@@ -29,26 +29,28 @@ import TestSupport
     }
 
     @Test func shutdownWritesWhatIsWaiting() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "batcher")
-        try await TestEnvironment.withDatabase(url: url) { db in
-            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
-            let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
-            try await TestEnvironment.whileRunning([batcher]) {
-                for n in 0..<300 { batcher.submit(try job(n)) }
+        try await TestEnvironment.withScratchDatabase(prefix: "batcher") { url in
+            try await TestEnvironment.withDatabase(url: url) { db in
+                try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+                let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger))
+                try await TestEnvironment.whileRunning([batcher]) {
+                    for n in 0..<300 { batcher.submit(try job(n)) }
+                }
+                #expect(batcher.pendingCount == 0)
+                #expect(try await count("queue.jobs", db) == 300)
             }
-            #expect(batcher.pendingCount == 0)
-            #expect(try await count("queue.jobs", db) == 300)
         }
     }
 
     @Test func beyondItsCapacityJobsAreDroppedNotHeld() async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "batcher")
-        try await TestEnvironment.withDatabase(url: url) { db in
-            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
-            // Not running: nothing drains it.
-            let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger), capacity: 10)
-            for n in 0..<25 { batcher.submit(try job(n)) }
-            #expect(batcher.pendingCount == 10)
+        try await TestEnvironment.withScratchDatabase(prefix: "batcher") { url in
+            try await TestEnvironment.withDatabase(url: url) { db in
+                try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+                // Not running: nothing drains it.
+                let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: db, logger: TestEnvironment.logger), capacity: 10)
+                for n in 0..<25 { batcher.submit(try job(n)) }
+                #expect(batcher.pendingCount == 10)
+            }
         }
     }
 

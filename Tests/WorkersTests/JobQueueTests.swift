@@ -11,10 +11,11 @@ struct Numbered: Codable { var n: Int }
 
 /// A scratch database with the queue schema, and a queue on it.
 func withQueue<T: Sendable>(_ body: (JobQueue, Database) async throws -> T) async throws -> T {
-    let url = try await TestEnvironment.scratchDatabase(prefix: "queue")
-    return try await TestEnvironment.withDatabase(url: url) { db in
-        try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
-        return try await body(JobQueue(database: db, logger: TestEnvironment.logger), db)
+    return try await TestEnvironment.withScratchDatabase(prefix: "queue") { url in
+        return try await TestEnvironment.withDatabase(url: url) { db in
+            try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+            return try await body(JobQueue(database: db, logger: TestEnvironment.logger), db)
+        }
     }
 }
 
@@ -156,8 +157,8 @@ func count(_ table: String, _ db: Database) async throws -> Int {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty())])
             let byA = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(100))
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await queue.rescueExpiredLeases() == 1)
+            // Nothing to rescue until the lease runs out, then exactly that job.
+            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
             let byB = try await queue.claim(queues: ["q"], limit: 1, worker: "b", lease: .seconds(30))
             #expect(byB.first?.attempt == 2)
             // A wakes up and reports: neither its success nor its failure counts.
@@ -173,8 +174,7 @@ func count(_ table: String, _ db: Database) async throws -> Int {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty(), maxAttempts: 1)])
             _ = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(50))
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try await queue.rescueExpiredLeases() == 1)
+            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
             #expect(try await count("queue.jobs", db) == 0)
             #expect(try await queue.deadJobs().first?.errors.contains("lease expired") == true)
         }

@@ -16,18 +16,19 @@ import TestSupport
     }
 
     func withVideos(_ body: (Fixture) async throws -> Void) async throws {
-        let url = try await TestEnvironment.scratchDatabase(prefix: "videojobs")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("media-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("originals"), withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        try await TestEnvironment.withDatabase(url: url) { db in
-            // The videos table belongs to ContentService; use its migrations as they are.
-            let contentMigrations = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../../Sources/ContentService/Migrations").standardizedFileURL
-            try await Migrator.migrate(
-                [try .queue(), try MigrationSet(schema: "content", directory: contentMigrations)],
-                database: db, logger: TestEnvironment.logger)
-            try await body(Fixture(db: db, media: MediaLayout(root: root)))
+        try await TestEnvironment.withScratchDatabase(prefix: "videojobs") { url in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("media-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("originals"), withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            try await TestEnvironment.withDatabase(url: url) { db in
+                // The videos table belongs to ContentService; use its migrations as they are.
+                let contentMigrations = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                    .appendingPathComponent("../../Sources/ContentService/Migrations").standardizedFileURL
+                try await Migrator.migrate(
+                    [try .queue(), try MigrationSet(schema: "content", directory: contentMigrations)],
+                    database: db, logger: TestEnvironment.logger)
+                try await body(Fixture(db: db, media: MediaLayout(root: root)))
+            }
         }
     }
 

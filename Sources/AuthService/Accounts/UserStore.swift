@@ -8,6 +8,8 @@ import Shared
 struct UserStore: Sendable {
     let database: Database
     let logger: Logger
+    /// What a one-time token's expiry is set and checked against.
+    var clock: ServiceClock = .system
 
     static let columns = """
         id::text, email, nickname, password_hash, role, email_verified_at IS NOT NULL, banned_at IS NOT NULL, created_at,
@@ -106,7 +108,7 @@ struct UserStore: Sendable {
         let token = SecretToken()
         try await connection.query("""
             INSERT INTO auth.one_time_tokens (token_hash, user_id, purpose, expires_at)
-            VALUES (\(ByteBuffer(bytes: token.digest)), \(userID)::uuid, \(purpose.rawValue), now() + make_interval(secs => \(ttl.seconds)))
+            VALUES (\(ByteBuffer(bytes: token.digest)), \(userID)::uuid, \(purpose.rawValue), \(clock.date.addingTimeInterval(ttl.seconds)))
             ON CONFLICT (user_id, purpose) DO UPDATE
             SET token_hash = excluded.token_hash, expires_at = excluded.expires_at, created_at = now()
             """, logger: logger)
@@ -119,7 +121,7 @@ struct UserStore: Sendable {
         let rows = try await connection.query("""
             DELETE FROM auth.one_time_tokens
             WHERE token_hash = \(ByteBuffer(bytes: SecretToken.digest(of: value))) AND purpose = \(purpose.rawValue)
-            RETURNING user_id::text, expires_at > now()
+            RETURNING user_id::text, expires_at > \(clock.date)
             """, logger: logger).collect()
         guard let (userID, live) = try rows.first?.decode((String, Bool).self), live else { return nil }
         return userID
@@ -130,7 +132,7 @@ struct UserStore: Sendable {
         guard SecretToken.isWellFormed(value) else { return false }
         return try await !database.query("""
             SELECT 1 FROM auth.one_time_tokens
-            WHERE token_hash = \(ByteBuffer(bytes: SecretToken.digest(of: value))) AND purpose = \(purpose.rawValue) AND expires_at > now()
+            WHERE token_hash = \(ByteBuffer(bytes: SecretToken.digest(of: value))) AND purpose = \(purpose.rawValue) AND expires_at > \(clock.date)
             """, logger: logger).isEmpty
     }
 
@@ -142,7 +144,7 @@ struct UserStore: Sendable {
     }
 
     func deleteExpiredTokens() async throws {
-        _ = try await database.query("DELETE FROM auth.one_time_tokens WHERE expires_at < now()", logger: logger)
+        _ = try await database.query("DELETE FROM auth.one_time_tokens WHERE expires_at < \(clock.date)", logger: logger)
     }
 
     private static func user(_ row: PostgresRow) throws -> User {

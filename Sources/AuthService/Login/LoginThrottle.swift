@@ -39,10 +39,10 @@ struct LoginThrottle: Sendable {
     let redis: RedisClient
     let limiter: SlidingWindowLimiter
 
-    init(settings: Settings, redis: RedisClient) {
+    init(settings: Settings, redis: RedisClient, clock: ServiceClock = .system) {
         self.settings = settings
         self.redis = redis
-        self.limiter = SlidingWindowLimiter(redis: redis)
+        self.limiter = SlidingWindowLimiter(redis: redis, clock: clock)
     }
 
     /// A login attempt that passed the throttle. It is counted as a failure from the start, so

@@ -15,6 +15,9 @@ import Shared
 /// `auth:rt-next:<sha256>` for the grace window only, so a concurrent use within the window gets
 /// the same pair without Redis ever holding a usable token. A use after the window is a stolen or
 /// replayed token: the family dies.
+///
+/// Every deadline (idle, absolute, grace) is decided on `clock`'s time, passed to the scripts and
+/// kept in the hashes; the keys' Redis expiry only removes what is dead by then.
 struct RefreshTokenStore: Sendable {
     struct Settings: Sendable {
         var idleTTL: Duration
@@ -36,10 +39,12 @@ struct RefreshTokenStore: Sendable {
 
     let redis: RedisClient
     let settings: Settings
+    var clock: ServiceClock = .system
 
     /// Starts a family for a login that began checking credentials at `startedAt`, and returns its
     /// first token; nil when the user's tokens were revoked since (a reset or a ban won the race).
-    func startFamily(userID: String, startedAt: Date, now: Date = Date()) async throws -> SecretToken? {
+    func startFamily(userID: String, startedAt: Date) async throws -> SecretToken? {
+        let now = clock.date
         let token = SecretToken()
         let family = UUID().uuidString.lowercased()
         let started = try await redis.run(Self.startScript,
@@ -58,7 +63,8 @@ struct RefreshTokenStore: Sendable {
     /// Rotates `old` to `new` for `userID` in one atomic step; `sealedPair` is kept with `old` for
     /// the grace window. A family that started before `sessionsEndedAt` (the account's last
     /// session end, from Postgres) is ended instead, whatever Redis still holds.
-    func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, sessionsEndedAt: Int64?, now: Date = Date()) async throws -> Rotation {
+    func rotate(old: String, new: SecretToken, userID: String, sealedPair: String, sessionsEndedAt: Int64?) async throws -> Rotation {
+        let now = clock.date
         let reply = try await redis.run(Self.rotateScript,
             keys: [Self.tokenKey(old), Self.tokenKey(new.value), Self.nextKey(old)],
             arguments: [userID, String(now.millisecondsSince1970), String(settings.grace.milliseconds),
@@ -105,7 +111,7 @@ struct RefreshTokenStore: Sendable {
         if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[7]) then return 0 end
         local now = tonumber(ARGV[3])
         local expires = now + tonumber(ARGV[5])
-        redis.call('HSET', KEYS[1], 'u', ARGV[1], 'f', ARGV[2], 's', 'a')
+        redis.call('HSET', KEYS[1], 'u', ARGV[1], 'f', ARGV[2], 's', 'a', 'i', now + tonumber(ARGV[4]))
         redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]), tonumber(ARGV[5])))
         redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires, 'c', ARGV[7])
         redis.call('PEXPIREAT', KEYS[2], expires)
@@ -121,14 +127,17 @@ struct RefreshTokenStore: Sendable {
         """)
 
     /// KEYS: old token, new token, old token's sealed successor. ARGV: user, now, grace, idle,
-    /// sealed new pair, the account's last session end.
+    /// sealed new pair, the account's last session end. A token's hash holds when it idles out
+    /// (`i`) and, once rotated, when its grace ends (`g`); tokens from before these fields have
+    /// only their keys' expiry.
     private static let rotateScript = RedisScript("""
-        local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's')
+        local t = redis.call('HMGET', KEYS[1], 'u', 'f', 's', 'i', 'g')
         if not t[1] or t[1] ~= ARGV[1] then return {'invalid'} end
+        local now = tonumber(ARGV[2])
+        if t[4] and tonumber(t[4]) <= now then return {'invalid'} end
         local family = 'auth:fam:' .. t[2]
         local f = redis.call('HMGET', family, 'exp', 'c')
         local expires = tonumber(f[1] or '0')
-        local now = tonumber(ARGV[2])
         if expires <= now then return {'invalid'} end
         if tonumber(f[2] or '0') < tonumber(ARGV[6]) then
           redis.call('DEL', family)
@@ -137,14 +146,14 @@ struct RefreshTokenStore: Sendable {
         end
         if t[3] == 'r' then
           local sealed = redis.call('GET', KEYS[3])
-          if sealed then return {'concurrent', sealed} end
+          if sealed and (not t[5] or now < tonumber(t[5])) then return {'concurrent', sealed} end
           redis.call('DEL', family)
           redis.call('ZREM', 'auth:user-fams:' .. t[1], t[2])
           return {'reused', t[2]}
         end
-        redis.call('HSET', KEYS[1], 's', 'r')
+        redis.call('HSET', KEYS[1], 's', 'r', 'g', now + tonumber(ARGV[3]))
         if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[3]) end
-        redis.call('HSET', KEYS[2], 'u', t[1], 'f', t[2], 's', 'a')
+        redis.call('HSET', KEYS[2], 'u', t[1], 'f', t[2], 's', 'a', 'i', now + tonumber(ARGV[4]))
         redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), expires - now))
         return {'rotated'}
         """)

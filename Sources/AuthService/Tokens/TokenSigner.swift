@@ -14,18 +14,22 @@ final class TokenSigner: Sendable {
     let audience: String
     let ttl: Duration
     let keyCacheTTL: Duration
+    let clock: ServiceClock
     private let cached = NIOLockedValueBox<(kid: String, keys: JWTKeyCollection, fetchedAt: ContinuousClock.Instant)?>(nil)
 
-    init(keys: SigningKeyStore, issuer: String, audience: String, ttl: Duration, keyCacheTTL: Duration = .seconds(30)) {
+    init(keys: SigningKeyStore, issuer: String, audience: String, ttl: Duration, keyCacheTTL: Duration = .seconds(30),
+         clock: ServiceClock = .system) {
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.ttl = ttl
         self.keyCacheTTL = keyCacheTTL
+        self.clock = clock
     }
 
-    func accessToken(userID: String, role: Identity.Role, emailVerified: Bool, now: Date = Date()) async throws -> (token: String, expiresIn: Int) {
+    func accessToken(userID: String, role: Identity.Role, emailVerified: Bool) async throws -> (token: String, expiresIn: Int) {
         let (kid, collection) = try await currentKey()
+        let now = clock.date
         let seconds = Int(ttl.components.seconds)
         let claims = AccessTokenClaims(
             userID: userID, role: role, issuedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(seconds)),
@@ -35,13 +39,13 @@ final class TokenSigner: Sendable {
     }
 
     private func currentKey() async throws -> (String, JWTKeyCollection) {
-        if let entry = cached.withLockedValue({ $0 }), ContinuousClock.now - entry.fetchedAt < keyCacheTTL {
+        if let entry = cached.withLockedValue({ $0 }), clock.now - entry.fetchedAt < keyCacheTTL {
             return (entry.kid, entry.keys)
         }
         let key = try await keys.currentKey()
         let collection = JWTKeyCollection()
         await collection.add(eddsa: EdDSA.PrivateKey(backing: key.privateKey), kid: JWKIdentifier(string: key.kid))
-        cached.withLockedValue { $0 = (key.kid, collection, .now) }
+        cached.withLockedValue { $0 = (key.kid, collection, clock.now) }
         return (key.kid, collection)
     }
 }

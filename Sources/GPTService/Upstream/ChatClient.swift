@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Shared
 
 /// An OpenAI-compatible upstream: streamed chat completions and embeddings over
 /// async-http-client, behind admission, a circuit breaker, deadlines and retries.
@@ -49,14 +50,18 @@ final class ChatClient: Sendable, Service {
     let breaker: CircuitBreaker
     let embeddingBreaker: CircuitBreaker
     let gate: UpstreamGate
+    /// What the waits between retries are made on.
+    private let clock: ServiceClock
     private let http: HTTPClient
     private let logger: Logger
 
-    init(settings: Settings, breaker: CircuitBreaker, embeddingBreaker: CircuitBreaker, gate: UpstreamGate, logger: Logger) {
+    init(settings: Settings, breaker: CircuitBreaker, embeddingBreaker: CircuitBreaker, gate: UpstreamGate, clock: ServiceClock = .system,
+         logger: Logger) {
         self.settings = settings
         self.breaker = breaker
         self.embeddingBreaker = embeddingBreaker
         self.gate = gate
+        self.clock = clock
         self.logger = logger
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .nanoseconds(settings.connectTimeout.nanoseconds))
@@ -120,7 +125,7 @@ final class ChatClient: Sendable, Service {
                     logger.warning("upstream failed", metadata: ["error": "\(error.reason)", "attempts": "\(attempt)"])
                     throw Failure.unavailable(retryAfter: max(error.retryAfter ?? .seconds(1), breaker.isOpen ? breaker.cooldown : .seconds(1)))
                 }
-                try await Task.sleep(for: wait)
+                try await clock.sleep(for: wait)
             }
         }
     }

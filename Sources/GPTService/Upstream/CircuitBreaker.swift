@@ -1,5 +1,6 @@
 import Metrics
 import NIOConcurrencyHelpers
+import Shared
 
 /// Fails fast while the upstream is down: after `failureThreshold` failures in a row it opens for
 /// `cooldown`, then lets one call through (half-open); that call's outcome closes or reopens it.
@@ -20,15 +21,19 @@ final class CircuitBreaker: Sendable {
     let cooldown: Duration
     private let state = NIOLockedValueBox(State.closed(failures: 0))
     private let gauge: Gauge
+    private let clock: ServiceClock
 
-    init(name: String, failureThreshold: Int, cooldown: Duration) {
+    init(name: String, failureThreshold: Int, cooldown: Duration, clock: ServiceClock = .system) {
         self.failureThreshold = max(1, failureThreshold)
         self.cooldown = cooldown
+        self.clock = clock
         gauge = Gauge(label: "gpt_circuit_open", dimensions: [("upstream", name)])
         gauge.record(0)
     }
 
-    func check(now: ContinuousClock.Instant = .now) -> Decision {
+    func check() -> Decision { check(now: clock.now) }
+
+    func check(now: ContinuousClock.Instant) -> Decision {
         state.withLockedValue { state in
             switch state {
             case .closed:
@@ -51,7 +56,9 @@ final class CircuitBreaker: Sendable {
         gauge.record(0)
     }
 
-    func failed(now: ContinuousClock.Instant = .now) {
+    func failed() { failed(now: clock.now) }
+
+    func failed(now: ContinuousClock.Instant) {
         let opened = state.withLockedValue { state -> Bool in
             switch state {
             case .closed(let failures) where failures + 1 < failureThreshold:

@@ -61,11 +61,13 @@ public final class AccessTokenVerifier: Sendable {
     public let settings: Settings
     private let cache = NIOLockedValueBox(Cache())
     private let httpClient: HTTPClient
+    private let clock: ServiceClock
     private let logger: Logger
 
-    public init(settings: Settings, httpClient: HTTPClient = .shared, logger: Logger) {
+    public init(settings: Settings, httpClient: HTTPClient = .shared, clock: ServiceClock = .system, logger: Logger) {
         self.settings = settings
         self.httpClient = httpClient
+        self.clock = clock
         self.logger = logger
     }
 
@@ -89,7 +91,10 @@ public final class AccessTokenVerifier: Sendable {
         } catch is DecodingError {
             throw Failure.invalidClaims
         }
-        guard claims.iat.value.timeIntervalSinceNow <= Double(settings.clockSkew.components.seconds) else {
+        // The claims' own check ran on the system's clock; this one is on the service's.
+        let now = clock.date
+        guard claims.exp.value > now else { throw Failure.expired }
+        guard claims.iat.value.timeIntervalSince(now) <= Double(settings.clockSkew.components.seconds) else {
             throw Failure.issuedInTheFuture
         }
         guard claims.iss.value == settings.issuer else { throw Failure.wrongIssuer }
@@ -104,7 +109,7 @@ public final class AccessTokenVerifier: Sendable {
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one. While fetches
     /// fail, a key set younger than `maxStale` keeps verifying tokens of the keys it knows.
     private func keys(containing kid: String) async throws -> JWTKeyCollection {
-        let now = ContinuousClock.now
+        let now = clock.now
         let (cached, knowsKid, fetchedAt, retryAt) = cache.withLockedValue { ($0.keys, $0.kids.contains(kid), $0.fetchedAt, $0.retryAt) }
         let usableStale = knowsKid && fetchedAt.map { now - $0 < settings.maxStale } == true ? cached : nil
         if let cached, let fetchedAt {
@@ -149,7 +154,7 @@ public final class AccessTokenVerifier: Sendable {
                         state.inFlight = nil
                         state.failures += 1
                         let backoff = min(self.settings.failureBackoff * (1 << min(state.failures - 1, 16)), self.settings.maxFailureBackoff)
-                        state.retryAt = .now + backoff
+                        state.retryAt = self.clock.now + backoff
                     }
                     throw error
                 }
@@ -177,7 +182,7 @@ public final class AccessTokenVerifier: Sendable {
         cache.withLockedValue { state in
             state.keys = keys
             state.kids = kids
-            state.fetchedAt = .now
+            state.fetchedAt = clock.now
         }
         logger.debug("JWKS refreshed", metadata: ["kids": .array(kids.sorted().map { .string($0) })])
     }

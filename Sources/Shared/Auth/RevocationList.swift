@@ -15,13 +15,15 @@ public final class RevocationList: Sendable {
 
     private let redis: RedisClient
     private let cacheTTL: Duration
+    private let clock: ServiceClock
     private let cache = NIOLockedValueBox([String: Entry]())
     /// The cache is cleared when it grows past this many users; a clear only costs refetches.
     private let maxCachedUsers = 100_000
 
-    public init(redis: RedisClient, cacheTTL: Duration) {
+    public init(redis: RedisClient, cacheTTL: Duration, clock: ServiceClock = .system) {
         self.redis = redis
         self.cacheTTL = cacheTTL
+        self.clock = clock
     }
 
     /// The Redis key of `userID`'s mark (milliseconds since 1970). AuthService's session scripts
@@ -30,7 +32,7 @@ public final class RevocationList: Sendable {
 
     /// Whether `identity`'s token was issued before its user's mark.
     public func isRevoked(_ identity: Identity) async throws -> Bool {
-        let now = ContinuousClock.now
+        let now = clock.now
         let cached = cache.withLockedValue { $0[identity.userID] }
         let mark: Int64?
         if let cached, now - cached.fetchedAt < cacheTTL {
@@ -49,18 +51,18 @@ public final class RevocationList: Sendable {
     /// Refuses every token of `userID` issued before now. The mark only has to outlive the tokens
     /// it refuses, so it expires after `tokenLifetime` (plus a minute of clock skew).
     public func revokeTokens(of userID: String, tokenLifetime: Duration) async throws {
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.up))
+        let now = Int64((clock.date.timeIntervalSince1970 * 1000).rounded(.up))
         let keep = tokenLifetime + .seconds(60)
         // Never move a mark backwards (two revocations racing).
         _ = try await redis.run(Self.raise, keys: [Self.key(userID: userID)], arguments: [String(now), String(keep.milliseconds)])
-        cache.withLockedValue { $0[userID] = Entry(markMilliseconds: now, fetchedAt: .now) }
+        cache.withLockedValue { $0[userID] = Entry(markMilliseconds: now, fetchedAt: clock.now) }
     }
 
     /// Caches a mark this process has just written by other means (AuthService's session end).
     public func remember(mark: Int64, of userID: String) {
         cache.withLockedValue { cache in
             let current = cache[userID]?.markMilliseconds ?? 0
-            cache[userID] = Entry(markMilliseconds: max(mark, current), fetchedAt: .now)
+            cache[userID] = Entry(markMilliseconds: max(mark, current), fetchedAt: clock.now)
         }
     }
 

@@ -13,15 +13,18 @@ public struct ServiceRuntime: Sendable {
     public let redis: RedisClient
     public let verifier: AccessTokenVerifier
     public let revocations: RevocationList
+    /// What expiry and cool-down rules read the time from (`.system` but in tests).
+    public let clock: ServiceClock
     /// Filled by `makeApplication`, read by the error middleware (405 with `Allow`).
     let routeMethods = RouteMethods()
 
-    public init(config: ServiceConfig) throws {
+    public init(config: ServiceConfig, clock: ServiceClock = .system) throws {
         LoggingSetup.bootstrap(format: config.logFormat, level: config.logLevel)
         MetricsSetup.bootstrap()
         var logger = Logger(label: config.name)
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
         self.config = config
+        self.clock = clock
         self.logger = logger
         self.database = try Database(
             url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize,
@@ -32,8 +35,8 @@ public struct ServiceRuntime: Sendable {
         var settings = AccessTokenVerifier.Settings(jwksURL: config.jwksURL, issuer: config.jwtIssuer, audience: config.jwtAudience)
         settings.cacheTTL = config.jwksCacheTTL
         settings.clockSkew = config.jwtClockSkew
-        self.verifier = AccessTokenVerifier(settings: settings, logger: logger)
-        self.revocations = RevocationList(redis: redis, cacheTTL: config.revocationCacheTTL)
+        self.verifier = AccessTokenVerifier(settings: settings, clock: clock, logger: logger)
+        self.revocations = RevocationList(redis: redis, cacheTTL: config.revocationCacheTTL, clock: clock)
     }
 
     /// Authenticates callers; with `required: false` anonymous requests pass too.

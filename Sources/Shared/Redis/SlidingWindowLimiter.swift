@@ -23,17 +23,20 @@ public struct SlidingWindowLimiter: Sendable {
     }
 
     let redis: RedisClient
+    /// The windows' time: the scores are written from it, so the rule never reads Redis's clock.
+    let clock: ServiceClock
 
-    public init(redis: RedisClient) {
+    public init(redis: RedisClient, clock: ServiceClock = .system) {
         self.redis = redis
+        self.clock = clock
     }
 
     /// Checks every rule in one atomic step; when all allow, counts the attempt (as `member`, which
     /// a caller may later take back with ZREM) under every rule. A refused attempt is never
     /// counted, so hammering a limit does not extend it.
-    public func acquire(_ rules: [Rule], member: String = UUID().uuidString, now: Date = Date()) async throws -> Decision {
+    public func acquire(_ rules: [Rule], member: String = UUID().uuidString) async throws -> Decision {
         guard !rules.isEmpty else { return .allowed }
-        var arguments = [String(now.millisecondsSince1970), member]
+        var arguments = [String(clock.date.millisecondsSince1970), member]
         for rule in rules {
             arguments += [String(rule.limit), String(rule.window.milliseconds)]
         }
