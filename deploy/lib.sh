@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Helpers shared by deploy/dev (local stack and throw-away test stack). Sourced, not executed.
+# What deploy/dev, deploy/test and deploy/e2e share: packages, the Python environment, Postgres's
+# own tools. Sourced, not executed; REPO_ROOT is set by the caller.
 
 log()  { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -62,7 +63,7 @@ install_packages() {
 use_venv() {
   local venv
   venv=$("$REPO_ROOT/deploy/venv") || die "the Python environment could not be built (deploy/venv)"
-  export PATH="$venv/bin:$PATH" VIRTUAL_ENV=$venv
+  export PATH="$venv/bin:$PATH" VIRTUAL_ENV=$venv DEV_VENV_READY=1
 }
 
 # install_deps [--bench]: the system packages, then the Python environment.
@@ -93,105 +94,6 @@ PY
 }
 
 # ---------------------------------------------------------------------------------------------
-# Processes
-
-# alive PID: true if PID runs (a zombie left by a crashed child does not count).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  [ -r "/proc/$1/stat" ] || return 0
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-
-# pid_of PIDFILE [HINT]: prints the pid when its process is alive. HINT, a word expected in the
-# command line, guards against a stale pidfile whose pid now belongs to something else.
-pid_of() {
-  local pidfile=$1 hint=${2:-} pid
-  [ -s "$pidfile" ] || return 1
-  pid=$(head -n 1 "$pidfile" 2>/dev/null | tr -dc 0-9)
-  [ -n "$pid" ] && alive "$pid" || return 1
-  if [ -n "$hint" ] && [ -r "/proc/$pid/cmdline" ]; then
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$hint" || return 1
-  fi
-  echo "$pid"
-}
-
-# spawn PIDFILE LOGFILE CMD...: runs CMD in the background in its own session (so a Ctrl-C in
-# this terminal does not reach it), appending its output to LOGFILE.
-spawn() {
-  local pidfile=$1 logfile=$2
-  shift 2
-  printf '\n=== %s  %s\n' "$(date '+%F %T')" "$*" >>"$logfile"
-  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null &
-  echo $! >"$pidfile"
-}
-
-# show_last_run LOGFILE: the end of the log's latest run (spawn marks each start with "===").
-show_last_run() {
-  awk '/^=== /{run=""} {run=run $0 "\n"} END{printf "%s", run}' "$1" 2>/dev/null | tail -n 40 >&2 || true
-}
-
-# wait_ready NAME PIDFILE LOGFILE SECONDS CHECK...: polls CHECK until it succeeds; fails early,
-# with the end of the log, if the process dies or time runs out.
-wait_ready() {
-  local name=$1 pidfile=$2 logfile=$3 deadline=$((SECONDS + $4))
-  shift 4
-  until "$@"; do
-    if ! pid_of "$pidfile" >/dev/null; then
-      show_last_run "$logfile"
-      die "$name exited during start-up (log: $logfile)"
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      show_last_run "$logfile"
-      die "$name did not become ready in time (log: $logfile)"
-    fi
-    sleep 0.2
-  done
-}
-
-# stop_process NAME PIDFILE [HINT]: SIGTERM, up to 15 s to exit, then SIGKILL.
-stop_process() {
-  local name=$1 pidfile=$2 hint=${3:-} pid i
-  if pid=$(pid_of "$pidfile" "$hint"); then
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 75; i++)); do
-      alive "$pid" || break
-      sleep 0.2
-    done
-    if alive "$pid"; then
-      warn "$name still running after 15 s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -f "$pidfile"
-}
-
-# ---------------------------------------------------------------------------------------------
-# Probes (all on 127.0.0.1)
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-http_status() { curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" || true; }
-http_ok() { [ "$(http_status "$1")" = 200 ]; }
-
-redis_ok() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
-
-pg_ok() { "$(pg_bin)/pg_isready" -q -h 127.0.0.1 -p "$1"; }
-
-# An SMTP server greets with 220.
-smtp_ok() {
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    IFS= read -r -t 2 greeting <&3 || exit 1
-    printf "QUIT\r\n" >&3
-    [ "${greeting:0:3}" = 220 ]' _ "$1" 2>/dev/null
-}
-
-# ---------------------------------------------------------------------------------------------
 # PostgreSQL (it refuses to run as root: as root, run its tools as the postgres user)
 
 as_pg() {
@@ -212,43 +114,8 @@ pg_initdb() {
   as_pg "$(pg_bin)/initdb" -D "$data" -U "$superuser" -E UTF8 --locale=C.UTF-8 "$@" >/dev/null
 }
 
-pg_start() { as_pg "$(pg_bin)/pg_ctl" -D "$1" -l "$2" -w -t 60 start >/dev/null; }
-
-pg_stop() { as_pg "$(pg_bin)/pg_ctl" -D "$1" -m "$2" -w -t 30 stop >/dev/null; }
-
-pg_pidfile() { echo "$1/postmaster.pid"; }
-
-# ---------------------------------------------------------------------------------------------
-# Redis, SMTP sink, LLM stub
-
-# start_redis PORT DIR PIDFILE LOGFILE [redis options...]
-# Revocation marks and sessions live here, so writes go to an append-only file synced every
-# second: a restart loses at most a second of them (and AuthService re-applies recent session
-# ends from Postgres anyway).
-start_redis() {
-  local port=$1 dir=$2 pidfile=$3 logfile=$4
-  shift 4
-  mkdir -p "$dir"
-  spawn "$pidfile" "$logfile" redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" \
-    --daemonize no --appendonly yes --appendfsync everysec --logfile '' \
-    --maxmemory "${REDIS_MAXMEMORY:-256mb}" --maxmemory-policy volatile-lfu "$@"
-  wait_ready redis "$pidfile" "$logfile" 15 redis_ok "$port"
-}
-
-# start_smtp_sink PORT MAILDIR PIDFILE LOGFILE: every message becomes a file in MAILDIR/new
-# (deploy/smtp_sink.py refuses reject*@ with 550 and tempfail*@ with 451).
-start_smtp_sink() {
-  local port=$1 maildir=$2 pidfile=$3 logfile=$4 sub
-  # An existing folder without tmp/new/cur makes every delivery fail, so create all of them.
-  for sub in tmp new cur; do mkdir -p "$maildir/$sub"; done
-  PYTHONPATH="$REPO_ROOT/deploy" spawn "$pidfile" "$logfile" python3 -m aiosmtpd -n \
-    -l "127.0.0.1:$port" -c smtp_sink.Sink "$maildir"
-  wait_ready smtp "$pidfile" "$logfile" 15 smtp_ok "$port"
-}
-
-# start_llm_stub PORT PIDFILE LOGFILE
-start_llm_stub() {
-  local port=$1 pidfile=$2 logfile=$3
-  spawn "$pidfile" "$logfile" python3 "$REPO_ROOT/deploy/llm-stub.py" --host 127.0.0.1 --port "$port"
-  wait_ready llm-stub "$pidfile" "$logfile" 15 http_ok "http://127.0.0.1:$port/v1/models"
+# The supervisor of the stack's processes (deploy/supervisor.py, deploy/stack.toml).
+supervise() {
+  [ -n "${DEV_VENV_READY:-}" ] || use_venv
+  "$VIRTUAL_ENV/bin/python3" "$REPO_ROOT/deploy/supervisor.py" "$@"
 }

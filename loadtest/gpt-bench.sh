@@ -26,9 +26,7 @@ nginx=http://127.0.0.1:8080
 stub=http://127.0.0.1:8089
 
 restart_gpt() {  # restart only GPTService, with the caller's environment
-  if [ -s .dev/run/gpt.pid ]; then kill "$(cat .dev/run/gpt.pid)" 2>/dev/null || true; fi
-  for _ in $(seq 100); do curl -fs -o /dev/null 127.0.0.1:8083/healthz || break; sleep 0.1; done
-  deploy/dev up >/dev/null
+  deploy/dev restart gpt >/dev/null
 }
 
 deploy/dev down >/dev/null
