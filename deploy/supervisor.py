@@ -255,7 +255,7 @@ class Supervisor:
 
     def write_state(self):
         rows = [{"name": p.spec.name, "service": p.spec.service, "pid": p.popen.pid if p.popen and p.popen.poll() is None else None,
-                 "port": p.spec.port, "oneshot": p.spec.oneshot, "state": p.state, "restarts": p.restarts, "last_exit": p.last_exit,
+                 "command": p.spec.command, "port": p.spec.port, "oneshot": p.spec.oneshot, "state": p.state, "restarts": p.restarts, "last_exit": p.last_exit,
                  "log": p.spec.log, "extra_logs": p.spec.extra_logs, "ready": p.spec.ready, "next_start": p.next_start}
                 for p in self.processes.values()]
         state = {"pid": os.getpid(), "generation": self.generation, "phase": self.phase, "message": self.message,
@@ -566,12 +566,32 @@ def show_last_run(log, lines=40):
 
 def down(state_dir):
     pid = daemon_pid(state_dir)
-    if not pid:
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        while daemon_alive(pid):
+            time.sleep(0.1)
         return 0
-    os.kill(pid, signal.SIGTERM)
-    while daemon_alive(pid):
-        time.sleep(0.1)
+    # No supervisor (it was killed): what it had started may still run.
+    for row in reversed((read_state(state_dir) or {}).get("processes", [])):
+        if row["pid"] and orphan(row):
+            print(f"stopping {row['name']} (pid {row['pid']}), left without its supervisor", file=sys.stderr)
+            os.killpg(row["pid"], signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while daemon_alive(row["pid"]) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if daemon_alive(row["pid"]):
+                os.killpg(row["pid"], signal.SIGKILL)
     return 0
+
+
+def orphan(row):
+    """Whether the row's pid still runs its command (and is not a reused pid). nginx and Redis
+    rewrite their command lines, keeping the program's name."""
+    try:
+        with open(f"/proc/{row['pid']}/cmdline", "rb") as f:
+            return os.path.basename(row["command"][0]).encode() in f.read() and daemon_alive(row["pid"])
+    except (OSError, KeyError):
+        return False
 
 
 def status(state_dir, out=sys.stdout):

@@ -220,6 +220,13 @@ class Stack(unittest.TestCase):
         self.assertEqual(sorted(p.name for p in self.state.glob("*.pid")), [])
         self.assertIn("stopped", self.status()["a"])
 
+    def test_down_stops_what_a_killed_supervisor_left_running(self):
+        self.up()
+        a = self.pid("a")
+        os.kill(int((self.state / "supervisor.pid").read_text()), signal.SIGKILL)
+        self.assertEqual(self.cli("down").returncode, 0)
+        self.wait_for(lambda: not pathlib.Path(f"/proc/{a}").exists() or "Z" in pathlib.Path(f"/proc/{a}/stat").read_text().split(")")[1][:3])
+
     def test_a_process_that_cannot_start_fails_up_with_its_log(self):
         (self.dir / "stack.toml").write_text(TABLE.replace('command = ["false"]', 'command = ["sh", "-c", "echo broken; exit 3"]'))
         done = self.cli("up", str(self.dir / "stack.toml"), env=dict(self.env, OFF="1"))
