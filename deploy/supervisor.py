@@ -31,7 +31,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-BACKOFF_FIRST, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 60.0
+# The first restart's wait (SUPERVISOR_BACKOFF_FIRST, for tests), doubling up to a cap; a process
+# that ran a minute starts again from the first.
+BACKOFF_FIRST = float(os.environ.get("SUPERVISOR_BACKOFF_FIRST", "1"))
+BACKOFF_MAX, STABLE_AFTER = 30.0, 60.0
 TICK = 0.1
 
 
@@ -423,7 +426,7 @@ class Supervisor:
                 process.last_exit = f"signal {-code}" if code < 0 else f"exit {code}"
                 process.state = "backoff"
                 process.next_start = time.time() + delay
-                self.note(process, f"exited ({process.last_exit}) after {up_for:.1f} s; restarting in {delay:.0f} s")
+                self.note(process, f"exited ({process.last_exit}) after {up_for:.1f} s; restarting in {delay:g} s")
             elif process.state == "backoff" and time.time() >= process.next_start:
                 process.restarts += 1
                 try:
@@ -605,7 +608,7 @@ def status(state_dir, out=sys.stdout):
         if not running or row["state"] == "stopped":
             text = "stopped"
         elif row["state"] == "backoff":
-            text = f"restarting in {max(0, row['next_start'] - time.time()):.0f} s ({row['last_exit']})"
+            text = f"restarting in {max(0, row['next_start'] - time.time()):.1f} s ({row['last_exit']})"
         elif row["state"] == "failed":
             text = "failed"
         else:

@@ -68,7 +68,7 @@ name = "a"
 command = ["${PYTHON}", "${DIR}/fake.py", "${PORT}"]
 port = "${A_PORT}"
 environments = ["common"]
-environment = { FAKE_NAME = "a", FAKE_DELAY = "0.5", PEERS = "${b.addresses}" }
+environment = { FAKE_NAME = "a", FAKE_DELAY = "0.3", PEERS = "${b.addresses}" }
 secrets = ["ONLY_A"]
 ready = { tcp = "${PORT}" }
 
@@ -120,8 +120,9 @@ class Stack(unittest.TestCase):
         self.state = self.dir / "run"
         a, b, b2 = free_ports(3)
         self.ports = {"a": a, "b": b, "b-2": b2}
+        # Restarts after 0.2 s, then 0.4...: the backoff's shape without its seconds.
         self.env = dict(os.environ, DIR=str(self.dir), PYTHON=sys.executable, LOGS=str(self.dir / "logs"),
-                        A_PORT=str(a), B_PORT=str(b), DEV_B_PORT_2=str(b2))
+                        A_PORT=str(a), B_PORT=str(b), DEV_B_PORT_2=str(b2), SUPERVISOR_BACKOFF_FIRST="0.2")
 
     def tearDown(self):
         self.cli("down")
@@ -192,7 +193,7 @@ class Stack(unittest.TestCase):
         # A second crash soon after waits longer.
         second = self.pid("b")
         os.kill(second, signal.SIGKILL)
-        self.wait_for(lambda: "restarting in 2 s" in (self.state / "supervisor.log").read_text())
+        self.wait_for(lambda: "restarting in 0.4 s" in (self.state / "supervisor.log").read_text())
         self.wait_for(lambda: self.status()["b"][3] == "2", seconds=15)
 
     def test_a_running_stack_is_brought_in_line_with_a_new_table(self):
