@@ -23,10 +23,10 @@ DEB_PACKAGES=(
 # matplotlib are Python packages (deploy/requirements.txt).
 BENCH_PACKAGES=(wrk redis-tools postgresql)
 
-# What the Swift toolchain in /opt/swift needs to build (a linker, C and C++ runtimes, git for the
-# package dependencies, and the libraries its own programs load); installed when deploy/dev or
-# deploy/test builds.
-SWIFT_PACKAGES=(binutils libc6-dev libgcc-12-dev libstdc++-12-dev git pkg-config tzdata libedit2 libncurses6 libsqlite3-0 libxml2)
+# What the Swift toolchain in /opt/swift needs to build (a linker, C and C++ runtimes, the zlib
+# Foundation links, git for the package dependencies, and the libraries its own programs load);
+# installed when deploy/dev or deploy/test builds.
+SWIFT_PACKAGES=(binutils libc6-dev libgcc-12-dev libstdc++-12-dev zlib1g-dev git pkg-config tzdata libedit2 libncurses6 libsqlite3-0 libxml2)
 
 deb_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
