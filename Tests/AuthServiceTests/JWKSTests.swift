@@ -10,7 +10,8 @@ import TestSupport
         try await TestEnvironment.withScratchDatabase(prefix: "auth") { url in
             let app = try buildApplication(reader: TestEnvironment.reader(databaseURL: url))
             try await app.test(.live) { client in
-                let jwksURL = "http://127.0.0.1:\(client.port!)/api/auth/jwks.json"
+                // The live server listens on `localhost` (`::1` first on a stock Debian): reached by that name.
+                let jwksURL = "http://localhost:\(client.port!)/api/auth/jwks.json"
                 try await TestEnvironment.withDatabase(url: url) { db in
                     let store = SigningKeyStore(database: db, logger: TestEnvironment.logger)
                     let signer = TokenSigner(keys: store, issuer: "contentplatform-auth", audience: "contentplatform", ttl: .seconds(600))

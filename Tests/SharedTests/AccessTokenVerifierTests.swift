@@ -22,7 +22,8 @@ import TestSupport
         }
     }
 
-    /// Serves whatever keys `published` holds at `/jwks.json`.
+    /// Serves whatever keys `published` holds at `/jwks.json`. A live test server listens on
+    /// `localhost`, which a stock Debian resolves to `::1` first: it is reached by that name.
     func withJWKSServer(_ published: NIOLockedValueBox<[KeyPair]>, _ body: @Sendable (String) async throws -> Void) async throws {
         let router = Router()
         router.get("/jwks.json") { _, _ -> Response in
@@ -32,7 +33,7 @@ import TestSupport
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            try await body("http://127.0.0.1:\(client.port!)/jwks.json")
+            try await body("http://localhost:\(client.port!)/jwks.json")
         }
     }
 
@@ -51,7 +52,7 @@ import TestSupport
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
-            try await body("http://127.0.0.1:\(client.port!)/jwks.json")
+            try await body("http://localhost:\(client.port!)/jwks.json")
         }
     }
 
