@@ -14,12 +14,7 @@ struct ContentServiceCommand: AsyncParsableCommand {
         await runAsExecutable()
     }
 
-    struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Serve HTTP (the default).")
-
-        func run() async throws {
-            let app = try buildApplication(reader: .environment())
-            try await app.runService()
-        }
+    struct Serve: ServeCommand {
+        static func application() throws -> some ApplicationProtocol { try buildApplication(reader: .environment()) }
     }
 }

@@ -16,13 +16,8 @@ struct GPTServiceCommand: AsyncParsableCommand {
         await runAsExecutable()
     }
 
-    struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Serve HTTP (the default).")
-
-        func run() async throws {
-            let app = try buildApplication(reader: .environment())
-            try await app.runService()
-        }
+    struct Serve: ServeCommand {
+        static func application() throws -> some ApplicationProtocol { try buildApplication(reader: .environment()) }
     }
 
     /// The operator's handle on the day's spend: every instance reads the cap from Redis, so a

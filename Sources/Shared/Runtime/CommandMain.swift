@@ -1,4 +1,5 @@
 import ArgumentParser
+import Hummingbird
 
 extension AsyncParsableCommand {
     /// `main` for the executables: the event-loop executor installed, and a failure printed with
@@ -33,4 +34,19 @@ extension AsyncParsableCommand {
 /// An error as a command prints it: by its reason.
 struct OperatorFacingError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// The `serve` subcommand every service has (its default): its application, from the
+/// environment, run until SIGTERM or SIGINT.
+public protocol ServeCommand: AsyncParsableCommand {
+    associatedtype App: ApplicationProtocol
+    static func application() throws -> App
+}
+
+extension ServeCommand {
+    public static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Serve HTTP (the default).") }
+
+    public func run() async throws {
+        try await Self.application().runService()
+    }
 }
