@@ -8,7 +8,7 @@ import subprocess
 import unittest
 from urllib.parse import urlparse
 
-from auth_flows import DATABASE_URL, LOG_DIR, PSQL, REDIS_URL, sql
+from auth_flows import AUTH_BIN, DATABASE_URL, LOG_DIR, PSQL, REDIS_URL, sql
 
 RUN_DIR = os.path.join(os.path.dirname(LOG_DIR), "run") if LOG_DIR else ".dev/run"
 # Which service may hold which secret.
@@ -50,6 +50,15 @@ def environment(name):
 
 
 class StackChecks(unittest.TestCase):
+    def test_the_operator_commands_answer_help_and_mistakes_in_words(self):
+        for args in (["--help"], ["create-admin", "--help"], ["help", "rotate-signing-key"]):
+            run = subprocess.run([AUTH_BIN, *args], capture_output=True, text=True, timeout=30)
+            self.assertEqual(run.returncode, 0, (args, run.stdout, run.stderr))
+            self.assertIn("USAGE: AuthService", run.stdout, args)
+        run = subprocess.run([AUTH_BIN, "create-admin", "--no-such-option"], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("Unknown option '--no-such-option'", run.stderr)
+
     def test_each_secret_reaches_only_the_service_that_uses_it(self):
         for service in ["auth", "content", "gpt", "workers"]:
             env = environment(service)

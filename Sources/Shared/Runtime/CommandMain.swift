@@ -19,7 +19,8 @@ extension AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as CleanExit {
+        } catch let error where exitCode(for: error).isSuccess {
+            // Help and version: ArgumentParser parses `--help` into a command whose run asks for it.
             exit(withError: error)
         } catch let error as ExitCode {
             exit(withError: error)
