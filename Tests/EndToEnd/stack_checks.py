@@ -55,8 +55,9 @@ class StackChecks(unittest.TestCase):
             run = subprocess.run([AUTH_BIN, *args], capture_output=True, text=True, timeout=30)
             self.assertEqual(run.returncode, 0, (args, run.stdout, run.stderr))
             self.assertIn("USAGE: AuthService", run.stdout, args)
-        run = subprocess.run([AUTH_BIN, "create-admin", "--no-such-option"], capture_output=True, text=True, timeout=30)
-        self.assertNotEqual(run.returncode, 0)
+        run = subprocess.run([AUTH_BIN, "create-admin", "--email", "a@example.com", "--no-such-option"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 64, run.stderr)  # EX_USAGE
         self.assertIn("Unknown option '--no-such-option'", run.stderr)
 
     def test_each_secret_reaches_only_the_service_that_uses_it(self):
