@@ -70,14 +70,17 @@ def token_in(link):
     return re.search(r"[?&]token=([A-Za-z0-9_-]+)", link).group(1)
 
 
+REVOCATION_CACHE = int(os.environ.get("E2E_REVOCATION_CACHE_MS", "1000")) / 1000
+
+
 def wait_until_revoked(token, within=5):
-    """Polls /me until `token` is refused, then waits out the services' revocation cache (1 s):
-    with several instances behind nginx, each may have read the user's mark just before it was
-    raised, and refuses the token within that second."""
+    """Polls /me until `token` is refused, then waits out the services' revocation cache
+    (AUTH_REVOCATION_CACHE_MS, 200 ms in the e2e stack): with several instances behind nginx,
+    each may have read the user's mark just before it was raised, and refuses the token within it."""
     deadline = time.monotonic() + within
     while call("GET", "/api/users/me", token=token)[0] == 200 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(1.2)
+    time.sleep(REVOCATION_CACHE + 0.1)
 
 
 def create_admin(address, password="admin password"):

@@ -62,11 +62,11 @@ def send_raw(method, path, data, token=None, content_type="application/json", he
 
 def calm(request):
     """Runs `request` again after nginx's rate limit, so what is checked is the service's answer."""
-    for _ in range(10):
+    for _ in range(50):
         status, body = request()
         if status != 429 or (body or {}).get("error", {}).get("code") != "rate_limited":
             return status, body
-        time.sleep(1)
+        time.sleep(0.2)
     return status, body
 
 

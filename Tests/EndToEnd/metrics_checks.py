@@ -113,7 +113,7 @@ class MetricsChecks(unittest.TestCase):
             missing = sorted(set(uses) - available)
             if not missing or time.monotonic() > deadline:
                 break
-            time.sleep(1)
+            time.sleep(0.2)
         self.assertEqual(missing, [], "series used but not exported:\n" +
                          "\n".join(f"  {name}: {', '.join(sorted(set(uses[name])))}" for name in missing))
 
