@@ -64,7 +64,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
     ResumableUploadsController(store: uploadStore, registration: registration, media: media, limits: config.uploads,
                                quota: config.uploadQuota, volume: volume, logger: logger)
         .addRoutes(to: router.group("api/videos/uploads").add(middleware: anyone))
-    VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, limits: config.uploads, logger: logger),
+    VideosController(store: videoStore, editor: VideoEditor(database: database, store: videoStore, media: media, text: config.uploads.text, logger: logger),
                      registration: registration, uploads: uploadStore, media: media, limits: config.uploads, quota: config.uploadQuota,
                      volume: volume, paging: config.paging, cursors: cursors, plays: plays, audit: audit)
         .addRoutes(to: router.group("api/videos").add(middleware: anyone))

@@ -54,7 +54,7 @@ struct ResumableUploadsController: Sendable {
             throw APIError.badRequest("Upload-Metadata must be at most \(TusHeaders.maxMetadataBytes) bytes of key base64value pairs of UTF-8 text",
                                       code: "invalid_upload_metadata")
         }
-        let title = try limits.title(metadata["title"] ?? "")
+        let title = try limits.text.title(metadata["title"] ?? "")
         try quota.checkSpace(for: length, free: volume.freeBytes)
         let id = UUID()
         let file = self.file(id)

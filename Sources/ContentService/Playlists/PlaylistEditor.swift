@@ -22,9 +22,9 @@ struct PlaylistEditor: Sendable {
 
     func create(_ fields: Fields, by identity: Identity, origin: AuditOrigin) async throws -> Playlist {
         let owner = try Ownership.ownerID(of: identity)
-        let title = try limits.title(fields.title ?? "")
-        let description = try limits.description(fields.description ?? "")
-        let visibility = try limits.visibility(fields.visibility ?? "private")
+        let title = try limits.text.title(fields.title ?? "")
+        let description = try limits.text.description(fields.description ?? "")
+        let visibility = try limits.text.visibility(fields.visibility ?? "private")
         let id = UUID()
         return try await database.withTransaction(logger: logger) { connection in
             try await store.insert(id: id, ownerID: owner, title: title, description: description, visibility: visibility, on: connection)
@@ -37,9 +37,9 @@ struct PlaylistEditor: Sendable {
         guard change.title != nil || change.description != nil || change.visibility != nil else {
             throw APIError.invalid("give at least one of title, description and visibility", code: "empty_update")
         }
-        let title = try change.title.map(limits.title)
-        let description = try change.description.map(limits.description)
-        let visibility = try change.visibility.map(limits.visibility)
+        let title = try change.title.map(limits.text.title)
+        let description = try change.description.map(limits.text.description)
+        let visibility = try change.visibility.map(limits.text.visibility)
         return try await writing(id, identity) { connection in
             try await store.update(id: id, title: title, description: description, visibility: visibility, on: connection)
             let fields = [("title", title), ("description", description), ("visibility", visibility?.rawValue)].filter { $0.1 != nil }.map(\.0)

@@ -56,7 +56,7 @@ struct MultipartUpload {
                     case .bytes(var bytes):
                         switch current {
                         case "title":
-                            guard titleBytes.readableBytes + bytes.readableBytes <= 4 * limits.maxTitleCharacters else {
+                            guard titleBytes.readableBytes + bytes.readableBytes <= 4 * limits.text.maxTitleCharacters else {
                                 throw APIError.invalid("title is too long", code: "invalid_title")
                             }
                             titleBytes.writeBuffer(&bytes)
@@ -90,7 +90,7 @@ struct MultipartUpload {
             guard splitter.isComplete else { throw APIError.badRequest("The multipart body ended early", code: "incomplete_body") }
             guard let open = file, writer != nil else { throw APIError.invalid("send the video as the part named file", code: "missing_file") }
             try await writer!.flush()
-            return Received(title: try limits.title(title ?? ""), container: open.container, size: size, file: open.handle, relativePath: open.path)
+            return Received(title: try limits.text.title(title ?? ""), container: open.container, size: size, file: open.handle, relativePath: open.path)
         } catch {
             if let open = file {
                 // Not cancellable: the handle must close even when the request task is cancelled.

@@ -6,26 +6,13 @@ struct UploadLimits: Sendable {
     var maxBytes: Int64 = 2 << 30
     /// A multipart body carries a little more than its file: the title and the part headers.
     var multipartOverheadBytes = 64 << 10
-    var maxTitleCharacters = 200
-    /// The same as a playlist's.
-    var maxDescriptionCharacters = 2000
+    /// A video's title and description, checked like a playlist's.
+    var text = ItemText()
     /// How long a resumable upload may sit unfinished before its bytes are thrown away.
     var resumableExpiry: Duration = .seconds(24 * 3600)
 
     /// What nginx and the body-limit middleware let through on the upload routes.
     var maxRequestBytes: Int { Int(maxBytes) + multipartOverheadBytes }
-
-    func title(_ raw: String) throws -> String {
-        try TextRule(field: "title", scalars: 1...maxTitleCharacters).check(raw)
-    }
-
-    func description(_ raw: String) throws -> String {
-        try TextRule(field: "description", scalars: 0...maxDescriptionCharacters, multiline: true).check(raw)
-    }
-
-    func visibility(_ raw: String) throws -> Visibility {
-        try Visibility.checked(raw)
-    }
 
     func tooLarge() -> APIError {
         APIError(.contentTooLarge, code: "payload_too_large", message: "The file exceeds \(maxBytes) bytes")

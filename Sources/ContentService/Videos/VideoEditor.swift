@@ -8,7 +8,7 @@ struct VideoEditor: Sendable {
     let database: Database
     let store: VideoStore
     let media: MediaLayout
-    let limits: UploadLimits
+    let text: ItemText
     let logger: Logger
 
     /// What an owner may change; nil leaves a field as it is.
@@ -22,9 +22,9 @@ struct VideoEditor: Sendable {
         guard change.title != nil || change.description != nil || change.visibility != nil else {
             throw APIError.invalid("give at least one of title, description and visibility", code: "empty_update")
         }
-        let title = try change.title.map(limits.title)
-        let description = try change.description.map(limits.description)
-        let visibility = try change.visibility.map(limits.visibility)
+        let title = try change.title.map(text.title)
+        let description = try change.description.map(text.description)
+        let visibility = try change.visibility.map(text.visibility)
         return try await database.withTransaction(logger: logger) { connection in
             guard let head = try await store.lockForChange(id: id, on: connection) else { throw VideoPolicy.notFound }
             let access = VideoPolicy.access(status: head.status, visibility: head.visibility, ownerID: head.ownerID,
