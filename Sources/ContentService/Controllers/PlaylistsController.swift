@@ -32,12 +32,6 @@ struct PlaylistsController: Sendable {
         var visibility: String?
     }
 
-    struct UpdateRequest: Decodable {
-        var title: String?
-        var description: String?
-        var visibility: String?
-    }
-
     struct AddItemRequest: Decodable {
         var videoId: String
     }
@@ -65,9 +59,8 @@ struct PlaylistsController: Sendable {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Playlist {
         let identity = try context.requireIdentity()
         let id = try context.uuid("id", orElse: Playlist.notFound)
-        let change = try await request.decode(as: UpdateRequest.self, context: context)
-        return try await editor.update(id, with: .init(title: change.title, description: change.description, visibility: change.visibility),
-                                       by: identity, origin: AuditOrigin(request, context))
+        let change = try await request.decode(as: ItemText.Fields.self, context: context)
+        return try await editor.update(id, with: change, by: identity, origin: AuditOrigin(request, context))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {

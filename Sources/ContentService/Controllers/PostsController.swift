@@ -71,10 +71,11 @@ struct PostsController: Sendable {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<Post> {
         let identity = try context.requireIdentity()
         let body = try await request.decode(as: CreateRequest.self, context: context)
-        let post = try await editor.create(.init(title: body.title, body: body.body, tags: body.tags), by: identity,
+        var post = try await editor.create(.init(title: body.title, body: body.body, tags: body.tags), by: identity,
                                            origin: AuditOrigin(request, context))
         await cache.invalidate()
-        return EditedResponse(status: .created, headers: [.location: "/api/posts/\(post.id)"], response: try await marks.mark(post, for: identity))
+        post.likedByMe = false  // nobody likes a post yet that was written a moment ago
+        return EditedResponse(status: .created, headers: [.location: "/api/posts/\(post.id)"], response: post)
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Post {

@@ -54,12 +54,6 @@ struct VideosController: Sendable {
         return UploadAccepted.response(id)
     }
 
-    struct UpdateRequest: Decodable {
-        var title: String?
-        var description: String?
-        var visibility: String?
-    }
-
     /// Newest first or most played (`sort`), by keyset cursor; `ownerId` (a user id or `me`)
     /// narrows to one user's, all of them to the owner, else the listed ones only.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<Video> {
@@ -92,9 +86,8 @@ struct VideosController: Sendable {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Video {
         let identity = try context.requireIdentity()
         let id = try context.uuid("id", orElse: VideoPolicy.notFound)
-        let change = try await request.decode(as: UpdateRequest.self, context: context)
-        return try await editor.update(id, with: .init(title: change.title, description: change.description, visibility: change.visibility),
-                                       by: identity, origin: AuditOrigin(request, context))
+        let change = try await request.decode(as: ItemText.Fields.self, context: context)
+        return try await editor.update(id, with: change, by: identity, origin: AuditOrigin(request, context))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -107,10 +100,9 @@ struct VideosController: Sendable {
     /// answered alike and counts nothing.
     @Sendable func play(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let id = try context.uuid("id", orElse: VideoPolicy.notFound)
-        guard let found = try await store.find(id: id), found.video.access(ownerBanned: found.ownerBanned, by: context.identity) > .none
-        else { throw VideoPolicy.notFound }
+        guard let head = try await store.head(id: id), head.access(by: context.identity) > .none else { throw VideoPolicy.notFound }
         // An owner watching their own private or unfinished video is no audience: answered, not counted.
-        guard VideoPolicy.countsPlays(found.video, ownerBanned: found.ownerBanned) else { return .noContent }
+        guard VideoPolicy.countsPlays(head) else { return .noContent }
         let viewer = plays.viewer(context.identity, address: context.clientAddress)
         guard try await plays.isFirst(of: id, by: viewer) else { return .noContent }
         guard try await store.recordPlay(id: id) else {

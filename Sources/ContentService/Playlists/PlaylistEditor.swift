@@ -13,14 +13,7 @@ struct PlaylistEditor: Sendable {
     let limits: PlaylistLimits
     let logger: Logger
 
-    /// What a client may send for a playlist; nil leaves a field as it is (on an edit).
-    struct Fields: Sendable {
-        var title: String?
-        var description: String?
-        var visibility: String?
-    }
-
-    func create(_ fields: Fields, by identity: Identity, origin: AuditOrigin) async throws -> Playlist {
+    func create(_ fields: ItemText.Fields, by identity: Identity, origin: AuditOrigin) async throws -> Playlist {
         let owner = try Ownership.ownerID(of: identity)
         let title = try limits.text.title(fields.title ?? "")
         let description = try limits.text.description(fields.description ?? "")
@@ -33,19 +26,11 @@ struct PlaylistEditor: Sendable {
         }
     }
 
-    func update(_ id: UUID, with change: Fields, by identity: Identity, origin: AuditOrigin) async throws -> Playlist {
-        guard change.title != nil || change.description != nil || change.visibility != nil else {
-            throw APIError.invalid("give at least one of title, description and visibility", code: "empty_update")
-        }
-        let title = try change.title.map(limits.text.title)
-        let description = try change.description.map(limits.text.description)
-        let visibility = try change.visibility.map(limits.text.visibility)
+    func update(_ id: UUID, with fields: ItemText.Fields, by identity: Identity, origin: AuditOrigin) async throws -> Playlist {
+        let change = try limits.text.change(fields)
         return try await writing(id, identity) { connection in
-            try await store.update(id: id, title: title, description: description, visibility: visibility, on: connection)
-            let fields = [("title", title), ("description", description), ("visibility", visibility?.rawValue)].filter { $0.1 != nil }.map(\.0)
-            var payload = ["fields": fields.joined(separator: ",")]
-            if let visibility { payload["visibility"] = visibility.rawValue }
-            try await audit(.playlistUpdated, id, identity, payload, origin, on: connection)
+            try await store.update(id: id, title: change.title, description: change.description, visibility: change.visibility, on: connection)
+            try await audit(.playlistUpdated, id, identity, change.auditPayload, origin, on: connection)
             return try await store.find(id: id, viewerID: identity.userID.lowercased(), on: connection)!
         }
     }

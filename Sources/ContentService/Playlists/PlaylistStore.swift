@@ -48,7 +48,6 @@ struct PlaylistStore: Sendable {
         }
     }
 
-    /// Whether the user is banned, as Content's copy of the accounts says.
     /// The playlist with its items in order, both read on one connection. Items are the videos
     /// `viewerID` may see (`VideoPolicy`): anyone's shown ones and the viewer's own.
     func find(id: UUID, viewerID: String?) async throws -> Playlist? {

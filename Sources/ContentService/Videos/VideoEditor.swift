@@ -11,32 +11,15 @@ struct VideoEditor: Sendable {
     let text: ItemText
     let logger: Logger
 
-    /// What an owner may change; nil leaves a field as it is.
-    struct Fields: Sendable {
-        var title: String?
-        var description: String?
-        var visibility: String?
-    }
-
-    func update(_ id: UUID, with change: Fields, by identity: Identity, origin: AuditOrigin) async throws -> Video {
-        guard change.title != nil || change.description != nil || change.visibility != nil else {
-            throw APIError.invalid("give at least one of title, description and visibility", code: "empty_update")
-        }
-        let title = try change.title.map(text.title)
-        let description = try change.description.map(text.description)
-        let visibility = try change.visibility.map(text.visibility)
+    func update(_ id: UUID, with fields: ItemText.Fields, by identity: Identity, origin: AuditOrigin) async throws -> Video {
+        let change = try text.change(fields)
         return try await database.withTransaction(logger: logger) { connection in
-            guard let head = try await store.lockForChange(id: id, on: connection) else { throw VideoPolicy.notFound }
-            let access = VideoPolicy.access(status: head.status, visibility: head.visibility, ownerID: head.ownerID,
-                                            ownerBanned: head.ownerBanned, by: identity)
-            try VisibilityPolicy.require(.write, granted: access, notFound: VideoPolicy.notFound)
-            try await store.update(id: id, title: title, description: description, visibility: visibility, on: connection)
-            let fields = [("title", title), ("description", description), ("visibility", visibility?.rawValue)].filter { $0.1 != nil }.map(\.0)
-            var payload = ["fields": fields.joined(separator: ",")]
-            if let visibility { payload["visibility"] = visibility.rawValue }
+            guard let head = try await store.head(id: id, lockingOn: connection) else { throw VideoPolicy.notFound }
+            try VisibilityPolicy.require(.write, granted: head.access(by: identity), notFound: VideoPolicy.notFound)
+            try await store.update(id: id, title: change.title, description: change.description, visibility: change.visibility, on: connection)
             try await JobQueue.enqueue([.audit(AuditEvent(
                 .videoUpdated, actorID: identity.userID, targetType: "video", targetID: id.uuidString.lowercased(),
-                payload: payload, origin: origin))], on: connection, logger: logger)
+                payload: change.auditPayload, origin: origin))], on: connection, logger: logger)
             return try await store.find(id: id, on: connection)!
         }
     }
@@ -45,9 +28,8 @@ struct VideoEditor: Sendable {
     /// no row when it finishes and removes what it made (see the Workers' video handlers).
     func delete(_ id: UUID, by identity: Identity, origin: AuditOrigin) async throws {
         let source = try await database.withTransaction(logger: logger) { connection -> String in
-            guard let head = try await store.lockForChange(id: id, on: connection) else { throw VideoPolicy.notFound }
-            let access = VideoPolicy.access(status: head.status, visibility: head.visibility, ownerID: head.ownerID,
-                                            ownerBanned: head.ownerBanned, by: identity)
+            guard let head = try await store.head(id: id, lockingOn: connection) else { throw VideoPolicy.notFound }
+            let access = head.access(by: identity)
             guard access > .none else { throw VideoPolicy.notFound }
             guard VideoPolicy.mayDelete(access, by: identity) else {
                 throw APIError.forbidden("Only the owner or an administrator may delete this video")

@@ -24,8 +24,8 @@ enum VideoPolicy {
     }
 
     /// Whether plays of it count: one anyone may watch (`reachable`, its SQL twin).
-    static func countsPlays(_ video: Video, ownerBanned: Bool) -> Bool {
-        video.status == "ready" && video.visibility != .private && !ownerBanned
+    static func countsPlays(_ video: VideoStore.Head) -> Bool {
+        video.status == "ready" && video.visibility != .private && !video.ownerBanned
     }
 
     static let notFound = APIError.notFound("No such video")

@@ -80,16 +80,32 @@ struct VideoStore: Sendable {
         }
     }
 
-    /// Owner, status, visibility and whether the owner is banned, what `VideoPolicy` needs, with
-    /// the row locked against a concurrent change or delete.
-    func lockForChange(id: UUID, on connection: PostgresConnection) async throws
-        -> (ownerID: String, status: String, visibility: Visibility, ownerBanned: Bool)? {
-        guard let (owner, status, visibility, banned) = try await connection.query("""
-            SELECT v.owner_id, v.status, v.visibility, \(unescaped: VideoPolicy.ownerBanned)
-            FROM content.videos v WHERE v.id = \(id) FOR UPDATE
-            """, logger: logger).collect().first?.decode((String, String, String, Bool).self)
-        else { return nil }
-        return (owner, status, Visibility(rawValue: visibility) ?? .private, banned)
+    /// What `VideoPolicy` decides on, without the rest of the row.
+    struct Head: Sendable {
+        var ownerID: String
+        var status: String
+        var visibility: Visibility
+        var ownerBanned: Bool
+
+        func access(by identity: Identity?) -> VisibilityPolicy.Access {
+            VideoPolicy.access(status: status, visibility: visibility, ownerID: ownerID, ownerBanned: ownerBanned, by: identity)
+        }
+    }
+
+    /// Owner, status, visibility and whether the owner is banned; with a connection, the row is
+    /// locked against a concurrent change or delete.
+    func head(id: UUID, lockingOn connection: PostgresConnection? = nil) async throws -> Head? {
+        let select = """
+            SELECT v.owner_id, v.status, v.visibility, \(VideoPolicy.ownerBanned)
+            FROM content.videos v WHERE v.id =
+            """
+        let row = if let connection {
+            try await connection.query("\(unescaped: select) \(id) FOR UPDATE", logger: logger).collect().first
+        } else {
+            try await database.query("\(unescaped: select) \(id)", logger: logger).first
+        }
+        guard let (owner, status, visibility, banned) = try row?.decode((String, String, String, Bool).self) else { return nil }
+        return Head(ownerID: owner, status: status, visibility: Visibility(rawValue: visibility) ?? .private, ownerBanned: banned)
     }
 
     /// Sets what is given; nil leaves a field as it is.
