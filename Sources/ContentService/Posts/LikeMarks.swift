@@ -15,17 +15,17 @@ struct LikeMarks: Sendable {
     }()
 
     func mark(_ page: RenderedPage, for identity: Identity?) async throws -> RenderedPage {
-        guard let identity, let user = UUID(uuidString: identity.userID), page.itemCount > 0 else { return page }
+        guard let identity, let user = try? Ownership.ownerID(of: identity), page.itemCount > 0 else { return page }
         var decoded = try Self.decoder.decode(Page<PostSummary>.self, from: page.body)
-        let liked = try await store.liked(by: user.uuidString.lowercased(), among: decoded.items.map(\.id))
+        let liked = try await store.liked(by: user, among: decoded.items.map(\.id))
         for index in decoded.items.indices { decoded.items[index].likedByMe = liked.contains(decoded.items[index].id) }
         return try PageResponse.render(decoded)
     }
 
     func mark(_ post: Post, for identity: Identity?) async throws -> Post {
-        guard let identity, let user = UUID(uuidString: identity.userID) else { return post }
+        guard let identity, let user = try? Ownership.ownerID(of: identity) else { return post }
         var post = post
-        post.likedByMe = try await store.liked(by: user.uuidString.lowercased(), among: [post.id]).contains(post.id)
+        post.likedByMe = try await store.liked(by: user, among: [post.id]).contains(post.id)
         return post
     }
 }
