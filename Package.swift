@@ -152,7 +152,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthServiceTests",
-            dependencies: ["AuthService", "Shared", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "AuthService", "Shared", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

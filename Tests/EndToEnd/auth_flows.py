@@ -106,11 +106,20 @@ class AccountFlows(unittest.TestCase):
         user, session = self.signup_and_login(address)
         self.assertIn("Welcome aboard", wait_for_mail(address, "Welcome to Content Platform"))
         link = link_in(wait_for_mail(address, "Confirm your email address"))
-        self.assertTrue(link.startswith(URL + "/api/auth/email/verify?token="), link)
-        # The link as a mail client opens it: a GET through nginx.
+        self.assertTrue(link.startswith(URL + "/verify-email?token="), link)
+        # The link as a mail client or a scanner opens it: a GET of a page that uses nothing.
         with urllib.request.urlopen(link, timeout=15) as response:
             self.assertEqual(response.status, 200)
-            self.assertTrue(json.loads(response.read())["emailVerified"])
+            self.assertIn("text/html", response.headers["Content-Type"])
+            self.assertIn("script-src 'self'", response.headers["Content-Security-Policy"])
+            self.assertIn('src="/account/mail-link.js"', response.read().decode())
+        with urllib.request.urlopen(URL + "/account/mail-link.js", timeout=15) as response:
+            self.assertIn("/api/auth/email/verify", response.read().decode())
+        status, _, me = call("GET", "/api/users/me", token=session["accessToken"])
+        self.assertEqual((status, me["emailVerified"]), (200, False))
+        # What the page's button sends.
+        status, _, verified = call("POST", "/api/auth/email/verify", {"token": token_in(link)})
+        self.assertEqual((status, verified["emailVerified"]), (200, True))
         status, _, me = call("GET", "/api/users/me", token=session["accessToken"])
         self.assertEqual((status, me["id"], me["emailVerified"]), (200, user["id"], True))
 
@@ -126,7 +135,11 @@ class AccountFlows(unittest.TestCase):
         _, session = self.signup_and_login(address)
         self.assertEqual(call("POST", "/api/auth/password/forgot", {"email": address})[0], 202)
         self.assertEqual(call("POST", "/api/auth/password/forgot", {"email": new_email()})[0], 202)
-        token = token_in(link_in(wait_for_mail(address, "Reset your password")))
+        link = link_in(wait_for_mail(address, "Reset your password"))
+        self.assertTrue(link.startswith(URL + "/reset-password?token="), link)
+        with urllib.request.urlopen(link, timeout=15) as response:
+            self.assertIn('id="new-password"', response.read().decode())
+        token = token_in(link)
         self.assertEqual(call("POST", "/api/auth/password/reset", {"token": token, "newPassword": "brand new password"})[0], 204)
         self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 401)
         self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "brand new password"})[0], 200)
@@ -243,7 +256,7 @@ class Logs(unittest.TestCase):
         time.sleep(0.5)
         with open(NGINX_LOG) as f:
             log = f.read()
-        self.assertIn("/api/auth/email/verify", log)
+        self.assertIn("/verify-email", log)
         self.assertNotIn(token_in(link), log)
 
 

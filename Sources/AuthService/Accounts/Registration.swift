@@ -77,6 +77,6 @@ struct Registration: Sendable {
     }
 
     private func verificationLink(_ token: SecretToken) -> String {
-        "\(config.publicBaseURL)/api/auth/email/verify?token=\(token.value)"
+        "\(config.publicBaseURL)/verify-email?token=\(token.value)"
     }
 }

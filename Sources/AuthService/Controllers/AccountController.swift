@@ -14,7 +14,7 @@ struct AccountController: Sendable {
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
         group.post("signup", use: signup)
         group.post("email/verify", use: verify)
-        group.get("email/verify", use: verify)
+        group.get("email/verify", use: openOldLink)
         authenticated.post("email/resend", use: resend)
         group.post("password/forgot", use: forgot)
         group.post("password/reset", use: reset)
@@ -46,12 +46,18 @@ struct AccountController: Sendable {
         return EditedResponse(status: .created, headers: [.location: "/api/users/me"], response: user.publicView)
     }
 
-    /// POST with `{token}`, or GET with `?token=` from the mailed link.
+    /// Only a POST uses the token: a mail scanner or a link preview that fetches the mailed page
+    /// uses nothing.
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> UserView {
-        let token = request.method == .get
-            ? request.uri.queryParameters.get("token") ?? ""
-            : try await request.decode(as: TokenRequest.self, context: context).token
+        let token = try await request.decode(as: TokenRequest.self, context: context).token
         return try await registration.verify(token: token, origin: AuditOrigin(request, context)).publicView
+    }
+
+    /// Links mailed before they pointed at the page: sent on to it, token untouched.
+    @Sendable func openOldLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let token = request.uri.queryParameters.get("token").map { String($0) } ?? ""
+        let page = SecretToken.isWellFormed(token) ? "/verify-email?token=\(token)" : "/verify-email"
+        return Response(status: .seeOther, headers: [.location: page])
     }
 
     /// Sends a new verification link (the old one stops working). 202 also when already verified.
