@@ -130,6 +130,30 @@ class AccountFlows(unittest.TestCase):
         status, _, error = call("POST", "/api/auth/refresh", {"refreshToken": rotated["refreshToken"]})
         self.assertEqual((status, error["error"]["code"]), (401, "invalid_refresh_token"))
 
+    def test_cookie_mode_login_refresh_logout_and_cross_origin_refusal(self):
+        address = new_email()
+        self.signup_and_login(address)
+        mode = {"X-Auth-Mode": "cookie", "Origin": URL}
+        status, headers, session = call("POST", "/api/auth/login", {"email": address, "password": "correct horse"}, headers=mode)
+        self.assertEqual(status, 200, session)
+        self.assertNotIn("refreshToken", session)
+        cookie = headers["Set-Cookie"]
+        self.assertRegex(cookie, r"^refresh=[A-Za-z0-9_-]{43};")
+        for attribute in ("HttpOnly", "SameSite=Strict", "Path=/api/auth/"):
+            self.assertIn(attribute, cookie)
+        jar = {"Cookie": cookie.split(";")[0]}
+        status, headers, rotated = call("POST", "/api/auth/refresh", headers={**mode, **jar})
+        self.assertEqual(status, 200, rotated)
+        self.assertNotEqual(headers["Set-Cookie"].split(";")[0], jar["Cookie"])
+        jar = {"Cookie": headers["Set-Cookie"].split(";")[0]}
+        status, _, error = call("POST", "/api/auth/refresh", headers={**mode, **jar, "Origin": "https://evil.example"})
+        self.assertEqual((status, error["error"]["code"]), (403, "origin_refused"))
+        status, headers, _ = call("POST", "/api/auth/logout", headers={**mode, **jar})
+        self.assertEqual(status, 204)
+        self.assertIn("Max-Age=0", headers["Set-Cookie"])
+        status, _, error = call("POST", "/api/auth/refresh", headers={**mode, **jar})
+        self.assertEqual((status, error["error"]["code"]), (401, "invalid_refresh_token"))
+
     def test_password_reset_by_mail_ends_old_sessions(self):
         address = new_email()
         _, session = self.signup_and_login(address)

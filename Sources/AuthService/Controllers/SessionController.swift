@@ -4,7 +4,8 @@ import Logging
 import Metrics
 import Shared
 
-/// Login, refresh, logout and logout-all.
+/// Login, refresh, logout and logout-all; each of the first three in JSON or cookie mode
+/// (`RefreshCookie`), with the same rotation, reuse detection and grace window.
 struct SessionController: Sendable {
     let users: UserStore
     let hasher: PasswordHasher
@@ -12,6 +13,7 @@ struct SessionController: Sendable {
     let sessions: Sessions
     let jobs: JobQueue
     let rehasher: PasswordRehasher
+    let cookie: RefreshCookie
 
     func addRoutes(to group: RouterGroup<AppRequestContext>, authenticated: RouterGroup<AppRequestContext>) {
         // Every outcome from the start, at zero: a rate over a series that does not exist yet is
@@ -36,7 +38,8 @@ struct SessionController: Sendable {
     /// The one answer for an unknown email and a wrong password.
     static let invalidCredentials = APIError.unauthorized("The email or password is incorrect", code: "invalid_credentials")
 
-    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPair> {
+        let cookieMode = try cookie.isRequested(by: request)
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let email = Credentials.normalizedEmail(body.email)
         guard !email.isEmpty, !body.password.isEmpty else { throw APIError.invalid("email and password are required") }
@@ -86,7 +89,25 @@ struct SessionController: Sendable {
         try await jobs.enqueue([.audit(AuditEvent(.userLoggedIn, actorID: user.id, request: request, context: context))])
         Self.count(login: "success")
         rehasher.submit(user, password: body.password)
-        return pair
+        return answer(pair, cookieMode: cookieMode)
+    }
+
+    /// The pair as JSON, or in cookie mode with the refresh token moved into the cookie. Never
+    /// stored by a cache on the way.
+    private func answer(_ pair: TokenPair, cookieMode: Bool) -> EditedResponse<TokenPair> {
+        var headers: HTTPFields = [.cacheControl: "no-store"]
+        var pair = pair
+        if cookieMode, let token = pair.refreshToken {
+            headers[.setCookie] = cookie.setting(token)
+            pair.refreshToken = nil
+        }
+        return EditedResponse(headers: headers, response: pair)
+    }
+
+    /// The refresh token of a refresh or logout: from the cookie in cookie mode, else the body.
+    private func refreshToken(of request: Request, context: AppRequestContext, cookieMode: Bool) async throws -> String {
+        if cookieMode { return cookie.token(in: request) ?? "" }
+        return try await request.decode(as: RefreshRequest.self, context: context).refreshToken
     }
 
     private func loginFailed(user: User?, reason: String, request: Request, context: AppRequestContext) async throws {
@@ -96,10 +117,21 @@ struct SessionController: Sendable {
             payload: ["reason": reason], request: request, context: context))])
     }
 
-    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> TokenPair {
-        let body = try await request.decode(as: RefreshRequest.self, context: context)
+    @Sendable func refresh(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPair> {
+        let cookieMode = try cookie.isRequested(by: request)
+        let token = try await refreshToken(of: request, context: context, cookieMode: cookieMode)
         do {
-            let pair = try await sessions.refresh(body.refreshToken)
+            return answer(try await rotate(token, request: request, context: context), cookieMode: cookieMode)
+        } catch var error as APIError where cookieMode {
+            // A dead session's cookie is of no more use to the browser.
+            error.headers[.setCookie] = cookie.clearing
+            throw error
+        }
+    }
+
+    private func rotate(_ token: String, request: Request, context: AppRequestContext) async throws -> TokenPair {
+        do {
+            let pair = try await sessions.refresh(token)
             Self.count(refresh: "rotated")
             return pair
         } catch Sessions.RefreshFailure.invalid {
@@ -118,12 +150,13 @@ struct SessionController: Sendable {
         }
     }
 
-    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        let body = try await request.decode(as: RefreshRequest.self, context: context)
-        if let userID = try await sessions.end(body.refreshToken) {
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let cookieMode = try cookie.isRequested(by: request)
+        let token = try await refreshToken(of: request, context: context, cookieMode: cookieMode)
+        if let userID = try await sessions.end(token) {
             try await jobs.enqueue([.audit(AuditEvent(.userLoggedOut, actorID: userID, request: request, context: context))])
         }
-        return .noContent
+        return Response(status: .noContent, headers: cookieMode ? [.setCookie: cookie.clearing] : [:])
     }
 
     @Sendable func logoutAll(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {

@@ -6,7 +6,8 @@ import Shared
 /// What a login or a refresh answers.
 struct TokenPair: ResponseCodable, Equatable {
     var accessToken: String
-    var refreshToken: String
+    /// Left out of the JSON in cookie mode (`RefreshCookie`).
+    var refreshToken: String?
     var tokenType = "Bearer"
     /// Seconds until the access token expires.
     var expiresIn: Int
