@@ -37,14 +37,16 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
     SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, rehasher: rehasher, cookie: cookie)
         .addRoutes(to: auth, authenticated: signedIn)
     let linkSeal = try config.mailLinkSeal()
+    let confirmation = PasswordConfirmation(users: users, hasher: hasher, throttle: throttle)
     AccountController(
         registration: Registration(database: database, users: users, hasher: hasher, throttle: throttle, config: config,
                                    linkSeal: linkSeal, logger: logger),
         recovery: PasswordRecovery(database: database, users: users, hasher: hasher, throttle: throttle, ending: ending,
                                    config: config, linkSeal: linkSeal, logger: logger),
-        throttle: throttle, background: background, logger: logger)
+        change: PasswordChange(users: users, hasher: hasher, confirmation: confirmation, ending: ending, sessions: sessions, logger: logger),
+        cookie: cookie, throttle: throttle, background: background, logger: logger)
         .addRoutes(to: auth, authenticated: signedIn)
-    UsersController(users: users)
+    UsersController(users: users, profile: Profile(database: database, users: users, logger: logger))
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
     AdminController(moderation: Moderation(users: users, ending: ending, logger: logger))
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))

@@ -19,13 +19,13 @@ import TestSupport
                     settings.minRefreshInterval = .zero
                     let verifier = AccessTokenVerifier(settings: settings, logger: TestEnvironment.logger)
 
-                    let first = try await signer.accessToken(userID: "u1", role: .admin, emailVerified: true)
+                    let first = try await signer.accessToken(userID: "u1", role: .admin, emailVerified: true, session: "s1")
                     #expect(first.expiresIn == 600)
                     let identity = try await verifier.verify(first.token)
                     #expect(identity.userID == "u1" && identity.role == .admin && identity.emailVerified)
 
                     let newKid = try await store.rotate()
-                    let second = try await signer.accessToken(userID: "u2", role: .user, emailVerified: false)
+                    let second = try await signer.accessToken(userID: "u2", role: .user, emailVerified: false, session: "s2")
                     let secondIdentity = try await verifier.verify(second.token)
                     #expect(secondIdentity.userID == "u2" && !secondIdentity.emailVerified)
                     #expect(try await verifier.verify(first.token).userID == "u1")

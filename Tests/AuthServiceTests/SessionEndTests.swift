@@ -42,7 +42,7 @@ import TestSupport
                 // The reset's transaction records the end; before it commits, a login reads the
                 // account (and the old hash).
                 let (reader, deferred) = try await parts.ending.commit { connection in
-                    try await parts.users.setPassword(userID: userID, passwordHash: "new-hash", on: connection)
+                    try await parts.users.setPassword(userID: userID, passwordHash: "new-hash", provesEmail: false, on: connection)
                     let read = try #require(try await parts.users.find(email: email))
                     #expect(read.passwordHash != "new-hash", "the login sees the old hash until the commit")
                     return (read, userID)
@@ -50,11 +50,11 @@ import TestSupport
                 #expect(deferred == nil)
                 // Its session would start after the recorded end, but not after the applied one.
                 let readAt = Date(timeIntervalSince1970: Double(reader.readAt) / 1000)
-                #expect(try await parts.refreshTokens.startFamily(userID: userID, startedAt: readAt) == nil)
+                #expect(try await parts.refreshTokens.startFamily(userID: userID, startedAt: readAt, device: .unknown) == nil)
                 // A login that reads the new hash starts one.
                 let fresh = try #require(try await parts.users.find(email: email))
                 #expect(try await parts.refreshTokens.startFamily(
-                    userID: userID, startedAt: Date(timeIntervalSince1970: Double(fresh.readAt) / 1000)) != nil)
+                    userID: userID, startedAt: Date(timeIntervalSince1970: Double(fresh.readAt) / 1000), device: .unknown) != nil)
             }
         }
     }

@@ -144,9 +144,9 @@ import TestSupport
         let before = Date()
         try await Task.sleep(for: .milliseconds(5))
         try await revocations.revokeTokens(of: userID, tokenLifetime: .seconds(60))
-        #expect(try await store.startFamily(userID: userID, startedAt: before) == nil)
+        #expect(try await store.startFamily(userID: userID, startedAt: before, device: .unknown) == nil)
         try await Task.sleep(for: .milliseconds(5))
-        #expect(try await store.startFamily(userID: userID, startedAt: Date()) != nil)
+        #expect(try await store.startFamily(userID: userID, startedAt: Date(), device: .unknown) != nil)
         await redis.shutdown()
     }
 }

@@ -52,13 +52,24 @@ struct UserStore: Sendable {
         return UserChange(userID: id, nickname: nickname, banned: banned)
     }
 
-    func setPassword(userID: String, passwordHash: String, on connection: PostgresConnection) async throws {
-        // Reading the reset mail proved the address too.
+    /// - Parameter provesEmail: the password came by a mailed link (a reset), which proves the
+    ///   address too.
+    func setPassword(userID: String, passwordHash: String, provesEmail: Bool, on connection: PostgresConnection) async throws {
         try await connection.query("""
             UPDATE auth.users SET password_hash = \(passwordHash), updated_at = now(),
-                email_verified_at = coalesce(email_verified_at, now())
+                email_verified_at = CASE WHEN \(provesEmail) THEN coalesce(email_verified_at, now()) ELSE email_verified_at END
             WHERE id = \(userID)::uuid
             """, logger: logger)
+    }
+
+    /// The account with its new nickname, and what other services keep of it; nil when it is gone.
+    func setNickname(userID: String, nickname: String, on connection: PostgresConnection) async throws -> (user: User, change: UserChange)? {
+        let rows = try await connection.query("""
+            UPDATE auth.users SET nickname = \(nickname), updated_at = now() WHERE id = \(userID)::uuid
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger).collect()
+        guard let user = try rows.first.map(Self.user) else { return nil }
+        return (user, UserChange(userID: user.id, nickname: user.nickname, banned: user.banned))
     }
 
     /// Replaces a hash with the same password at another cost, unless the password changed

@@ -3,10 +3,12 @@ import Hummingbird
 import Logging
 import Shared
 
-/// Signup, email verification, and password reset.
+/// Signup, email verification, password reset and change.
 struct AccountController: Sendable {
     let registration: Registration
     let recovery: PasswordRecovery
+    let change: PasswordChange
+    let cookie: RefreshCookie
     let throttle: LoginThrottle
     let background: BackgroundWork
     let logger: Logger
@@ -18,6 +20,23 @@ struct AccountController: Sendable {
         authenticated.post("email/resend", use: resend)
         group.post("password/forgot", use: forgot)
         group.post("password/reset", use: reset)
+        authenticated.post("password/change", use: changePassword)
+    }
+
+    struct ChangeRequest: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    /// A new password while signed in: every session ends, and the caller gets a new one (as
+    /// JSON, or in the cookie in cookie mode).
+    @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TokenPair> {
+        let identity = try context.requireIdentity()
+        let cookieMode = try cookie.isRequested(by: request)
+        let body = try await request.decode(as: ChangeRequest.self, context: context)
+        let pair = try await change.change(userID: identity.userID, current: body.currentPassword, new: body.newPassword,
+                                           origin: AuditOrigin(request, context))
+        return cookie.answer(pair, cookieMode: cookieMode)
     }
 
     struct SignupRequest: Decodable {

@@ -4,7 +4,7 @@ import Logging
 import Metrics
 import Shared
 
-/// Login, refresh, logout and logout-all; each of the first three in JSON or cookie mode
+/// Login, refresh, logout, logout-all, and a user's list of sessions; login, refresh and logout in JSON or cookie mode
 /// (`RefreshCookie`), with the same rotation, reuse detection and grace window.
 struct SessionController: Sendable {
     let users: UserStore
@@ -24,6 +24,53 @@ struct SessionController: Sendable {
         group.post("refresh", use: refresh)
         group.post("logout", use: logout)
         authenticated.post("logout-all", use: logoutAll)
+        authenticated.get("sessions", use: list)
+        authenticated.delete("sessions/:id", use: endOne)
+    }
+
+    /// A live session in the owner's list; `current` is the one the caller's token belongs to.
+    struct SessionView: ResponseEncodable {
+        var id: String
+        var current: Bool
+        var startedAt: Date
+        var lastUsedAt: Date
+        var expiresAt: Date
+        var userAgent: String
+        var network: String
+    }
+
+    /// The listing envelope every listing uses; a user's sessions are few (`MAX_SESSIONS_PER_USER`),
+    /// so they come in one page.
+    struct SessionList: ResponseEncodable {
+        var items: [SessionView]
+
+        enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encodeNil(forKey: .nextCursor)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> SessionList {
+        let identity = try context.requireIdentity()
+        let date = { (ms: Int64) in Date(timeIntervalSince1970: Double(ms) / 1000) }
+        return SessionList(items: try await sessions.refreshTokens.sessions(of: identity.userID).map {
+            SessionView(id: $0.id, current: $0.id == identity.sessionID, startedAt: date($0.startedAt), lastUsedAt: date($0.lastUsedAt),
+                        expiresAt: date($0.expiresAt), userAgent: $0.device.userAgent, network: $0.device.network)
+        })
+    }
+
+    /// Ends one of the caller's sessions: it can no longer refresh, and its access token lapses
+    /// within its lifetime (logout-all, or a new password, refuses every token at once).
+    @Sendable func endOne(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        let id = try context.parameters.require("id").lowercased()
+        guard try await sessions.refreshTokens.endFamily(id, of: identity.userID) else { throw APIError.notFound("No such session") }
+        try await jobs.enqueue([.audit(AuditEvent(.userSessionEnded, actorID: identity.userID, targetType: "session", targetID: id,
+                                                  request: request, context: context))])
+        return .noContent
     }
 
     struct LoginRequest: Decodable {
@@ -81,7 +128,7 @@ struct SessionController: Sendable {
             throw APIError.forbidden("This account is banned", code: "account_banned")
         }
         // nil: a password reset or a ban committed while the hash ran, and wins.
-        guard let pair = try await sessions.start(for: user) else {
+        guard let pair = try await sessions.start(for: user, on: SessionDevice(origin: AuditOrigin(request, context))) else {
             try await loginFailed(user: user, reason: "revoked_meanwhile", request: request, context: context)
             throw Self.invalidCredentials
         }
@@ -89,19 +136,7 @@ struct SessionController: Sendable {
         try await jobs.enqueue([.audit(AuditEvent(.userLoggedIn, actorID: user.id, request: request, context: context))])
         Self.count(login: "success")
         rehasher.submit(user, password: body.password)
-        return answer(pair, cookieMode: cookieMode)
-    }
-
-    /// The pair as JSON, or in cookie mode with the refresh token moved into the cookie. Never
-    /// stored by a cache on the way.
-    private func answer(_ pair: TokenPair, cookieMode: Bool) -> EditedResponse<TokenPair> {
-        var headers: HTTPFields = [.cacheControl: "no-store"]
-        var pair = pair
-        if cookieMode, let token = pair.refreshToken {
-            headers[.setCookie] = cookie.setting(token)
-            pair.refreshToken = nil
-        }
-        return EditedResponse(headers: headers, response: pair)
+        return cookie.answer(pair, cookieMode: cookieMode)
     }
 
     /// The refresh token of a refresh or logout: from the cookie in cookie mode, else the body.
@@ -121,7 +156,7 @@ struct SessionController: Sendable {
         let cookieMode = try cookie.isRequested(by: request)
         let token = try await refreshToken(of: request, context: context, cookieMode: cookieMode)
         do {
-            return answer(try await rotate(token, request: request, context: context), cookieMode: cookieMode)
+            return cookie.answer(try await rotate(token, request: request, context: context), cookieMode: cookieMode)
         } catch var error as APIError where cookieMode {
             // A dead session's cookie is of no more use to the browser.
             error.headers[.setCookie] = cookie.clearing

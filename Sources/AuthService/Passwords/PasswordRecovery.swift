@@ -39,7 +39,7 @@ struct PasswordRecovery: Sendable {
         // The end is applied after the commit, so a login that read the old hash is ended too.
         _ = try await ending.commit { connection in
             guard let userID = try await users.consumeToken(token, purpose: .passwordReset, on: connection) else { throw invalid }
-            try await users.setPassword(userID: userID, passwordHash: hash, on: connection)
+            try await users.setPassword(userID: userID, passwordHash: hash, provesEmail: true, on: connection)
             try await JobQueue.enqueue([.audit(AuditEvent(
                 .userPasswordReset, actorID: userID, targetType: "user", targetID: userID, origin: origin))],
                 on: connection, logger: logger)

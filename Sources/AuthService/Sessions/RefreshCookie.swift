@@ -43,6 +43,18 @@ struct RefreshCookie: Sendable {
         return true
     }
 
+    /// A new pair as JSON, or in cookie mode with the refresh token moved into the cookie. Never
+    /// stored by a cache on the way.
+    func answer(_ pair: TokenPair, cookieMode: Bool) -> EditedResponse<TokenPair> {
+        var headers: HTTPFields = [.cacheControl: "no-store"]
+        var pair = pair
+        if cookieMode, let token = pair.refreshToken {
+            headers[.setCookie] = setting(token)
+            pair.refreshToken = nil
+        }
+        return EditedResponse(headers: headers, response: pair)
+    }
+
     func token(in request: Request) -> String? {
         request.cookies[name]?.value
     }

@@ -5,7 +5,8 @@ import Shared
 /// Refresh tokens in Redis, grouped in families (one family per login).
 ///
 /// Keys: `auth:rt:<sha256>` is a token (user, family, state active or rotated); `auth:fam:<id>` is a
-/// live family (user, when its login started, absolute expiry); and `auth:user-fams:<user>` lists
+/// live family, which is a session (user, when its login started, absolute expiry, last use, and
+/// the `SessionDevice` it began on); and `auth:user-fams:<user>` lists
 /// a user's families by expiry. A token is valid while it is active and its family lives, so
 /// ending a family (logout, reuse, ban) ends every token in it at once. A family cannot start for a
 /// login that began before the user's revocation mark (`RevocationList`), so a login racing a
@@ -41,23 +42,56 @@ struct RefreshTokenStore: Sendable {
     let settings: Settings
     var clock: ServiceClock = .system
 
+    /// A live session as its owner's list shows it.
+    struct Session: Sendable, Equatable {
+        var id: String
+        var startedAt: Int64
+        var lastUsedAt: Int64
+        var expiresAt: Int64
+        var device: SessionDevice
+    }
+
     /// Starts a family for a login that began checking credentials at `startedAt`, and returns its
-    /// first token; nil when the user's tokens were revoked since (a reset or a ban won the race).
-    func startFamily(userID: String, startedAt: Date) async throws -> SecretToken? {
+    /// first token and its id; nil when the user's tokens were revoked since (a reset or a ban
+    /// won the race).
+    func startFamily(userID: String, startedAt: Date, device: SessionDevice) async throws -> (token: SecretToken, family: String)? {
         let now = clock.date
         let token = SecretToken()
         let family = UUID().uuidString.lowercased()
         let started = try await redis.run(Self.startScript,
             keys: [Self.tokenKey(token.value), Self.familyKey(family), Self.userKey(userID), RevocationList.key(userID: userID)],
             arguments: [userID, family, String(now.millisecondsSince1970), String(settings.idleTTL.milliseconds),
-                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser), String(startedAt.millisecondsSince1970)])
-        return started.int == 1 ? token : nil
+                        String(settings.absoluteTTL.milliseconds), String(settings.maxSessionsPerUser), String(startedAt.millisecondsSince1970),
+                        device.userAgent, device.network])
+        return started.int == 1 ? (token, family) : nil
     }
 
-    /// The user a token belongs to, if it is known (it may still be rotated or revoked).
-    func owner(of token: String) async throws -> String? {
+    /// The user and family a token belongs to, if it is known (it may still be rotated or revoked).
+    func holder(of token: String) async throws -> (userID: String, family: String)? {
         guard SecretToken.isWellFormed(token) else { return nil }
-        return try await redis.send("HGET", Self.tokenKey(token), "u").string
+        let fields = try await redis.send("HMGET", Self.tokenKey(token), "u", "f").array ?? []
+        guard fields.count == 2, let userID = fields[0].string, let family = fields[1].string else { return nil }
+        return (userID, family)
+    }
+
+    /// The user's live sessions, the most recently used first.
+    func sessions(of userID: String) async throws -> [Session] {
+        let reply = try await redis.run(Self.listScript, keys: [Self.userKey(userID)],
+                                       arguments: [String(clock.date.millisecondsSince1970), String(settings.idleTTL.milliseconds)]).array ?? []
+        return stride(from: 0, to: reply.count - reply.count % 6, by: 6).compactMap { i -> Session? in
+            guard let id = reply[i].string, let started = reply[i + 1].string.flatMap({ Int64($0) }),
+                  let expires = reply[i + 3].string.flatMap({ Int64($0) }) else { return nil }
+            let lastUsed = reply[i + 2].string.flatMap { Int64($0) } ?? started
+            return Session(id: id, startedAt: started, lastUsedAt: lastUsed, expiresAt: expires,
+                           device: SessionDevice(stored: reply[i + 4].string ?? "", network: reply[i + 5].string ?? ""))
+        }.sorted { $0.lastUsedAt > $1.lastUsedAt }
+    }
+
+    /// Ends the user's session `family`; false when they have no such live session.
+    func endFamily(_ family: String, of userID: String) async throws -> Bool {
+        guard UUID(uuidString: family) != nil else { return false }
+        return try await redis.run(Self.endOwnScript, keys: [Self.familyKey(family.lowercased()), Self.userKey(userID)],
+                                   arguments: [userID, family.lowercased()]).int == 1
     }
 
     /// Rotates `old` to `new` for `userID` in one atomic step; `sealedPair` is kept with `old` for
@@ -106,14 +140,15 @@ struct RefreshTokenStore: Sendable {
     static func userKey(_ userID: String) -> String { "auth:user-fams:\(userID)" }
 
     /// KEYS: token, family, user's families, user's revocation mark. ARGV: user, family, now, idle,
-    /// absolute, max sessions, when the login started. Returns 1 when started, 0 when revoked.
+    /// absolute, max sessions, when the login started, user agent, network. Returns 1 when
+    /// started, 0 when revoked.
     private static let startScript = RedisScript("""
         if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[7]) then return 0 end
         local now = tonumber(ARGV[3])
         local expires = now + tonumber(ARGV[5])
         redis.call('HSET', KEYS[1], 'u', ARGV[1], 'f', ARGV[2], 's', 'a', 'i', now + tonumber(ARGV[4]))
         redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[4]), tonumber(ARGV[5])))
-        redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires, 'c', ARGV[7])
+        redis.call('HSET', KEYS[2], 'u', ARGV[1], 'exp', expires, 'c', ARGV[7], 'lu', now, 'ua', ARGV[8], 'net', ARGV[9])
         redis.call('PEXPIREAT', KEYS[2], expires)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
         redis.call('ZADD', KEYS[3], expires, ARGV[2])
@@ -152,10 +187,39 @@ struct RefreshTokenStore: Sendable {
           return {'reused', t[2]}
         end
         redis.call('HSET', KEYS[1], 's', 'r', 'g', now + tonumber(ARGV[3]))
+        redis.call('HSET', family, 'lu', now)
         if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[3]) end
         redis.call('HSET', KEYS[2], 'u', t[1], 'f', t[2], 's', 'a', 'i', now + tonumber(ARGV[4]))
         redis.call('PEXPIRE', KEYS[2], math.min(tonumber(ARGV[4]), expires - now))
         return {'rotated'}
+        """)
+
+    /// KEYS: the user's families. ARGV: now, idle. Returns id, started, last used, expiry, user agent
+    /// and network of each live family, six values apiece; a family unused for the idle time (its
+    /// tokens are gone) or past its expiry is dead and leaves the list.
+    private static let listScript = RedisScript("""
+        local out = {}
+        for _, family in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')) do
+          local f = redis.call('HMGET', 'auth:fam:' .. family, 'c', 'lu', 'exp', 'ua', 'net')
+          local used = tonumber(f[2] or '') or tonumber(f[1] or '0')
+          if f[3] and used + tonumber(ARGV[2]) > tonumber(ARGV[1]) then
+            table.insert(out, family)
+            for i = 1, 5 do table.insert(out, f[i] or '') end
+          else
+            redis.call('ZREM', KEYS[1], family)
+            redis.call('DEL', 'auth:fam:' .. family)
+          end
+        end
+        return out
+        """)
+
+    /// KEYS: the family, the user's families. ARGV: user, family. Returns 1 when the user's live
+    /// family was ended.
+    private static let endOwnScript = RedisScript("""
+        if redis.call('HGET', KEYS[1], 'u') ~= ARGV[1] then return 0 end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], ARGV[2])
+        return 1
         """)
 
     /// KEYS: a token of the family. Returns the user when the family was live.

@@ -29,23 +29,23 @@ struct Sessions: Sendable {
     let users: UserStore
     let ending: SessionEnd
 
-    /// Starts a session for `user`, counted from when its row (and password hash) was read; nil
-    /// when its sessions were ended since (a password reset or a ban committed meanwhile).
-    func start(for user: User) async throws -> TokenPair? {
+    /// Starts a session for `user` on `device`, counted from when its row (and password hash) was
+    /// read; nil when its sessions were ended since (a password reset or a ban committed meanwhile).
+    func start(for user: User, on device: SessionDevice) async throws -> TokenPair? {
         let readAt = Date(timeIntervalSince1970: Double(user.readAt) / 1000)
-        guard let refresh = try await refreshTokens.startFamily(userID: user.id, startedAt: readAt) else { return nil }
-        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified)
+        guard let (refresh, family) = try await refreshTokens.startFamily(userID: user.id, startedAt: readAt, device: device) else { return nil }
+        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified, session: family)
         return TokenPair(accessToken: access.token, refreshToken: refresh.value, expiresIn: access.expiresIn, user: user.publicView)
     }
 
     /// Rotates `token`. The new pair is made before the atomic step so it can be sealed into it;
     /// a concurrent refresh inside the grace window gets that same pair back.
     func refresh(_ token: String) async throws -> TokenPair {
-        guard let userID = try await refreshTokens.owner(of: token), let user = try await users.find(id: userID) else {
+        guard let (userID, family) = try await refreshTokens.holder(of: token), let user = try await users.find(id: userID) else {
             throw RefreshFailure.invalid
         }
         guard !user.banned else { throw RefreshFailure.banned }
-        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified)
+        let access = try await signer.accessToken(userID: user.id, role: user.role, emailVerified: user.emailVerified, session: family)
         let next = SecretToken()
         let pair = TokenPair(accessToken: access.token, refreshToken: next.value, expiresIn: access.expiresIn, user: user.publicView)
         let sealed = try RefreshTokenStore.seal(try JSONEncoder().encode(pair), with: token)

@@ -27,13 +27,14 @@ final class TokenSigner: Sendable {
         self.clock = clock
     }
 
-    func accessToken(userID: String, role: Identity.Role, emailVerified: Bool) async throws -> (token: String, expiresIn: Int) {
+    func accessToken(userID: String, role: Identity.Role, emailVerified: Bool, session: String) async throws -> (token: String, expiresIn: Int) {
         let (kid, collection) = try await currentKey()
         let now = clock.date
         let seconds = Int(ttl.components.seconds)
         let claims = AccessTokenClaims(
             userID: userID, role: role, issuedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(seconds)),
-            issuer: issuer, audience: audience, tokenID: UUID().uuidString.lowercased(), emailVerified: emailVerified)
+            issuer: issuer, audience: audience, tokenID: UUID().uuidString.lowercased(), emailVerified: emailVerified,
+            sessionID: session)
         let token = try await collection.sign(claims, kid: JWKIdentifier(string: kid))
         return (token, seconds)
     }

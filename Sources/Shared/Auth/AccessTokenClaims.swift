@@ -18,15 +18,18 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     /// login in the same second after a reset is not taken for one before it. Absent in older
     /// tokens, which carried the fraction in `iat`.
     public var issuedAtMilliseconds: Int64?
+    /// The session (refresh-token family) the token was issued for, as OpenID Connect's `sid`:
+    /// how the owner's list of sessions marks the current one. Absent in older tokens.
+    public var sid: String?
 
     enum CodingKeys: String, CodingKey {
-        case sub, role, iat, exp, iss, aud, jti
+        case sub, role, iat, exp, iss, aud, jti, sid
         case emailVerified = "email_verified"
         case issuedAtMilliseconds = "iat_ms"
     }
 
     public init(userID: String, role: Identity.Role, issuedAt: Date, expiresAt: Date, issuer: String, audience: String, tokenID: String,
-                emailVerified: Bool? = nil) {
+                emailVerified: Bool? = nil, sessionID: String? = nil) {
         sub = .init(value: userID)
         self.role = role.rawValue
         iat = .init(value: Date(timeIntervalSince1970: issuedAt.timeIntervalSince1970.rounded(.down)))
@@ -36,6 +39,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         aud = .init(value: [audience])
         jti = .init(value: tokenID)
         self.emailVerified = emailVerified
+        sid = sessionID
     }
 
     /// The signature is already checked when this runs; issuer and audience are checked by the

@@ -103,7 +103,7 @@ public final class AccessTokenVerifier: Sendable {
               let issuedAt = claims.preciseIssuedAt else { throw Failure.invalidClaims }
         return Identity(
             userID: claims.sub.value, role: role, tokenID: claims.jti.value,
-            issuedAtMilliseconds: issuedAt, emailVerified: claims.emailVerified ?? false)
+            issuedAtMilliseconds: issuedAt, emailVerified: claims.emailVerified ?? false, sessionID: claims.sid)
     }
 
     /// The cached key set if fresh and it knows `kid`; otherwise a refetched one. While fetches

@@ -13,13 +13,17 @@ public struct Identity: Sendable, Equatable {
     public var issuedAtMilliseconds: Int64
     /// The token's `email_verified` claim (false when absent).
     public var emailVerified: Bool
+    /// The session the token belongs to (its `sid` claim), when it says.
+    public var sessionID: String?
 
-    public init(userID: String, role: Role, tokenID: String, issuedAtMilliseconds: Int64, emailVerified: Bool = false) {
+    public init(userID: String, role: Role, tokenID: String, issuedAtMilliseconds: Int64, emailVerified: Bool = false,
+                sessionID: String? = nil) {
         self.userID = userID
         self.role = role
         self.tokenID = tokenID
         self.issuedAtMilliseconds = issuedAtMilliseconds
         self.emailVerified = emailVerified
+        self.sessionID = sessionID
     }
 
     public var isAdmin: Bool { role == .admin }

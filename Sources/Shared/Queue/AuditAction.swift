@@ -11,6 +11,10 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     case userLoggedOut = "user.logged_out"
     case userLoggedOutAll = "user.logged_out_all"
     case refreshTokenReused = "auth.refresh_reuse"
+    case userPasswordChanged = "user.password_changed"
+    case userNicknameChanged = "user.nickname_changed"
+    case userSessionEnded = "user.session_ended"
+    case userDeleted = "user.deleted"
     // Moderation (AuthService)
     case userBanned = "admin.user_banned"
     case userUnbanned = "admin.user_unbanned"

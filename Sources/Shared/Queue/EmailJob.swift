@@ -6,6 +6,8 @@ public struct EmailJob: Codable, Sendable, Equatable {
         case welcome
         case verifyEmail = "verify_email"
         case passwordReset = "password_reset"
+        case passwordChanged = "password_changed"
+        case accountDeleted = "account_deleted"
     }
 
     public var template: Template

@@ -26,6 +26,14 @@ enum EmailTemplates {
             subject = "Reset your password"
             lines = ["Hello \(name),", "", "Someone asked to reset your password. To choose a new one, open:", "", link, "",
                      "The link works once and expires soon. If it was not you, ignore this message: your password is unchanged."]
+        case .passwordChanged:
+            subject = "Your password was changed"
+            lines = ["Hello \(name),", "", "The password of your account was just changed, and every device was signed out.", "",
+                     "If it was not you, choose a new password at once with \"Forgot password\" on the sign-in page."]
+        case .accountDeleted:
+            subject = "Your account was deleted"
+            lines = ["Hello \(name),", "", "Your account and everything you published have been deleted, as you asked.", "",
+                     "This is the last message we send to this address."]
         }
         lines += ["", "-- ", "Content Platform"]
         let headers = [
