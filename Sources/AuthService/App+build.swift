@@ -46,7 +46,8 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
         change: PasswordChange(users: users, hasher: hasher, confirmation: confirmation, ending: ending, sessions: sessions, logger: logger),
         cookie: cookie, throttle: throttle, background: background, logger: logger)
         .addRoutes(to: auth, authenticated: signedIn)
-    UsersController(users: users, profile: Profile(database: database, users: users, logger: logger))
+    UsersController(users: users, profile: Profile(database: database, users: users, logger: logger),
+                    deletion: AccountDeletion(database: database, users: users, confirmation: confirmation, ending: ending, logger: logger))
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
     AdminController(moderation: Moderation(users: users, ending: ending, logger: logger))
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))

@@ -76,7 +76,7 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
         DeltaFolder.plays(database: database, interval: config.playFoldInterval, logger: logger).task,
         PeriodicTask("sweeping expired uploads", every: config.uploadSweepInterval, logger: logger) { try await sweeper.sweep() },
         PeriodicTask("measuring the media volume", every: .seconds(2), logger: logger) { try await volume.refresh() },
-        AuthorFeed(database: database, jobs: jobs, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() }.task,
+        AuthorFeed(database: database, jobs: jobs, media: media, interval: config.authorFeedInterval, logger: logger) { await cache.invalidate() }.task,
         SearchReindexer(database: database, interval: .seconds(60), logger: logger).task,
     ]
     return (router, services)

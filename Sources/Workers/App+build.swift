@@ -29,6 +29,7 @@ func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defa
     let audit = AuditIngester(database: runtime.database)
     handlers.register(AuditEvent.kind, audit)
     handlers.register(AuditEvent.batchKind, audit)
+    handlers.register(UserErasure.kind, UserErasureHandler(database: runtime.database))
     let outputs = VideoOutputs(database: runtime.database, media: MediaLayout(root: URL(fileURLWithPath: config.mediaDirectory)))
     handlers.register(ThumbnailJob.kind, ThumbnailHandler(outputs: outputs))
     let progress = JobProgress()

@@ -123,3 +123,48 @@ import TestSupport
         #expect(SessionDevice(userAgent: String(repeating: "x", count: 5000), address: nil).userAgent.count == SessionDevice.maxUserAgent)
     }
 }
+
+@Suite struct AccountDeletionTests {
+    @Test func deletingTheAccountErasesItHereAndTellsEveryoneElse() async throws {
+        try await AuthServer.run { server in
+            let email = AuthServer.newEmail()
+            let session = try await server.session(email)
+            let other = try await server.session()
+            func delete(_ password: String, token: String) async throws -> HTTPReply {
+                try await server.live.send(.DELETE, "/api/users/me", json: ["password": password], token: token, address: "192.0.2.1")
+            }
+            #expect(try await delete("wrong password", token: session.access).errorCode == "wrong_password")
+            #expect(try await server.call(.DELETE, "/api/users/me", json: ["password": "correct horse"]).status == 401)
+            #expect(try await delete("correct horse", token: session.access).status == 204)
+
+            #expect(try await server.call(.GET, "/api/users/me", token: session.access).status == 401)
+            #expect(try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": session.refresh]).status == 401)
+            #expect(try await server.login(email).status == 401)
+            #expect(try await server.call(.GET, "/api/users/me", token: other.access).status == 200)
+            let (rows, jobs, auditRow) = try await server.withDatabase { db in
+                let rows = try await db.query("""
+                    SELECT (SELECT count(*) FROM auth.users WHERE id = \(session.userID)::uuid OR email = \(email))
+                         + (SELECT count(*) FROM auth.one_time_tokens WHERE user_id = \(session.userID)::uuid)
+                    """, logger: TestEnvironment.logger).first!.decode(Int.self)
+                let jobs = try await db.query("""
+                    SELECT kind || ':' || coalesce(payload->>'template', payload->>'deleted', '') FROM queue.jobs
+                    WHERE payload->>'userID' = \(session.userID) OR payload->>'to' = \(email) ORDER BY kind
+                    """, logger: TestEnvironment.logger).map { try $0.decode(String.self) }
+                let audit = try await db.query("""
+                    SELECT e->>'clientAddress', e->>'userAgent', e->'payload' FROM queue.jobs j,
+                        jsonb_array_elements(CASE WHEN j.kind = 'audit.events' THEN j.payload ELSE jsonb_build_array(j.payload) END) e
+                    WHERE j.queue = 'audit' AND e->>'action' = 'user.deleted'
+                    """, logger: TestEnvironment.logger).map { try $0.decode((String?, String?, String?).self) }
+                return (rows, jobs, audit)
+            }
+            #expect(rows == 0)
+            #expect(jobs.contains("user.changed:true"))
+            #expect(jobs.contains("user.erase:"))
+            #expect(jobs.contains("email.send:account_deleted"))
+            #expect(auditRow.count == 1)
+            #expect(auditRow.first?.0 == nil && auditRow.first?.1 == nil)
+            // The address is free again.
+            #expect(try await server.signup(email).status == 201)
+        }
+    }
+}

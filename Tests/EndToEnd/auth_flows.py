@@ -15,6 +15,7 @@ import subprocess
 import time
 import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -153,6 +154,60 @@ class AccountFlows(unittest.TestCase):
         self.assertIn("Max-Age=0", headers["Set-Cookie"])
         status, _, error = call("POST", "/api/auth/refresh", headers={**mode, **jar})
         self.assertEqual((status, error["error"]["code"]), (401, "invalid_refresh_token"))
+
+    def test_change_password_ends_the_other_session(self):
+        address = new_email()
+        _, session = self.signup_and_login(address)
+        _, _, other = call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})
+        status, _, fresh = call("POST", "/api/auth/password/change",
+                                {"currentPassword": "correct horse", "newPassword": "another good one"}, token=session["accessToken"])
+        self.assertEqual(status, 200, fresh)
+        self.assertEqual(call("POST", "/api/auth/refresh", {"refreshToken": other["refreshToken"]})[0], 401)
+        wait_until_revoked(other["accessToken"])
+        self.assertEqual(call("GET", "/api/users/me", token=other["accessToken"])[0], 401)
+        self.assertEqual(call("GET", "/api/users/me", token=fresh["accessToken"])[0], 200)
+        self.assertIn("every device was signed out", wait_for_mail(address, "Your password was changed"))
+
+    def test_deleting_an_account_removes_its_content_and_personal_data(self):
+        address = new_email()
+        user, session = self.signup_and_login(address)
+        _, friend = self.signup_and_login(new_email())
+        token = session["accessToken"]
+        word = "탈퇴" + uuid.uuid4().hex[:6]
+        status, _, post = call("POST", "/api/posts", {"title": word, "body": word, "tags": []}, token=token)
+        self.assertEqual(status, 201, post)
+        status, _, theirs = call("POST", "/api/posts", {"title": "남는 글", "body": "", "tags": []}, token=friend["accessToken"])
+        self.assertEqual(call("POST", f"/api/posts/{theirs['id']}/like", token=token)[0], 204)
+        self.assertEqual(call("POST", "/api/playlists", {"title": "mine", "visibility": "public"}, token=token)[0], 201)
+        self.assertEqual(call("DELETE", "/api/users/me", {"password": "wrong one"}, token=token)[0], 403)
+        self.assertEqual(call("DELETE", "/api/users/me", {"password": "correct horse"}, token=token)[0], 204)
+        self.assertIn("have been deleted", wait_for_mail(address, "Your account was deleted"))
+
+        deadline = time.monotonic() + 10
+        while call("GET", f"/api/posts/{post['id']}")[0] != 404 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(call("GET", f"/api/posts/{post['id']}")[0], 404)
+        _, _, found = call("GET", "/api/search?keyword=" + urllib.parse.quote(word))
+        self.assertEqual(found["items"], [])
+        self.assertEqual(call("GET", f"/api/posts/{theirs['id']}")[2]["likeCount"], 0)
+        self.assertEqual(call("GET", f"/api/users/{user['id']}/playlists")[0], 404)
+        uid = user["id"]
+        left = sql(f"""SELECT (SELECT count(*) FROM auth.users WHERE id = '{uid}' OR email = '{address}')
+                            + (SELECT count(*) FROM content.posts WHERE author_id = '{uid}')
+                            + (SELECT count(*) FROM content.likes WHERE user_id = '{uid}')
+                            + (SELECT count(*) FROM content.playlists WHERE owner_id = '{uid}')
+                            + (SELECT count(*) FROM content.authors WHERE id = '{uid}' AND nickname IS NOT NULL)""")
+        self.assertEqual(left, "0")
+        # The audit trail keeps the id, and nothing that names or locates the person.
+        deadline = time.monotonic() + 10
+        query = f"""SELECT count(*) FROM audit.events WHERE (actor_id = '{uid}' OR target_id = '{uid}')
+                    AND (client_address IS NOT NULL OR user_agent IS NOT NULL)"""
+        while sql(query) != "0" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(sql(query), "0")
+        self.assertEqual(sql(f"SELECT payload::text FROM audit.events WHERE action = 'user.deleted' AND actor_id = '{uid}'"), "{}")
+        self.assertEqual(sql(f"SELECT count(*) FROM queue.email_deliveries WHERE recipient = '{address}'"), "0")
+        self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 401)
 
     def test_password_reset_by_mail_ends_old_sessions(self):
         address = new_email()

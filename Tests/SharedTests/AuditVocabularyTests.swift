@@ -38,7 +38,7 @@ import Testing
     }
 
     /// Dotted names that are neither tables nor actions: job kinds and settings.
-    static let notActions: Set<String> = ["user.changed", "video.thumbnail", "video.transcode", "gpt.currency"]
+    static let notActions: Set<String> = ["user.changed", "user.erase", "video.thumbnail", "video.transcode", "gpt.currency"]
 
     /// Every `schema.table` the migrations create.
     static func tables() throws -> Set<String> {

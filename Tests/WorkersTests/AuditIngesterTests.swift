@@ -124,3 +124,49 @@ import TestSupport
         }
     }
 }
+
+@Suite struct UserErasureTests {
+    @Test func aDeletedAccountsEventsLoseTheirPersonalDataAndKeepTheirShape() async throws {
+        try await AuditIngesterTests().withAuditDatabase { db, logger in
+            let gone = "6f1c1a2e-0000-4000-8000-000000000001", kept = "6f1c1a2e-0000-4000-8000-000000000002"
+            let events = [
+                AuditEvent(action: "gpt.asked", actorID: gone, targetType: "question", targetID: "q", clientAddress: nil,
+                           userAgent: "phone", payload: ["question": "내 주소는 ...", "source": "upstream"]),
+                AuditEvent(action: "user.logged_in", actorID: gone, clientAddress: "203.0.113.9", userAgent: "phone"),
+                AuditEvent(action: "admin.user_banned", actorID: kept, targetType: "user", targetID: gone, clientAddress: "198.51.100.1",
+                           userAgent: "admin's", payload: ["reason": "spam from 010-1234-5678"]),
+                AuditEvent(action: "user.logged_in", actorID: kept, clientAddress: "192.0.2.5", userAgent: "laptop"),
+            ]
+            let ingester = AuditIngester(database: db)
+            for (index, event) in events.enumerated() {
+                try await ingester.handle(ClaimedJob(id: Int64(index), queue: "audit", kind: AuditEvent.kind,
+                                                     payload: String(decoding: try JSONEncoder().encode(event), as: UTF8.self),
+                                                     attempt: 1, maxAttempts: 5, createdAt: Date(), runAt: Date()), logger: logger)
+            }
+            try await db.query("""
+                INSERT INTO queue.email_deliveries (job_id, recipient, template, state) VALUES
+                (1, 'gone@example.com', 'welcome', 'sent'), (2, 'kept@example.com', 'welcome', 'sent')
+                """, logger: logger)
+            let erasure = UserErasure(userID: gone, email: "gone@example.com")
+            let job = ClaimedJob(id: 99, queue: "audit", kind: UserErasure.kind,
+                                 payload: String(decoding: try JSONEncoder().encode(erasure), as: UTF8.self),
+                                 attempt: 1, maxAttempts: 5, createdAt: Date(), runAt: Date())
+            for _ in 0..<2 { try await UserErasureHandler(database: db).handle(job, logger: logger) }
+
+            let rows = try await db.query("""
+                SELECT action, actor_id, coalesce(client_address, '-'), coalesce(user_agent, '-'), payload::text
+                FROM audit.events ORDER BY action, actor_id
+                """, logger: logger).map { try $0.decode((String, String, String, String, String).self) }
+            #expect(rows.count == 4)
+            let banned = try #require(rows.first { $0.0 == "admin.user_banned" })
+            #expect(banned.2 == "-" && banned.3 == "-" && banned.4 == "{}")
+            let asked = try #require(rows.first { $0.0 == "gpt.asked" })
+            #expect(asked.1 == gone && asked.3 == "-" && asked.4 == #"{"source": "upstream"}"#)
+            #expect(rows.filter { $0.0 == "user.logged_in" && $0.1 == gone }.allSatisfy { $0.2 == "-" && $0.3 == "-" })
+            #expect(rows.contains { $0.1 == kept && $0.2 == "192.0.2.5" && $0.3 == "laptop" })
+            let recipients = try await db.query("SELECT recipient FROM queue.email_deliveries", logger: logger)
+                .map { try $0.decode(String.self) }
+            #expect(recipients == ["kept@example.com"])
+        }
+    }
+}

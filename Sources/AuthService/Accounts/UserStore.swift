@@ -107,6 +107,11 @@ struct UserStore: Sendable {
         return (was != (reason != nil), nickname)
     }
 
+    /// Deletes the account row (its one-time tokens cascade); false when there was none.
+    func delete(userID: String, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("DELETE FROM auth.users WHERE id = \(userID)::uuid RETURNING 1", logger: logger).collect().isEmpty
+    }
+
     // MARK: One-time tokens
 
     enum Purpose: String, Sendable {

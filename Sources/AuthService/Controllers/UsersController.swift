@@ -5,10 +5,23 @@ import Shared
 struct UsersController: Sendable {
     let users: UserStore
     let profile: Profile
+    let deletion: AccountDeletion
 
     func addRoutes(to authenticated: RouterGroup<AppRequestContext>) {
         authenticated.get("me", use: me)
         authenticated.patch("me", use: edit)
+        authenticated.delete("me", use: delete)
+    }
+
+    struct DeleteRequest: Decodable {
+        var password: String
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let identity = try context.requireIdentity()
+        let body = try await request.decode(as: DeleteRequest.self, context: context)
+        try await deletion.delete(userID: identity.userID, password: body.password, origin: AuditOrigin(request, context))
+        return .noContent
     }
 
     struct EditRequest: Decodable {

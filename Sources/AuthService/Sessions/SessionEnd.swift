@@ -76,6 +76,15 @@ struct SessionEnd: Sendable {
         try await settled(userID: userID, mark: mark)
     }
 
+    /// For an account deleted a moment ago: every token issued until now is refused and every
+    /// session ends. Nothing can be recorded (the row is gone) and nothing needs to be: a refresh
+    /// finds no account, so only the access tokens' last minutes depend on Redis answering.
+    func endDeleted(userID: String) async throws {
+        let rows = try await database.query("SELECT \(unescaped: Self.milliseconds("clock_timestamp()"))", logger: logger)
+        guard let mark = try rows.first?.decode(Int64.self) else { return }
+        try await enforce(userID: userID, mark: mark)
+    }
+
     /// Step 3: ends still pending, and those recent enough that a live access token could predate
     /// them. Returns how many were applied.
     @discardableResult

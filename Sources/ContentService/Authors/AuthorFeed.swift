@@ -7,9 +7,11 @@ import Shared
 /// Keeps `content.authors` in step with AuthService: takes the `user.changed` messages from the
 /// `content.authors` queue and applies them to this service's own schema. A ban hides the
 /// author's posts (and their tag rows) from every listing and search; an unban shows them again.
+/// A deletion erases everything of the author (`AuthorErasure`), files included.
 struct AuthorFeed: Sendable {
     let database: Database
     let jobs: JobQueue
+    let media: MediaLayout
     let interval: Duration
     let logger: Logger
     let worker = "content-\(UUID().uuidString.prefix(8).lowercased())"
@@ -18,9 +20,11 @@ struct AuthorFeed: Sendable {
 
     private let applied = Counter(label: "content_author_changes_total")
 
-    init(database: Database, jobs: JobQueue, interval: Duration, logger: Logger, onVisibilityChange: @escaping @Sendable () async -> Void) {
+    init(database: Database, jobs: JobQueue, media: MediaLayout, interval: Duration, logger: Logger,
+         onVisibilityChange: @escaping @Sendable () async -> Void) {
         self.database = database
         self.jobs = jobs
+        self.media = media
         self.interval = interval
         self.logger = logger
         self.onVisibilityChange = onVisibilityChange
@@ -64,6 +68,13 @@ struct AuthorFeed: Sendable {
             throw JobFailure("user id \(change.userID) is not a UUID", permanent: true)
         }
         let userID = id.uuidString.lowercased()
+        if change.deleted {
+            let videos = try await database.withTransaction(logger: logger) { connection in
+                try await AuthorErasure(logger: logger).erase(userID, on: connection)
+            }
+            for video in videos { media.removeFiles(of: video.id, original: video.source) }
+            return true
+        }
         return try await database.withTransaction(logger: logger) { connection in
             let before = try await connection.query("""
                 SELECT banned FROM content.authors WHERE id = \(userID)::uuid FOR UPDATE
@@ -72,7 +83,7 @@ struct AuthorFeed: Sendable {
                 INSERT INTO content.authors AS a (id, nickname, banned, version)
                 VALUES (\(userID)::uuid, \(change.nickname), \(change.banned), \(change.version))
                 ON CONFLICT (id) DO UPDATE SET nickname = excluded.nickname, banned = excluded.banned, version = excluded.version
-                WHERE a.version < excluded.version
+                WHERE a.version < excluded.version AND NOT a.deleted
                 RETURNING a.banned <> \(before)
                 """, logger: logger).collect()
             guard let flipped = try rows.first?.decode(Bool.self), flipped else { return false }

@@ -9,22 +9,30 @@ struct AuthorStore: Sendable {
     let database: Database
     let logger: Logger
 
-    /// What a listing of a user's things needs to know of them.
+    /// What a listing of a user's things needs to know of them. A deleted account is unknown.
     enum Standing: Sendable { case unknown, active, banned }
 
     func standing(of userID: String) async throws -> Standing {
-        guard let banned = try await database.query("""
-            SELECT banned FROM content.authors WHERE id = \(userID)::uuid
-            """, logger: logger).first?.decode(Bool.self)
+        guard let (banned, deleted) = try await database.query("""
+            SELECT banned, deleted FROM content.authors WHERE id = \(userID)::uuid
+            """, logger: logger).first?.decode((Bool, Bool).self), !deleted
         else { return .unknown }
         return banned ? .banned : .active
     }
 
-    /// Makes sure `userID` has a row, in the transaction of the first thing they make: their
+    static let deleted = APIError.unauthorized("The account was deleted", code: "account_deleted")
+
+    /// Makes sure `userID` has a row, in the transaction of anything they make or like: their
     /// announcement may not have arrived from AuthService yet, and its message fills the row in.
+    /// Holds the row until the commit, so an account's erasure waits for the write and then
+    /// erases it too; a write after the erasure finds the tombstone and is refused (401).
     static func ensure(_ userID: String, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
             INSERT INTO content.authors (id) VALUES (\(userID)::uuid) ON CONFLICT DO NOTHING
             """, logger: logger)
+        let rows = try await connection.query("""
+            SELECT deleted FROM content.authors WHERE id = \(userID)::uuid FOR SHARE
+            """, logger: logger).collect()
+        if try rows.first?.decode(Bool.self) == true { throw deleted }
     }
 }

@@ -95,6 +95,7 @@ struct PostStore: Sendable {
     func setLike(postID: Int64, userID: String, liked: Bool, on connection: PostgresConnection) async throws -> LikeOutcome {
         let rows: [PostgresRow]
         if liked {
+            try await AuthorStore.ensure(userID, on: connection, logger: logger)
             rows = try await connection.query("""
                 WITH added AS (
                     INSERT INTO content.likes (post_id, user_id)

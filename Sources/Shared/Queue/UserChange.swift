@@ -7,14 +7,31 @@ public struct UserChange: Codable, Sendable, Equatable {
     public var userID: String
     public var nickname: String
     public var banned: Bool
+    /// The account was deleted: everything of it goes (absent in older messages: false).
+    public var deleted: Bool
     /// Milliseconds since 1970 at the change; a copy ignores a message older than what it holds.
     public var version: Int64
 
-    public init(userID: String, nickname: String, banned: Bool, version: Int64 = Date().millisecondsSince1970) {
+    public init(userID: String, nickname: String, banned: Bool, deleted: Bool = false, version: Int64 = Date().millisecondsSince1970) {
         self.userID = userID
         self.nickname = nickname
         self.banned = banned
+        self.deleted = deleted
         self.version = version
+    }
+
+    /// The message that tells the other services an account is gone.
+    public static func deletion(of userID: String) -> UserChange {
+        UserChange(userID: userID, nickname: "", banned: true, deleted: true)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        userID = try container.decode(String.self, forKey: .userID)
+        nickname = try container.decode(String.self, forKey: .nickname)
+        banned = try container.decode(Bool.self, forKey: .banned)
+        deleted = try container.decodeIfPresent(Bool.self, forKey: .deleted) ?? false
+        version = try container.decode(Int64.self, forKey: .version)
     }
 
     /// ContentService's copy of the author.

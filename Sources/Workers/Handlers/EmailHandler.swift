@@ -31,9 +31,11 @@ struct EmailHandler: JobHandler {
         // A send ends within the mailer's timeout (connection included); a claim older than
         // that, plus slack, belongs to an attempt that is gone.
         let stale = (mailer.settings.timeout + .seconds(2)).milliseconds
+        // The farewell to a deleted account keeps no address behind (`UserErasure` removed the rest).
+        let recipient = email.template == .accountDeleted ? "" : email.to
         let claimed = try await database.query("""
             INSERT INTO queue.email_deliveries AS d (job_id, recipient, template, state, started_at)
-            VALUES (\(job.id), \(email.to), \(email.template.rawValue), 'sending', now())
+            VALUES (\(job.id), \(recipient), \(email.template.rawValue), 'sending', now())
             ON CONFLICT (job_id) DO UPDATE SET started_at = now()
                 WHERE d.state = 'sending' AND d.started_at < now() - \(stale) * interval '1 millisecond'
             RETURNING 1
