@@ -45,7 +45,7 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
         .addRoutes(to: auth, authenticated: signedIn)
     UsersController(users: users)
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
-    AdminController(moderation: Moderation(users: users, ending: ending, logger: logger))
+    AdminController(moderation: Moderation(users: users, ending: ending, jobs: jobs, logger: logger), cursors: try config.pageCursor())
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
     let cleanup = PeriodicTask("deleting expired tokens", every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }

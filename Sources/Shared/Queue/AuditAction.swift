@@ -14,6 +14,8 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     // Moderation (AuthService)
     case userBanned = "admin.user_banned"
     case userUnbanned = "admin.user_unbanned"
+    case usersSearched = "admin.users_searched"
+    case userViewed = "admin.user_viewed"
     // Posts (ContentService)
     case postCreated = "post.created"
     case postUpdated = "post.updated"
