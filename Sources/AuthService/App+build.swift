@@ -49,7 +49,7 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
     UsersController(users: users, profile: Profile(database: database, users: users, logger: logger),
                     deletion: AccountDeletion(database: database, users: users, confirmation: confirmation, ending: ending, logger: logger))
         .addRoutes(to: router.group("api/users").add(middleware: runtime.authMiddleware()))
-    AdminController(moderation: Moderation(users: users, ending: ending, logger: logger))
+    AdminController(moderation: Moderation(users: users, ending: ending, jobs: jobs, logger: logger), cursors: try config.pageCursor())
         .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
 
     let cleanup = PeriodicTask("deleting expired tokens", every: .seconds(3600), logger: logger) { try await users.deleteExpiredTokens() }

@@ -68,6 +68,8 @@ func buildRouter(runtime: ServiceRuntime, config: ContentConfig) throws -> (rout
                      registration: registration, uploads: uploadStore, media: media, limits: config.uploads, quota: config.uploadQuota,
                      volume: volume, paging: config.paging, cursors: cursors, plays: plays, audit: audit)
         .addRoutes(to: router.group("api/videos").add(middleware: anyone))
+    AdminController(authors: AuthorStore(database: database, logger: logger), jobs: jobs)
+        .addRoutes(to: router.group("api/admin").add(middleware: runtime.authMiddleware()).add(middleware: RequireAdminMiddleware()))
     let sweeper = UploadSweeper(database: database, store: uploadStore, media: media, logger: logger)
 
     let services: [any Service] = [

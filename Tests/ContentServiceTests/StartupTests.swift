@@ -8,7 +8,7 @@ import TestSupport
             let probe = try await ServiceProbe.run(try buildApplication(reader: TestEnvironment.reader(databaseURL: url)), databaseURL: url, schema: "content")
             #expect(probe.health == .ok && probe.readiness == .ok)
             #expect(probe.metrics.contains("http_server_request_duration_seconds"))
-            #expect(probe.migrations == 10)
+            #expect(probe.migrations == 11)
         }
     }
 }

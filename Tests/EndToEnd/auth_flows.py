@@ -226,17 +226,43 @@ class AccountFlows(unittest.TestCase):
         status, _, error = call("GET", "/api/users/me", token=session["accessToken"])
         self.assertEqual((status, error["error"]["code"]), (401, "token_revoked"))
 
-    def test_an_admin_made_by_the_cli_bans_and_unbans(self):
+    def test_an_admin_made_by_the_cli_finds_bans_and_unbans(self):
         admin_address = new_email()
         create_admin(admin_address)
         status, _, admin = call("POST", "/api/auth/login", {"email": admin_address, "password": "admin password"})
         self.assertEqual((status, admin["user"]["role"]), (200, "ADMIN"))
         address = new_email()
         user, session = self.signup_and_login(address)
+        status, _, _ = call("POST", "/api/posts", {"title": "admin e2e", "body": "", "tags": []}, token=session["accessToken"])
+        self.assertEqual(status, 201)
+
+        # The admin finds the account by the start of its address, through nginx: the account
+        # from AuthService, what it owns from ContentService; a user may do neither.
+        search = "/api/admin/users?query=" + urllib.parse.quote(address.split("@")[0] + "@ex")
+        account = f"/api/admin/users/{user['id']}"
+        for path in [search, account, account + "/content"]:
+            self.assertEqual(call("GET", path)[0], 401, path)
+            status, _, error = call("GET", path, token=session["accessToken"])
+            self.assertEqual((status, error["error"]["code"]), (403, "forbidden"), path)
+        status, _, page = call("GET", search, token=admin["accessToken"])
+        self.assertEqual(status, 200, page)
+        self.assertEqual(([item["id"] for item in page["items"]], page["nextCursor"]), ([user["id"]], None))
+        self.assertEqual((page["items"][0]["email"], page["items"][0]["banned"]), (address, None))
+        status, _, counts = call("GET", account + "/content", token=admin["accessToken"])
+        self.assertEqual((status, counts), (200, {"posts": 1, "videos": 0, "playlists": 0}))
 
         ban = f"/api/admin/users/{user['id']}/ban"
         self.assertEqual(call("POST", ban, {"reason": "spam"}, token=session["accessToken"])[0], 403)
         self.assertEqual(call("POST", ban, {"reason": "spam"}, token=admin["accessToken"])[0], 204)
+        status, _, shown = call("GET", account, token=admin["accessToken"])
+        self.assertEqual((status, shown["banned"]["reason"], shown["banned"]["by"]), (200, "spam", admin["user"]["id"]))
+        # Every look-up reaches the analysts' table; the searched address does not.
+        expected, deadline, audited = {"admin.users_searched", "admin.user_viewed", "admin.user_content_viewed"}, time.monotonic() + 20, set()
+        while time.monotonic() < deadline and not expected <= audited:
+            audited = set(sql(f"SELECT DISTINCT action FROM audit.events WHERE actor_id = '{admin['user']['id']}'").split())
+            time.sleep(0.3)
+        self.assertLessEqual(expected, audited)
+        self.assertEqual(sql(f"SELECT count(*) FROM audit.events WHERE action LIKE 'admin.%' AND payload::text LIKE '%{address.split('@')[0]}%'"), "0")
         wait_until_revoked(session["accessToken"])
         status, _, error = call("GET", "/api/users/me", token=session["accessToken"])
         self.assertEqual((status, error["error"]["code"]), (401, "token_revoked"))

@@ -91,15 +91,16 @@ struct UserStore: Sendable {
         return !rows.isEmpty
     }
 
-    /// Bans (with a reason) or unbans; nil when there is no such user, else whether it changed
-    /// and the user's nickname.
-    func setBanned(userID: String, reason: String?, on connection: PostgresConnection) async throws -> (changed: Bool, nickname: String)? {
+    /// Bans (with a reason, by the administrator `adminID`) or unbans; nil when there is no such
+    /// user, else whether it changed and the user's nickname. An unban clears who banned too.
+    func setBanned(userID: String, reason: String?, by adminID: String, on connection: PostgresConnection) async throws -> (changed: Bool, nickname: String)? {
         guard UUID(uuidString: userID) != nil else { return nil }
+        let bannedBy = reason == nil ? nil : UUID(uuidString: adminID)
         let rows = try await connection.query("""
             WITH target AS (SELECT id, banned_at IS NOT NULL AS was FROM auth.users WHERE id = \(userID)::uuid FOR UPDATE)
             UPDATE auth.users u
             SET banned_at = CASE WHEN \(reason != nil) THEN coalesce(u.banned_at, now()) END,
-                ban_reason = \(reason), updated_at = now()
+                ban_reason = \(reason), banned_by = \(bannedBy), updated_at = now()
             FROM target WHERE u.id = target.id
             RETURNING target.was, u.nickname
             """, logger: logger).collect()
@@ -110,6 +111,62 @@ struct UserStore: Sendable {
     /// Deletes the account row (its one-time tokens cascade); false when there was none.
     func delete(userID: String, on connection: PostgresConnection) async throws -> Bool {
         try await !connection.query("DELETE FROM auth.users WHERE id = \(userID)::uuid RETURNING 1", logger: logger).collect().isEmpty
+    }
+
+    // MARK: What administrators see
+
+    static let adminColumns = "id::text, email, nickname, role, email_verified_at IS NOT NULL, ban_reason, banned_by::text, banned_at, created_at"
+
+    /// The account `id`, as administrators see it; nil for no such account (or no UUID).
+    func adminView(id: String) async throws -> AdminAccountView? {
+        guard UUID(uuidString: id) != nil else { return nil }
+        return try await database.query("SELECT \(unescaped: Self.adminColumns) FROM auth.users WHERE id = \(id)::uuid", logger: logger)
+            .first.map(Self.adminView)
+    }
+
+    /// The accounts `query` finds, newest first from `page` on (one row past the page), each with
+    /// its sort key. Each kind of query reads its own index (migration 0005).
+    func search(_ query: AccountQuery, page: PageRequest) async throws -> [(account: AdminAccountView, key: SortKey)] {
+        try await database.query(Self.searchStatement(query, page: page), logger: logger).map { row in
+            let account = try Self.adminView(row)
+            return (account, SortKey(value: try row.makeRandomAccess()[9].decode(Int64.self), id: account.id))
+        }
+    }
+
+    /// The statement of `search` (the tests EXPLAIN it).
+    static func searchStatement(_ query: AccountQuery, page: PageRequest) -> PostgresQuery {
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresNonThrowingEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        var sql = "SELECT \(adminColumns), \(SQLTime.micros("created_at")) FROM auth.users WHERE true"
+        switch query {
+        case .all:
+            break
+        case .id(let id):
+            sql += " AND id = \(bind(id))::uuid"
+        case .email(let prefix):
+            sql += " AND email LIKE lower(\(bind(AccountQuery.likePattern(prefix))))"
+        case .text(let prefix):
+            let pattern = bind(AccountQuery.likePattern(prefix))
+            sql += " AND (email LIKE lower(\(pattern)) OR lower(nickname) LIKE lower(\(pattern)))"
+        }
+        if case .after(let key) = page.position {
+            sql += " AND (created_at, id) < (\(SQLTime.fromMicros(bind(key.value))), \(bind(key.id))::uuid)"
+        }
+        sql += " ORDER BY created_at DESC, id DESC LIMIT \(bind(page.limit))"
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
+    }
+
+    private static func adminView(_ row: PostgresRow) throws -> AdminAccountView {
+        let column = row.makeRandomAccess()
+        let ban = try column[7].decode(Date?.self).map { at in
+            AdminAccountView.Ban(reason: try column[5].decode(String?.self) ?? "", by: try column[6].decode(String?.self), at: at)
+        }
+        return AdminAccountView(id: try column[0].decode(String.self), email: try column[1].decode(String.self),
+                                nickname: try column[2].decode(String.self), role: try column[3].decode(String.self),
+                                emailVerified: try column[4].decode(Bool.self), banned: ban, createdAt: try column[8].decode(Date.self))
     }
 
     // MARK: One-time tokens

@@ -1,4 +1,5 @@
 import Configuration
+import Crypto
 import Foundation
 import Shared
 
@@ -48,6 +49,18 @@ struct AuthConfig: Sendable {
             throw ConfigurationError("MAIL_LINK_SECRET is not set: verification and reset links are sealed with it before they are queued")
         }
         return seal
+    }
+
+    /// Signs the account search's page cursors, with a key derived from `MAIL_LINK_SECRET`, which
+    /// every instance holds already: a cursor can only move an administrator within a search
+    /// they may read whole, so it needs no secret of its own, only the same one everywhere.
+    func pageCursor() throws -> PageCursor {
+        guard let secret = mailLinkSecret, !secret.isEmpty else {
+            throw ConfigurationError("MAIL_LINK_SECRET is not set: the account search signs its page cursors with a key derived from it")
+        }
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data("auth.page.cursor".utf8),
+                                         outputByteCount: 32)
+        return key.withUnsafeBytes { PageCursor(secret: Data($0)) }
     }
 
     init(reader: ConfigReader) {

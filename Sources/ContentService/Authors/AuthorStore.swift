@@ -20,6 +20,25 @@ struct AuthorStore: Sendable {
         return banned ? .banned : .active
     }
 
+    /// How many posts, videos and playlists a user owns, hidden, private or unfinished ones too:
+    /// what an administrator looking at the account is told. Each count reads an index by owner.
+    struct Holdings: Codable, Sendable, Equatable {
+        var posts: Int64
+        var videos: Int64
+        var playlists: Int64
+    }
+
+    func holdings(of userID: UUID) async throws -> Holdings {
+        let row = try await database.query("""
+            SELECT (SELECT count(*) FROM content.posts WHERE author_id = \(userID) AND visible)
+                 + (SELECT count(*) FROM content.posts WHERE author_id = \(userID) AND NOT visible),
+                   (SELECT count(*) FROM content.videos WHERE owner_id = \(userID.uuidString.lowercased())),
+                   (SELECT count(*) FROM content.playlists WHERE owner_id = \(userID))
+            """, logger: logger)
+        let (posts, videos, playlists) = try row[0].decode((Int64, Int64, Int64).self)
+        return Holdings(posts: posts, videos: videos, playlists: playlists)
+    }
+
     static let deleted = APIError.unauthorized("The account was deleted", code: "account_deleted")
 
     /// Makes sure `userID` has a row, in the transaction of anything they make or like: their

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Shared
 
 /// The settings only ContentService reads; README lists them with their environment variables.
 struct ContentConfig: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Shared
 
 /// Pages are sent as bytes so a cached one goes out as stored.
 enum PageResponse {

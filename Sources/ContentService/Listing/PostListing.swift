@@ -85,16 +85,3 @@ struct PostListing: Sendable, Equatable {
         return b
     }
 }
-
-enum SQLTime {
-    /// `column` (a timestamptz) as whole microseconds since 1970, the value a time-ordered
-    /// cursor holds.
-    static func micros(_ column: String) -> String {
-        "(extract(epoch FROM \(column)) * 1000000)::bigint"
-    }
-
-    /// A timestamptz from bound microseconds since 1970, exactly (integer interval arithmetic).
-    static func fromMicros(_ parameter: String) -> String {
-        "(timestamptz 'epoch' + \(parameter)::bigint * interval '1 microsecond')"
-    }
-}

@@ -1,3 +1,5 @@
+import Shared
+
 extension SQLBuilder {
     /// The end of a newest-first listing read by keyset from `page` on: after the cursor's key
     /// when there is one, then the order and one row past the page. `time` and `id` name the

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PostgresNIO
+import Shared
 
 /// A post as lists show it: no body, so a page stays small.
 struct PostSummary: Codable, Sendable, Equatable {

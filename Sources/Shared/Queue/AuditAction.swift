@@ -18,6 +18,9 @@ public enum AuditAction: String, CaseIterable, Codable, Sendable {
     // Moderation (AuthService)
     case userBanned = "admin.user_banned"
     case userUnbanned = "admin.user_unbanned"
+    case usersSearched = "admin.users_searched"
+    case userViewed = "admin.user_viewed"
+    case userContentViewed = "admin.user_content_viewed"  // by ContentService
     // Posts (ContentService)
     case postCreated = "post.created"
     case postUpdated = "post.updated"

@@ -1,1 +1,1 @@
-../../../../Sources/ContentService/Listing/SortKey.swift
+../../../../Sources/Shared/Paging/SortKey.swift

@@ -1,32 +1,36 @@
 import Foundation
 import Hummingbird
-import Shared
 
 /// Where a page starts: so many rows in (a page number, or a cursor of a listing paged by
 /// number), or after a sort key (a keyset cursor).
-enum PagePosition: Sendable, Equatable {
+public enum PagePosition: Sendable, Equatable {
     case offset(Int)
     case after(SortKey)
 }
 
-struct PageRequest: Sendable, Equatable {
-    var size: Int
-    var position: PagePosition
+public struct PageRequest: Sendable, Equatable {
+    public var size: Int
+    public var position: PagePosition
 
     /// The first page of a listing: the one worth caching.
-    var isFirst: Bool { position == .offset(0) }
-    var offset: Int {
+    public var isFirst: Bool { position == .offset(0) }
+    public var offset: Int {
         if case .offset(let rows) = position { return rows }
         return 0
     }
     /// The rows to read: one more than the page, so a page knows whether another follows and a
     /// listing never ends on an empty page.
-    var limit: Int { size + 1 }
+    public var limit: Int { size + 1 }
+
+    public init(size: Int, position: PagePosition) {
+        self.size = size
+        self.position = position
+    }
 }
 
 /// How one listing pages (docs/api.md, "Paging").
-struct Paging: Sendable {
-    enum Style: Sendable {
+public struct Paging: Sendable {
+    public enum Style: Sendable {
         /// Keyset cursors only: listings that grow without bound (videos, playlists, likes).
         case cursor
         /// Keyset cursors, and page numbers to jump in (posts, search by latest).
@@ -37,26 +41,35 @@ struct Paging: Sendable {
     }
 
     /// What a cursor of this listing is signed for: its order and filters.
-    var fingerprint: String
-    var style: Style
+    public var fingerprint: String
+    public var style: Style
     /// What the listing holds, for messages ("posts", "videos").
-    var items: String
+    public var items: String
     /// Whether a keyset cursor's tie-breaker is one of this listing's ids.
-    var isID: @Sendable (String) -> Bool = { _ in true }
+    public var isID: @Sendable (String) -> Bool
 
-    static func postIDs(_ id: String) -> Bool { Int64(id) != nil }
-    static func uuids(_ id: String) -> Bool { UUID(uuidString: id) != nil }
+    public init(fingerprint: String, style: Style, items: String, isID: @escaping @Sendable (String) -> Bool = { _ in true }) {
+        self.fingerprint = fingerprint
+        self.style = style
+        self.items = items
+        self.isID = isID
+    }
+
+    public static func postIDs(_ id: String) -> Bool { Int64(id) != nil }
+    public static func uuids(_ id: String) -> Bool { UUID(uuidString: id) != nil }
 }
 
 /// The paging limits: page sizes, and how deep offset paging may go before a client must use
 /// the cursor (each offset row is read and thrown away).
-struct PagingLimits: Sendable, Equatable {
-    var defaultSize = 20
-    var maxSize = 100
-    var maxOffsetRows = 10_000
+public struct PagingLimits: Sendable, Equatable {
+    public var defaultSize = 20
+    public var maxSize = 100
+    public var maxOffsetRows = 10_000
+
+    public init() {}
 
     /// `size`, and `cursor` or `page`, from the query string, as `paging` allows them.
-    func request(_ query: Parameters, cursors: PageCursor, paging: Paging) throws -> PageRequest {
+    public func request(_ query: Parameters, cursors: PageCursor, paging: Paging) throws -> PageRequest {
         let size = try Self.integer(query, "size") ?? defaultSize
         guard (1...maxSize).contains(size) else {
             throw APIError.invalid("size must be 1 to \(maxSize)", code: "invalid_size")
@@ -86,7 +99,7 @@ struct PagingLimits: Sendable, Equatable {
     }
 
     /// The cursor after a page of `size` starting at `request`, when `more` rows follow.
-    func nextCursor(after last: SortKey?, of request: PageRequest, more: Bool, cursors: PageCursor, paging: Paging) -> String? {
+    public func nextCursor(after last: SortKey?, of request: PageRequest, more: Bool, cursors: PageCursor, paging: Paging) -> String? {
         guard more else { return nil }
         switch paging.style {
         case .number:
