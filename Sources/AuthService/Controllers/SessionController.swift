@@ -29,7 +29,7 @@ struct SessionController: Sendable {
     }
 
     /// A live session in the owner's list; `current` is the one the caller's token belongs to.
-    struct SessionView: ResponseEncodable {
+    struct SessionView: Codable, Sendable {
         var id: String
         var current: Bool
         var startedAt: Date
@@ -39,24 +39,11 @@ struct SessionController: Sendable {
         var network: String
     }
 
-    /// The listing envelope every listing uses; a user's sessions are few (`MAX_SESSIONS_PER_USER`),
-    /// so they come in one page.
-    struct SessionList: ResponseEncodable {
-        var items: [SessionView]
-
-        enum CodingKeys: String, CodingKey { case items, nextCursor }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encodeNil(forKey: .nextCursor)
-        }
-    }
-
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> SessionList {
+    /// A user's sessions are few (`MAX_SESSIONS_PER_USER`): one page, in the listings' envelope.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Page<SessionView> {
         let identity = try context.requireIdentity()
         let date = { (ms: Int64) in Date(timeIntervalSince1970: Double(ms) / 1000) }
-        return SessionList(items: try await sessions.refreshTokens.sessions(of: identity.userID).map {
+        return Page(items: try await sessions.refreshTokens.sessions(of: identity.userID).map {
             SessionView(id: $0.id, current: $0.id == identity.sessionID, startedAt: date($0.startedAt), lastUsedAt: date($0.lastUsedAt),
                         expiresAt: date($0.expiresAt), userAgent: $0.device.userAgent, network: $0.device.network)
         })
