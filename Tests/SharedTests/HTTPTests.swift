@@ -79,7 +79,7 @@ import TestSupport
             // A known path with a method it does not answer.
             try await client.execute(uri: "/items/5", method: .delete) { response in
                 #expect(response.status == .methodNotAllowed)
-                #expect(response.headers[.allow] == "GET")
+                #expect(response.headers[.allow] == "GET, HEAD")
                 #expect(errorBody(response).code == "method_not_allowed")
             }
             try await client.execute(uri: "/items", method: .get) { response in
@@ -197,6 +197,40 @@ import TestSupport
                 #expect(response.headers[.retryAfter] != nil)
                 let body = String(buffer: response.body)
                 #expect(body.contains(#""redis":"failed""#) && body.contains(#""postgres":"ok""#))
+            }
+        }
+    }
+
+    // HEAD wherever GET works: the GET's status and headers, no body.
+    @Test func headAnswersAsGetWithoutTheBody() async throws {
+        let app = try await makeApp()
+        try await app.test(.live) { client in
+            let get = try await client.execute(uri: "/items/42", method: .get)
+            try await client.execute(uri: "/items/42", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+                #expect(response.headers[.contentLength] == String(get.body.readableBytes))
+                #expect(response.headers[.contentType] == get.headers[.contentType])
+                #expect(response.headers[.requestID] != nil)
+            }
+            // A GET that fails, an unknown path, a path without GET: the same status, no body.
+            try await client.execute(uri: "/items/0", method: .head) { response in
+                #expect(response.status == .notFound)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/nowhere", method: .head) { response in
+                #expect(response.status == .notFound)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/items/special", method: .head) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                #expect(response.body.readableBytes == 0)
+            }
+            // The connection is still good after them all.
+            try await client.execute(uri: "/healthz", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentLength] == "15")
             }
         }
     }
