@@ -31,8 +31,14 @@ import TestSupport
             let payload = try await request.decode(as: Payload.self, context: context)
             return payload.name
         }
+        // A route that takes bytes of its own type, as tus chunks and multipart uploads do.
+        router.put("/raw") { request, _ -> String in
+            String(try await request.body.collect(upTo: 1024).readableBytes)
+        }
         return try runtime.makeApplication(router: router, migrations: [])
     }
+
+    static let json: HTTPFields = [.contentType: "application/json"]
 
     struct ErrorFields: Equatable {
         var code: String?
@@ -94,16 +100,16 @@ import TestSupport
             try await client.execute(uri: "/nowhere", method: .delete) { response in
                 #expect(response.status == .notFound)
             }
-            try await client.execute(uri: "/items", method: .post, body: ByteBuffer(string: "{not json")) { response in
+            try await client.execute(uri: "/items", method: .post, headers: Self.json, body: ByteBuffer(string: "{not json")) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorBody(response).code == "malformed_json")
             }
-            try await client.execute(uri: "/items", method: .post, body: ByteBuffer(string: #"{"name":"ok"}"#)) { response in
+            try await client.execute(uri: "/items", method: .post, headers: Self.json, body: ByteBuffer(string: #"{"name":"ok"}"#)) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "ok")
             }
             let big = ByteBuffer(string: #"{"name":""# + String(repeating: "x", count: 2000) + #""}"#)
-            try await client.execute(uri: "/items", method: .post, body: big) { response in
+            try await client.execute(uri: "/items", method: .post, headers: Self.json, body: big) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(errorBody(response).code == "payload_too_large")
             }
@@ -231,6 +237,37 @@ import TestSupport
             try await client.execute(uri: "/healthz", method: .head) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentLength] == "15")
+            }
+        }
+    }
+
+    // A JSON route refuses a body of another media type, before reading it as JSON.
+    @Test func aJSONRouteRefusesOtherMediaTypes() async throws {
+        let app = try await makeApp()
+        let body = ByteBuffer(string: #"{"name":"ok"}"#)
+        try await app.test(.router) { client in
+            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "application/+json", nil] {
+                let headers: HTTPFields = type.map { [.contentType: $0] } ?? [:]
+                try await client.execute(uri: "/items", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .unsupportedMediaType, "\(type ?? "no type")")
+                    #expect(errorBody(response) == ErrorFields(code: "unsupported_media_type",
+                                                               message: "The body must be sent with Content-Type: application/json"))
+                }
+            }
+            for type in ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8", "application/merge-patch+json"] {
+                try await client.execute(uri: "/items", method: .post, headers: [.contentType: type], body: body) { response in
+                    #expect(response.status == .ok, "\(type)")
+                }
+            }
+            // No body at all is malformed JSON, whatever its type says.
+            try await client.execute(uri: "/items", method: .post, headers: [.contentType: "text/plain"]) { response in
+                #expect(response.status == .badRequest)
+                #expect(errorBody(response).code == "malformed_json")
+            }
+            // Routes that read their own bodies are not held to it.
+            try await client.execute(uri: "/raw", method: .put, headers: [.contentType: "application/offset+octet-stream"], body: body) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "13")
             }
         }
     }
