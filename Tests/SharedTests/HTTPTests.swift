@@ -271,4 +271,83 @@ import TestSupport
             }
         }
     }
+
+    static let allowedOrigin = "https://app.example"
+
+    func preflight(origin: String, method: String = "DELETE") -> HTTPFields {
+        [.origin: origin, .accessControlRequestMethod: method, .accessControlRequestHeaders: "authorization, content-type"]
+    }
+
+    func corsHeaders(_ response: TestResponse) -> [String] {
+        response.headers.filter { $0.name.canonicalName.lowercased().hasPrefix("access-control-") }.map(\.name.canonicalName)
+    }
+
+    @Test func corsAnswersTheListedOriginsOnly() async throws {
+        let app = try await makeApp(["CORS_ORIGINS": "\(Self.allowedOrigin), http://LOCALHOST:5173/, *, https://x.example/path"])
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/items/5", method: .options, headers: preflight(origin: Self.allowedOrigin)) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == Self.allowedOrigin)
+                #expect(response.headers[.accessControlAllowMethods] == "GET, HEAD")
+                let allowed = response.headers[.accessControlAllowHeaders] ?? ""
+                for name in ["Authorization", "Content-Type", "X-Request-Id", "Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Metadata"] {
+                    #expect(allowed.contains(name), "\(name)")
+                }
+                #expect(response.headers[.accessControlAllowCredentials] == "true")
+                #expect(response.headers[.accessControlMaxAge] == "600")
+                #expect(response.headers[values: .vary].contains("Origin"))
+            }
+            // An entry written with a trailing slash or in capitals matches what browsers send.
+            try await client.execute(uri: "/items/5", method: .options, headers: preflight(origin: "http://localhost:5173")) { response in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == "http://localhost:5173")
+            }
+            // Actual answers, errors too, name the origin and expose the headers a client reads.
+            for uri in ["/items/42", "/items/1"] {
+                try await client.execute(uri: uri, method: .get, headers: [.origin: Self.allowedOrigin]) { response in
+                    #expect(response.headers[.accessControlAllowOrigin] == Self.allowedOrigin)
+                    #expect(response.headers[.accessControlAllowCredentials] == "true")
+                    let exposed = response.headers[.accessControlExposeHeaders] ?? ""
+                    for name in ["Retry-After", "X-Request-Id", "Location", "Tus-Resumable", "Upload-Offset"] {
+                        #expect(exposed.contains(name), "\(name)")
+                    }
+                    #expect(response.headers[values: .vary].contains("Origin"))
+                }
+            }
+            // Foreign origins, `*` and an origin with a path among them, get no CORS header at
+            // all; a preflight from one is an OPTIONS like any other.
+            for origin in ["https://evil.example", "*", "https://x.example", "null"] {
+                try await client.execute(uri: "/items/5", method: .options, headers: preflight(origin: origin)) { response in
+                    #expect(response.status == .methodNotAllowed)
+                    #expect(corsHeaders(response).isEmpty, "\(origin)")
+                }
+                try await client.execute(uri: "/items/42", method: .get, headers: [.origin: origin]) { response in
+                    #expect(response.status == .ok)
+                    #expect(corsHeaders(response).isEmpty, "\(origin)")
+                    #expect(response.headers[values: .vary].contains("Origin"))
+                }
+            }
+        }
+    }
+
+    @Test func corsIsOffByDefault() async throws {
+        let app = try await makeApp()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/items/5", method: .options, headers: preflight(origin: Self.allowedOrigin)) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(corsHeaders(response).isEmpty)
+            }
+            try await client.execute(uri: "/items/42", method: .get, headers: [.origin: Self.allowedOrigin]) { response in
+                #expect(corsHeaders(response).isEmpty)
+                #expect(!response.headers[values: .vary].contains("Origin"))
+            }
+        }
+    }
+
+    @Test func corsOriginsAreReadAsBrowsersSendThem() {
+        #expect(CORSAllowList.origins(from: "") == [])
+        #expect(CORSAllowList.origins(from: " https://A.example ,http://[::1]:8080/,https://b.example:8443")
+                == ["https://a.example", "http://[::1]:8080", "https://b.example:8443"])
+        #expect(CORSAllowList.origins(from: "*,null,app.example,ftp://a.example,https://a.example/x,https://a.example?q") == [])
+    }
 }
