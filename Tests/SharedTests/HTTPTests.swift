@@ -7,14 +7,17 @@ import Testing
 import TestSupport
 @testable import Shared
 
-@Suite struct HTTPTests {
+// One at a time: each test starts a service with its own pools and migration, and ten at once
+// beside the rest of the suite ran the database out of connections.
+@Suite(.serialized) struct HTTPTests {
     struct Payload: Decodable { var name: String }
 
-    /// A router with the shared middleware and a few routes that fail in different ways.
+    /// A router with the shared middleware and a few routes that fail in different ways; no load
+    /// shedding unless a test asks for it (a busy machine is not what these tests are about).
     func makeApp(redisURL: String = TestEnvironment.redisURL, _ settings: [String: String] = [:]) async throws -> some ApplicationProtocol {
         // It migrates nothing: the server's own database serves its readiness check.
         let url = TestEnvironment.databaseURL
-        let reader = TestEnvironment.reader(databaseURL: url, ["REDIS_URL": redisURL, "HTTP_MAX_BODY_BYTES": "1024"].merging(settings) { $1 })
+        let reader = TestEnvironment.reader(databaseURL: url, ["REDIS_URL": redisURL, "HTTP_MAX_BODY_BYTES": "1024", "HTTP_MAX_QUEUE_MS": "0"].merging(settings) { $1 })
         let runtime = try ServiceRuntime(config: ServiceConfig(name: "probe", defaultPort: 0, reader: reader))
         let router = runtime.makeRouter()
         router.get("/items/{id}") { _, context -> String in
