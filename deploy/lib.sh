@@ -12,11 +12,12 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # System packages: everything a documented command runs that is not Python (Python tools come
 # from deploy/requirements.txt, in the environment deploy/venv keeps).
 
-# The stack, its tests and deploy/production/validate (`deploy/dev deps`, `up`, `test`).
+# The stack, its tests and deploy/production/validate (`deploy/dev deps`, `up`, `test`); nodejs
+# only for `node --test` of the API documents page's module (Tests/Web), no npm packages.
 DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server nginx-light ffmpeg
   libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev
-  python3 python3-venv ca-certificates curl openssl
+  python3 python3-venv ca-certificates curl openssl nodejs
 )
 # Also the benchmarks in loadtest/ (`deploy/dev deps --bench`, which they run first): wrk, and
 # redis-benchmark and pgbench, which come with redis-server and postgresql already. k6 and

@@ -33,7 +33,7 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
     let auth = router.group("api/auth")
     let signedIn = auth.group().add(middleware: runtime.authMiddleware())
     JWKSController(keys: keys, maxTokenAge: config.accessTokenTTL).addRoutes(to: auth)
-    let cookie = RefreshCookie(publicBaseURL: config.publicBaseURL, corsOrigins: config.corsOrigins, lifetime: config.refreshIdleTTL)
+    let cookie = RefreshCookie(publicBaseURL: config.publicBaseURL, corsOrigins: runtime.config.corsOrigins, lifetime: config.refreshIdleTTL)
     SessionController(users: users, hasher: hasher, throttle: throttle, sessions: sessions, jobs: jobs, rehasher: rehasher, cookie: cookie)
         .addRoutes(to: auth, authenticated: signedIn)
     let linkSeal = try config.mailLinkSeal()

@@ -32,8 +32,6 @@ struct AuthConfig: Sendable {
     var resetTokenTTL: Duration
     /// Where the links in mails point (`PUBLIC_BASE_URL`).
     var publicBaseURL: String
-    /// Other origins whose pages may call the API (`CORS_ORIGINS`, comma-separated), cookie mode included.
-    var corsOrigins: [String]
     /// Seals those links for their stay in the jobs table (`MAIL_LINK_SECRET`, shared with the
     /// email worker alone).
     var mailLinkSecret: String?
@@ -95,6 +93,5 @@ struct AuthConfig: Sendable {
         verifyTokenTTL = .seconds(reader.int(forKey: "verify.token.ttl.seconds", default: 86_400))
         resetTokenTTL = .seconds(reader.int(forKey: "reset.token.ttl.seconds", default: 3600))
         publicBaseURL = reader.string(forKey: "public.base.url", default: "http://127.0.0.1:8080")
-        corsOrigins = reader.string(forKey: "cors.origins", default: "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 }

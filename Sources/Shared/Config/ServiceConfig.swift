@@ -35,6 +35,8 @@ public struct ServiceConfig: Sendable {
     public var logFormat: String
     /// Whose `X-Real-IP` is believed (nginx); everyone else is known by their own address.
     public var trustedProxies: TrustedProxies
+    /// The browser origins allowed cross-origin requests (`CORSAllowList`); none by default.
+    public var corsOrigins: [String]
 
     /// - Parameters:
     ///   - name: the service's name, used in logs, metrics and the Postgres `application_name`.
@@ -61,6 +63,7 @@ public struct ServiceConfig: Sendable {
         self.maxQueue = .milliseconds(max(0, reader.int(forKey: "http.max.queue.ms", default: 500)))
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")
+        self.corsOrigins = CORSAllowList.origins(from: reader.string(forKey: "cors.origins", default: ""))
         let proxies = reader.string(forKey: "trusted.proxies", default: "127.0.0.1,::1")
         do {
             self.trustedProxies = try TrustedProxies(proxies)

@@ -21,6 +21,10 @@ public final class RouteMethods: Sendable {
             let segments = path.split(separator: "/").map { $0.hasPrefix("{") && $0.hasSuffix("}") ? nil : String($0) }
             byPath[path, default: Pattern(segments: segments, methods: [])].methods.insert(route.method.rawValue)
         }
+        // The router answers HEAD wherever it answers GET (`HeadResponses`).
+        for path in byPath.keys where byPath[path]!.methods.contains("GET") {
+            byPath[path]!.methods.insert("HEAD")
+        }
         patterns.withLock { $0 = Array(byPath.values) }
     }
 

@@ -52,11 +52,18 @@ public struct ServiceRuntime: Sendable {
         ]
     }
 
-    /// A router with the shared middleware (request id, access log, metrics, JSON errors, body
-    /// limit) and the health routes. `bodyLimits` raises the body limit under some path prefixes.
+    /// A router with the shared middleware (`HEAD` for every `GET`, request id, access log, metrics,
+    /// CORS when `CORS_ORIGINS` names origins, JSON errors, body limit) and the health routes.
+    /// `bodyLimits` raises the body limit under some path prefixes.
     public func makeRouter(bodyLimits: [String: Int] = [:]) -> Router<AppRequestContext> {
-        let router = Router(context: AppRequestContext.self)
+        let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: HeadResponses())
         router.add(middleware: ObservabilityMiddleware(service: config.name, trustedProxies: config.trustedProxies))
+        if !config.corsOrigins.isEmpty {
+            // Before the error middleware, so errors carry the CORS headers too; a preflight is
+            // answered before any limit or shedding.
+            router.add(middleware: CORSAllowList(origins: config.corsOrigins, routes: routeMethods))
+        }
         router.add(middleware: ErrorMiddleware(routes: routeMethods))
         router.add(middleware: QueueDeadlineMiddleware(service: config.name, maxQueue: config.maxQueue))
         router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
