@@ -16,6 +16,9 @@ struct PostSearch: Sendable, Equatable {
     var keyword: String
     /// Nil when the keyword holds nothing searchable (only punctuation): no post matches.
     var tsquery: String?
+    /// Ranks relevance alongside `tsquery` when the keyword ends in a word being typed: the word
+    /// whole (`SearchTokenizer.wholeWordQuery`). It follows from the same terms as `tsquery`.
+    var wholeWordQuery: String?
     var sort: Sort
     var page: PageRequest
     /// The limits this search pages by: relevance goes no deeper than its candidates.
@@ -24,9 +27,14 @@ struct PostSearch: Sendable, Equatable {
     init(query: Parameters, limits: PagingLimits, relevanceCandidates: Int, cursors: PageCursor) throws {
         let rule = TextRule(field: "keyword", scalars: 1...Self.maxKeywordCharacters)
         // NFKC can lengthen text (a ligature becomes its letters): the rule holds for what is searched.
-        let keyword = try rule.check(SearchTokenizer.normalized(try rule.check(query.get("keyword") ?? "")))
+        let raw = query.get("keyword") ?? ""
+        let keyword = try rule.check(SearchTokenizer.normalized(try rule.check(raw)))
         self.keyword = keyword
-        tsquery = SearchTokenizer.query(keyword)
+        // Trimming drops it, but a space after the last word says the word is complete: `redis `
+        // asks for `redis` alone, `redis` (still typing) also for `redisson`.
+        let terms = SearchTokenizer.keywordTerms(keyword, lastWordComplete: raw.unicodeScalars.last?.properties.isWhitespace ?? false)
+        tsquery = SearchTokenizer.query(terms)
+        wholeWordQuery = SearchTokenizer.wholeWordQuery(terms)
         let sortText = query.get("sort") ?? "latest"
         guard let sort = Sort(rawValue: sortText) else {
             throw APIError.invalid("sort must be one of \(Sort.allCases.map(\.rawValue).joined(separator: ", "))", code: "invalid_sort")
@@ -44,6 +52,9 @@ struct PostSearch: Sendable, Equatable {
         Paging(fingerprint: fingerprint, style: sort == .relevance ? .number : .cursorOrNumber, items: "results", isID: Paging.postIDs)
     }
 
+    /// What decides the answer, for the page cache's key and the cursor's binding: the order and
+    /// the terms, prefixes marked (`'redi':*` and `'redi'` are different searches). The whole-word
+    /// query follows from the same terms, so it needs no place of its own.
     var fingerprint: String {
         "search|\(sort.rawValue)|\(tsquery ?? "")"
     }
@@ -68,9 +79,12 @@ struct PostSearch: Sendable, Equatable {
             b.add(" ORDER BY p.created_at DESC, p.id DESC")
         case .relevance:
             let candidates = b.bind(relevanceCandidates)
+            // A post with the typed word itself gets its rank once more, above posts with only longer words.
+            var rank = "ts_rank(search, \(q)::tsquery)"
+            if let wholeWordQuery { rank += " + ts_rank(search, \(b.bind(wholeWordQuery))::tsquery)" }
             b.add("""
                 SELECT \(PostSummary.columns) FROM (
-                    SELECT id, ts_rank(search, \(q)::tsquery) AS rank FROM content.posts
+                    SELECT id, \(rank) AS rank FROM content.posts
                     WHERE visible AND search @@ \(q)::tsquery ORDER BY created_at DESC, id DESC LIMIT \(candidates)
                 ) c JOIN content.posts p ON p.id = c.id LEFT JOIN content.authors a ON a.id = p.author_id
                 ORDER BY c.rank DESC, p.created_at DESC, p.id DESC
