@@ -82,6 +82,26 @@ import TestSupport
         }
     }
 
+    /// A prefix search reads a window of rows before it pages: cursors and page numbers still
+    /// step through every match once.
+    @Test func prefixSearchesPageByCursorAndNumber() async throws {
+        try await ContentServer.run(Self.uncached) { server in
+            let author = try await server.caller()
+            var posts: [Int64] = []
+            for i in 0..<5 { posts.insert(try await server.post("redis \(i)", as: author), at: 0) }
+            var seen: [Int64] = []
+            var page = try await server.page("/api/search?keyword=redi&size=2")
+            seen += page.ids
+            while let next = page.next {
+                page = try await server.page("/api/search?keyword=redi&size=2&cursor=\(escaped(next))")
+                seen += page.ids
+            }
+            #expect(seen == posts)
+            #expect(try await ids(server, "redi", "&size=2&page=2") == Array(posts[2..<4]))
+            #expect(try await ids(server, "redi", "&size=2&page=3") == [posts[4]])
+        }
+    }
+
     /// The page cache keys a search by its terms, prefixes marked: `redi` and `redi ` are two pages.
     @Test func aPrefixAndAWholeWordAreCachedApart() async throws {
         try await ContentServer.run(["CONTENT_CACHE_TTL_MS": "60000"]) { server in

@@ -11,6 +11,8 @@ struct PostSearch: Sendable, Equatable {
     }
 
     static let maxKeywordCharacters = 100
+    /// How many rows a search ending in a prefix asks for before it pages (see `sql`).
+    static let prefixWindow = 50
 
     /// The keyword as searched: trimmed and normalised (NFKC, lower case).
     var keyword: String
@@ -67,15 +69,26 @@ struct PostSearch: Sendable, Equatable {
         guard let tsquery else { return nil }
         var b = SQLBuilder()
         let q = b.bind(tsquery)
+        var outerOffset = page.offset
         switch sort {
+        case .latest where wholeWordQuery != nil:
+            // A rare prefix is estimated as common as a rare word, but its index read is costed
+            // far higher, so for 20 rows the planner would walk the newest posts, all million of
+            // them for `kafk`. Asking for at least `prefixWindow` rows, apart (materialized), tips
+            // a rare prefix to the index; a common one still walks, and stops at the window. The
+            // page's offset is skipped there too, so only the page's rows are joined.
+            let window = b.bind(max(page.limit, Self.prefixWindow - page.offset))
+            let skipped = b.bind(page.offset)
+            b.add("WITH m AS MATERIALIZED (SELECT id FROM content.posts WHERE visible AND search @@ \(q)::tsquery")
+            addKeyset(to: &b, table: "")
+            b.add(" ORDER BY created_at DESC, id DESC LIMIT \(window) OFFSET \(skipped))")
+            b.add(" SELECT \(PostSummary.columns) FROM m JOIN content.posts p ON p.id = m.id LEFT JOIN content.authors a ON a.id = p.author_id")
+            b.add(" ORDER BY p.created_at DESC, p.id DESC")
+            outerOffset = 0
         case .latest:
             b.add("SELECT \(PostSummary.columns) FROM content.posts p LEFT JOIN content.authors a ON a.id = p.author_id")
             b.add(" WHERE p.visible AND p.search @@ \(q)::tsquery")
-            if case .after(let key) = page.position {
-                let value = b.bind(key.value)
-                let id = b.bind(key.postID ?? 0)
-                b.add(" AND (p.created_at, p.id) < (\(SQLTime.fromMicros(value)), \(id))")
-            }
+            addKeyset(to: &b, table: "p.")
             b.add(" ORDER BY p.created_at DESC, p.id DESC")
         case .relevance:
             let candidates = b.bind(relevanceCandidates)
@@ -91,8 +104,15 @@ struct PostSearch: Sendable, Equatable {
                 """)
         }
         let limit = b.bind(page.limit)
-        let offset = b.bind(page.offset)
+        let offset = b.bind(outerOffset)
         b.add(" LIMIT \(limit) OFFSET \(offset)")
         return b
+    }
+
+    private func addKeyset(to b: inout SQLBuilder, table: String) {
+        guard case .after(let key) = page.position else { return }
+        let value = b.bind(key.value)
+        let id = b.bind(key.postID ?? 0)
+        b.add(" AND (\(table)created_at, \(table)id) < (\(SQLTime.fromMicros(value)), \(id))")
     }
 }
