@@ -38,6 +38,82 @@ import TestSupport
         }
     }
 
+    @Test func theLastLatinWordMatchesAsAPrefixWhileBeingTyped() async throws {
+        try await ContentServer.run(Self.uncached) { server in
+            let author = try await server.caller()
+            let redis = try await server.post("Redis 캐시 정리", body: "swift로 만든 서버", as: author)
+            let redisson = try await server.post("Redisson 써 보기", body: "자바 클라이언트", as: author)
+            let data = try await server.post("데이터 분석", body: "with Swift and pandas", as: author)
+            let cafe = try await server.post("Café notes", as: author)
+            let c = try await server.post("The C language", as: author)
+
+            #expect(try await ids(server, "redi") == [redisson, redis])
+            #expect(try await ids(server, "redis") == [redisson, redis])
+            // A space or punctuation after the word says it is complete.
+            #expect(try await ids(server, "redis ") == [redis])
+            #expect(try await ids(server, "redis.") == [redis])
+            #expect(try await ids(server, "swi") == [data, redis])
+            #expect(try await ids(server, "데이터 sw") == [data])
+            #expect(try await ids(server, "데이터 sw ").isEmpty)
+            #expect(try await ids(server, "caf") == [cafe])
+            #expect(try await ids(server, "cafe\u{301}") == [cafe])
+            // One letter is the word itself, never every word starting with it.
+            #expect(try await ids(server, "c") == [c])
+            #expect(try await ids(server, "r").isEmpty)
+            #expect(try await ids(server, "redis r").isEmpty)
+            // Hangul keeps its matching inside words: a syllable anywhere, bigrams in longer words.
+            #expect(try await ids(server, "캐") == [redis])
+            #expect(try await ids(server, "데이") == [data])
+            #expect(try await ids(server, "이터") == [data])
+            #expect(try await ids(server, "클라") == [redisson])
+        }
+    }
+
+    @Test func relevanceRanksTheTypedWordItselfAboveLongerWords() async throws {
+        try await ContentServer.run(Self.uncached) { server in
+            let author = try await server.caller()
+            let word = try await server.post("redis 정리", as: author)
+            let longer = try await server.post("redisson 정리", as: author)
+            let inBody = try await server.post("메모", body: "redis 설정", as: author)
+            let ranked = try await ids(server, "redis", "&sort=relevance")
+            #expect(ranked.first == word)
+            #expect(Set(ranked) == [word, longer, inBody])
+            #expect(try await ids(server, "redis ", "&sort=relevance") == [word, inBody])
+        }
+    }
+
+    /// A prefix search reads a window of rows before it pages: cursors and page numbers still
+    /// step through every match once.
+    @Test func prefixSearchesPageByCursorAndNumber() async throws {
+        try await ContentServer.run(Self.uncached) { server in
+            let author = try await server.caller()
+            var posts: [Int64] = []
+            for i in 0..<5 { posts.insert(try await server.post("redis \(i)", as: author), at: 0) }
+            var seen: [Int64] = []
+            var page = try await server.page("/api/search?keyword=redi&size=2")
+            seen += page.ids
+            while let next = page.next {
+                page = try await server.page("/api/search?keyword=redi&size=2&cursor=\(escaped(next))")
+                seen += page.ids
+            }
+            #expect(seen == posts)
+            #expect(try await ids(server, "redi", "&size=2&page=2") == Array(posts[2..<4]))
+            #expect(try await ids(server, "redi", "&size=2&page=3") == [posts[4]])
+        }
+    }
+
+    /// The page cache keys a search by its terms, prefixes marked: `redi` and `redi ` are two pages.
+    @Test func aPrefixAndAWholeWordAreCachedApart() async throws {
+        try await ContentServer.run(["CONTENT_CACHE_TTL_MS": "60000"]) { server in
+            let author = try await server.caller()
+            let redis = try await server.post("redis 캐시", as: author)
+            #expect(try await ids(server, "redi") == [redis])
+            #expect(try await ids(server, "redi ").isEmpty)
+            #expect(try await ids(server, "redi") == [redis])
+            #expect(try await ids(server, "redis ") == [redis])
+        }
+    }
+
     @Test func hostileKeywordsAreJustText() async throws {
         try await ContentServer.run(Self.uncached) { server in
             let author = try await server.caller()

@@ -59,6 +59,9 @@ public enum TestEnvironment {
             "REDIS_URL": redisURL,
             "HTTP_PORT": "0",
             "LOG_LEVEL": "warning",
+            // Dozens of services run at once beside the suites' own connections, under the test
+            // cluster's max_connections; no test needs more than a few at a time.
+            "DATABASE_POOL_SIZE": "6",
             "MAIL_LINK_SECRET": mailLinkSecret,
             // Never the working directory's media folder.
             "MEDIA_DIR": ProcessInfo.processInfo.environment["MEDIA_DIR"]

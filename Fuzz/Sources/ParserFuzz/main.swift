@@ -146,6 +146,11 @@ enum FuzzTarget: String, CaseIterable {
         }
         // Compared in bytes: a token may begin with a combining mark, which joins the quote's character.
         if let query = SearchTokenizer.query(text) { require(query.utf8.first == UInt8(ascii: "'"), "an unquoted tsquery") }
+        // A trailing space changes at most whether the last term is a prefix, and only a word's.
+        let typing = SearchTokenizer.keywordTerms(text), complete = SearchTokenizer.keywordTerms(text, lastWordComplete: true)
+        require(typing.map(\.token) == complete.map(\.token), "a trailing space changed the tokens")
+        require(typing.dropLast() == complete.dropLast(), "a prefix before the last term")
+        require(!complete.contains { $0.isPrefix && $0.token.unicodeScalars.count > 1 }, "a prefix after a space")
     }
 
     /// Fed whole or a byte at a time, the same events; never more held than an event's worth.
