@@ -77,7 +77,11 @@ public enum TestEnvironment {
         // lease waits), but postgres-nio warns about it each time.
         var quiet = logger
         quiet.logLevel = .error
-        return try await Database(url: url, applicationName: "test", maxConnections: 8, logger: quiet).whileRunning(body)
+        // A test's own connections wait as long as it takes: at the suite's start, with every
+        // suite creating databases and starting services on two cores, a first connection can take
+        // seconds, and the services' 3 s deadline is what some tests check, not what they need.
+        return try await Database(url: url, applicationName: "test", maxConnections: 8, acquireTimeout: .seconds(30), logger: quiet)
+            .whileRunning(body)
     }
 }
 
