@@ -45,8 +45,9 @@ BEGIN;
 DROP INDEX IF EXISTS $names;
 -- Authors the corpus shares with an earlier run are already there.
 CREATE TEMP TABLE seed_authors (LIKE content.authors) ON COMMIT DROP;
-\copy seed_authors FROM '$out/authors.tsv'
-INSERT INTO content.authors SELECT * FROM seed_authors ON CONFLICT (id) DO NOTHING;
+\copy seed_authors (id, nickname, banned, version) FROM '$out/authors.tsv'
+INSERT INTO content.authors (id, nickname, banned, version) SELECT id, nickname, banned, version FROM seed_authors
+  ON CONFLICT (id) DO NOTHING;
 \copy content.posts (id, author_id, title, body, excerpt, tags, like_count, visible, search, search_version, created_at, updated_at) FROM '$out/posts.tsv'
 \copy content.post_tags (tag, post_id, created_at, like_count, visible) FROM '$out/post_tags.tsv'
 \copy content.likes (post_id, user_id, created_at) FROM '$out/likes.tsv'
