@@ -39,6 +39,9 @@ REFUSALS = {
     "invalid_cursor", "invalid_tag", "missing_field", "invalid_field", "malformed_json", "payload_too_large",
     "invalid_upload_metadata", "rate_limited", "invalid_sort", "not_found", "invalid_page", "invalid_author_id",
     "invalid_credentials", "unauthorized", "conflict", "uri_too_long", "bad_request",
+    # An empty {id} collapses the path onto another route's (/api/admin/users//unban is the
+    # account view /api/admin/users/unban), which names the methods it takes.
+    "method_not_allowed",
 }
 
 
