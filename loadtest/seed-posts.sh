@@ -44,7 +44,7 @@ SET maintenance_work_mem = '1GB';
 BEGIN;
 DROP INDEX IF EXISTS $names;
 -- Authors the corpus shares with an earlier run are already there.
-CREATE TEMP TABLE seed_authors (LIKE content.authors) ON COMMIT DROP;
+CREATE TEMP TABLE seed_authors (LIKE content.authors INCLUDING DEFAULTS) ON COMMIT DROP;
 \copy seed_authors (id, nickname, banned, version) FROM '$out/authors.tsv'
 INSERT INTO content.authors (id, nickname, banned, version) SELECT id, nickname, banned, version FROM seed_authors
   ON CONFLICT (id) DO NOTHING;
