@@ -28,39 +28,40 @@ import TestSupport
 
             // A second process with the Shared middleware and its default one-second cache.
             let other = try await SecondInstance.start(databaseURL: server.databaseURL, jwksURL: "http://127.0.0.1:\(server.port)/api/auth/jwks.json")
-            defer { other.stop() }
-            #expect(try await server.call(.GET, "/api/users/me", token: user.access, port: other.port).status == 200)
+            try await other.child.killed {
+                #expect(try await server.call(.GET, "/api/users/me", token: user.access, port: other.port).status == 200)
 
-            let path = "/api/admin/users/\(user.userID)/ban"
-            #expect(try await server.call(.POST, path, json: ["reason": " "], token: admin).status == 422)
-            #expect(try await server.call(.POST, path, json: ["reason": "nul\u{0}byte"], token: admin).status == 422)
-            #expect(try await server.call(.POST, "/api/admin/users/\(UUID())/ban", json: ["reason": "spam"], token: admin).status == 404)
-            #expect(try await server.call(.POST, "/api/admin/users/not-a-uuid/ban", json: ["reason": "spam"], token: admin).status == 404)
-            #expect(try await server.call(.POST, path, json: ["reason": "spam"], token: admin).status == 204)
+                let path = "/api/admin/users/\(user.userID)/ban"
+                #expect(try await server.call(.POST, path, json: ["reason": " "], token: admin).status == 422)
+                #expect(try await server.call(.POST, path, json: ["reason": "nul\u{0}byte"], token: admin).status == 422)
+                #expect(try await server.call(.POST, "/api/admin/users/\(UUID())/ban", json: ["reason": "spam"], token: admin).status == 404)
+                #expect(try await server.call(.POST, "/api/admin/users/not-a-uuid/ban", json: ["reason": "spam"], token: admin).status == 404)
+                #expect(try await server.call(.POST, path, json: ["reason": "spam"], token: admin).status == 204)
 
-            #expect(try await server.me(user.access).errorCode == "token_revoked")
-            var refusedElsewhere = false
-            let clock = ContinuousClock(), start = clock.now
-            while clock.now - start < .seconds(3) {
-                if try await server.call(.GET, "/api/users/me", token: user.access, port: other.port).status == 401 {
-                    refusedElsewhere = true
-                    break
+                #expect(try await server.me(user.access).errorCode == "token_revoked")
+                var refusedElsewhere = false
+                let clock = ContinuousClock(), start = clock.now
+                while clock.now - start < .seconds(3) {
+                    if try await server.call(.GET, "/api/users/me", token: user.access, port: other.port).status == 401 {
+                        refusedElsewhere = true
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                #expect(refusedElsewhere)
+                #expect(clock.now - start < .milliseconds(1500))
+
+                let refresh = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": user.refresh])
+                #expect(refresh.status == 403 || refresh.status == 401)
+                #expect(try await server.login(email).errorCode == "account_banned")
+
+                #expect(try await server.call(.POST, "/api/admin/users/\(user.userID)/unban", token: admin).status == 204)
+                let back = try await server.login(email)
+                #expect(back.status == 200)
+                #expect(try await server.call(.GET, "/api/users/me", token: back["accessToken"], port: other.port).status == 200)
+                let actions = try await server.auditActions()
+                #expect(actions.contains("admin.user_banned") && actions.contains("admin.user_unbanned"))
             }
-            #expect(refusedElsewhere)
-            #expect(clock.now - start < .milliseconds(1500))
-
-            let refresh = try await server.call(.POST, "/api/auth/refresh", json: ["refreshToken": user.refresh])
-            #expect(refresh.status == 403 || refresh.status == 401)
-            #expect(try await server.login(email).errorCode == "account_banned")
-
-            #expect(try await server.call(.POST, "/api/admin/users/\(user.userID)/unban", token: admin).status == 204)
-            let back = try await server.login(email)
-            #expect(back.status == 200)
-            #expect(try await server.call(.GET, "/api/users/me", token: back["accessToken"], port: other.port).status == 200)
-            let actions = try await server.auditActions()
-            #expect(actions.contains("admin.user_banned") && actions.contains("admin.user_unbanned"))
         }
     }
 
@@ -79,25 +80,25 @@ import TestSupport
     @Test func createAdminCreatesOrPromotes() async throws {
         try await AuthServer.run { server in
             let fresh = AuthServer.newEmail()
-            #expect(try runCommand(["create-admin", "--email", fresh, "--password", "admin password"], databaseURL: server.databaseURL) == 0)
+            #expect(try await runCommand(["create-admin", "--email", fresh, "--password", "admin password"], databaseURL: server.databaseURL) == 0)
             let login = try await server.login(fresh, password: "admin password")
             #expect((login.json["user"] as? [String: Any])?["role"] as? String == "ADMIN")
 
             let existing = AuthServer.newEmail()
             try await server.signup(existing)
-            #expect(try runCommand(["create-admin", "--email", existing, "--password", "another password"], databaseURL: server.databaseURL) == 0)
+            #expect(try await runCommand(["create-admin", "--email", existing, "--password", "another password"], databaseURL: server.databaseURL) == 0)
             #expect((try await server.login(existing, password: "another password").json["user"] as? [String: Any])?["role"] as? String == "ADMIN")
 
-            #expect(try runCommand(["create-admin", "--email", "x@example.com", "--password", "short"], databaseURL: server.databaseURL) != 0)
+            #expect(try await runCommand(["create-admin", "--email", "x@example.com", "--password", "short"], databaseURL: server.databaseURL) != 0)
 
             // The password can come on standard input instead of the command line.
             let piped = AuthServer.newEmail()
-            #expect(try runCommand(["create-admin", "--email", piped], databaseURL: server.databaseURL, input: "piped password\n") == 0)
+            #expect(try await runCommand(["create-admin", "--email", piped], databaseURL: server.databaseURL, input: "piped password\n") == 0)
             #expect(try await server.login(piped, password: "piped password").status == 200)
         }
     }
 
-    func runCommand(_ arguments: [String], databaseURL: String, input: String? = nil) throws -> Int32 {
+    func runCommand(_ arguments: [String], databaseURL: String, input: String? = nil) async throws -> Int32 {
         let process = Process()
         let stdin = Pipe()
         process.standardInput = stdin
@@ -108,17 +109,16 @@ import TestSupport
             ["DATABASE_URL": databaseURL, "BCRYPT_COST": "4", "DATABASE_ACQUIRE_TIMEOUT_MS": "30000"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        let child = try TestProcess(starting: process)
         stdin.fileHandleForWriting.write(Data((input ?? "").utf8))
         try stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-        return process.terminationStatus
+        return await child.exited()
     }
 }
 
 /// Another AuthService process on the same database and Redis.
 struct SecondInstance {
-    let process: Process
+    let child: TestProcess
     let port: Int
 
     static func start(databaseURL: String, jwksURL: String) async throws -> SecondInstance {
@@ -130,21 +130,14 @@ struct SecondInstance {
             "MAIL_LINK_SECRET": TestEnvironment.mailLinkSecret,
         ]) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let instance = SecondInstance(process: process, port: port)
+        let instance = SecondInstance(child: try TestProcess(starting: process), port: port)
         do {
             // A process of its own takes longer to start than an in-process server.
             try await LiveService.waitUntilReady("AuthService", port: port, timeout: .seconds(10))
             return instance
         } catch {
-            instance.stop()
+            await instance.child.kill()
             throw error
         }
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }

@@ -36,7 +36,8 @@ import TestSupport
             #expect(first.name == "refresh" && first.value.count == 43)
             // Plain HTTP (the test's PUBLIC_BASE_URL): no Secure, so no __Host- prefix either.
             #expect(first.attributes == ["httponly", "samesite=strict", "path=/api/auth/", "max-age=\(14 * 86_400)"])
-            #expect(try await server.call(.GET, "/api/users/me", token: try #require(login["accessToken"])).status == 200)
+            let access = try #require(login["accessToken"])
+            #expect(try await server.call(.GET, "/api/users/me", token: access).status == 200)
 
             let refreshed = try await send(server, "/api/auth/refresh", cookie: first.value)
             #expect(refreshed.status == 200 && refreshed.json["refreshToken"] == nil)

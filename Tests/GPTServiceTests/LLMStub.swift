@@ -20,19 +20,16 @@ struct LLMStub: Sendable {
         process.arguments = ["python3", script, "--port", String(port), "--latency-ms", "0", "--stream-chunk-ms", "0"] + arguments
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // SIGKILL: the stub keeps nothing worth a graceful stop, and SIGTERM may be ignored
-            // by a child of this process.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        let stub = LLMStub(port: port)
+        // Killed at the end: the stub keeps nothing worth a graceful stop.
+        return try await TestProcess(starting: process).killed { try await whenStarted(LLMStub(port: port), body) }
+    }
+
+    private static func whenStarted<T: Sendable>(_ stub: LLMStub, _ body: (LLMStub) async throws -> T) async throws -> T {
         for _ in 0..<200 {
             if (try? await stub.get("/v1/models")) != nil { return try await body(stub) }
             try await Task.sleep(for: .milliseconds(25))
         }
-        throw TestFailure("the LLM stub did not start on port \(port)")
+        throw TestFailure("the LLM stub did not start on port \(stub.port)")
     }
 
     struct Stats: Decodable, Sendable {

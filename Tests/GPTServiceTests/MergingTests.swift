@@ -46,22 +46,21 @@ import TestSupport
             ]) { _, new in new }
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            defer {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
-            try await server.waitUntilReady(port: port, path: "/readyz")
-            let replies = try await withThrowingTaskGroup(of: GPTServer.Reply.self) { group in
-                for i in 0..<100 {
-                    group.addTask { try await server.ask("Which process answers?", address: "203.0.113.\(i + 1)", port: i % 2 == 0 ? server.port : port) }
-                }
-                return try await group.reduce(into: [GPTServer.Reply]()) { $0.append($1) }
-            }
-            #expect(replies.allSatisfy { $0.status == 200 })
-            #expect(try await server.stub.stats().requests == 1)
-            #expect(replies.filter { $0.source == "upstream" }.count == 1)
+            try await TestProcess(starting: process).killed { try await askBoth(server, otherPort: port) }
         }
+    }
+
+    func askBoth(_ server: GPTServer, otherPort port: Int) async throws {
+        try await server.waitUntilReady(port: port, path: "/readyz")
+        let replies = try await withThrowingTaskGroup(of: GPTServer.Reply.self) { group in
+            for i in 0..<100 {
+                group.addTask { try await server.ask("Which process answers?", address: "203.0.113.\(i + 1)", port: i % 2 == 0 ? server.port : port) }
+            }
+            return try await group.reduce(into: [GPTServer.Reply]()) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 200 })
+        #expect(try await server.stub.stats().requests == 1)
+        #expect(replies.filter { $0.source == "upstream" }.count == 1)
     }
 
     @Test func followersGetTheFailureOfTheirLeader() async throws {

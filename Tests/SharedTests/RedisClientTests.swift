@@ -161,13 +161,12 @@ import TestSupport
 @Suite struct RedisRestartTests {
     @Test func reconnectsAfterServerRestart() async throws {
         let server = try RedisServerProcess()
-        defer { server.stop() }
         try await server.start()
         let redis = RedisClient(
             configuration: try RedisConfiguration(url: server.url, poolSize: 2, commandTimeout: .seconds(1), connectTimeout: .seconds(2)),
             logger: TestEnvironment.logger)
         try await redis.set("k", "before")
-        server.stop()
+        await server.stop()
         // While it is down, commands fail (connection refused) rather than hang.
         let failedAt = ContinuousClock.now
         await #expect(throws: RedisError.self) { try await redis.get("k") }
@@ -182,13 +181,14 @@ import TestSupport
         #expect(answer == "back")
         #expect(try await redis.send("ECHO", "again").string == "again")
         await redis.shutdown()
+        await server.stop()
     }
 }
 
 /// A throw-away redis-server on a free port.
 final class RedisServerProcess: @unchecked Sendable {
     let port: Int
-    private var process: Process?
+    private var process: TestProcess?
     let directory: URL
 
     init() throws {
@@ -204,8 +204,7 @@ final class RedisServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"] ?? "/usr/bin/redis-server")
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path]
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        self.process = try TestProcess(starting: process)
         for _ in 0..<100 {
             if let probe = try? RedisConfiguration(url: url, poolSize: 1, connectTimeout: .milliseconds(100)) {
                 let client = RedisClient(configuration: probe, logger: TestEnvironment.logger)
@@ -219,10 +218,11 @@ final class RedisServerProcess: @unchecked Sendable {
     }
 
     /// Kills the server outright: the test process may block SIGTERM, and children inherit that.
-    func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        self.process = nil
+    func stop() async {
+        await process?.kill()
+        process = nil
     }
+
+    /// A test that failed half-way leaves no server behind.
+    deinit { process?.signal(SIGKILL) }
 }

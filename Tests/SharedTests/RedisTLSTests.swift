@@ -9,13 +9,20 @@ import TestSupport
     struct TLSRedis {
         let port: Int
         let folder: URL
-        let process: Process
+        let child: TestProcess
         var ca: String { folder.appendingPathComponent("cert.pem").path }
 
-        static func start() throws -> TLSRedis {
+        /// Runs `body` against a server that is killed and whose folder is removed afterwards.
+        static func run(_ body: (TLSRedis) async throws -> Void) async throws {
+            let server = try await start()
+            defer { try? FileManager.default.removeItem(at: server.folder) }
+            try await server.child.killed { try await body(server) }
+        }
+
+        private static func start() async throws -> TLSRedis {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-tls-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            try await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                                 "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost",
                                 "-addext", "subjectAltName=DNS:localhost"], in: folder)
             let port = try TestEnvironment.freePort()
@@ -26,27 +33,17 @@ import TestSupport
                                  "--requirepass", "tls-secret", "--save", "", "--appendonly", "no"]
             process.currentDirectoryURL = folder
             process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return TLSRedis(port: port, folder: folder, process: process)
+            return TLSRedis(port: port, folder: folder, child: try TestProcess(starting: process))
         }
 
-        func stop() {
-            // SIGKILL: a child started by Foundation's Process inherits a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: folder)
-        }
-
-        static func run(_ tool: String, _ arguments: [String], in folder: URL) throws {
+        private static func run(_ tool: String, _ arguments: [String], in folder: URL) async throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [tool] + arguments
             process.currentDirectoryURL = folder
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestFailure("\(tool) failed (is it installed?)") }
+            guard try await TestProcess(starting: process).exited() == 0 else { throw TestFailure("\(tool) failed (is it installed?)") }
         }
     }
 
@@ -56,32 +53,32 @@ import TestSupport
     }
 
     @Test func talksToRedisOverTLSWithItsCertificateChecked() async throws {
-        let server = try TLSRedis.start()
-        defer { server.stop() }
-        let redis = try client("rediss://:tls-secret@localhost:\(server.port)?ca=\(server.ca)")
-        var answered = false, lastError = ""
-        for _ in 0..<100 where !answered {  // until the server listens
-            do {
-                try await redis.ping()
-                answered = true
-            } catch {
-                lastError = "\(error)"
-                try await Task.sleep(for: .milliseconds(50))
+        try await TLSRedis.run { server in
+            let redis = try client("rediss://:tls-secret@localhost:\(server.port)?ca=\(server.ca)")
+            var answered = false, lastError = ""
+            for _ in 0..<100 where !answered {  // until the server listens
+                do {
+                    try await redis.ping()
+                    answered = true
+                } catch {
+                    lastError = "\(error)"
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
-        }
-        #expect(answered, "\(lastError)")
-        _ = try await redis.send("SET", "tls:key", "over tls")
-        #expect(try await redis.send("GET", "tls:key").string == "over tls")
-        await redis.shutdown()
+            #expect(answered, "\(lastError)")
+            _ = try await redis.send("SET", "tls:key", "over tls")
+            #expect(try await redis.send("GET", "tls:key").string == "over tls")
+            await redis.shutdown()
 
-        // A certificate nobody vouches for (the system's roots do not know the test's CA).
-        let untrusted = try client("rediss://:tls-secret@localhost:\(server.port)")
-        await #expect(throws: (any Error).self) { try await untrusted.ping() }
-        await untrusted.shutdown()
-        // A name the certificate does not carry.
-        let wrongName = try client("rediss://:tls-secret@127.0.0.1:\(server.port)?ca=\(server.ca)")
-        await #expect(throws: (any Error).self) { try await wrongName.ping() }
-        await wrongName.shutdown()
+            // A certificate nobody vouches for (the system's roots do not know the test's CA).
+            let untrusted = try client("rediss://:tls-secret@localhost:\(server.port)")
+            await #expect(throws: (any Error).self) { try await untrusted.ping() }
+            await untrusted.shutdown()
+            // A name the certificate does not carry.
+            let wrongName = try client("rediss://:tls-secret@127.0.0.1:\(server.port)?ca=\(server.ca)")
+            await #expect(throws: (any Error).self) { try await wrongName.ping() }
+            await wrongName.shutdown()
+        }
     }
 
     @Test func tlsIsReallyUsed() async throws {

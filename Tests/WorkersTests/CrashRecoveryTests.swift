@@ -10,10 +10,10 @@ import TestSupport
 @Suite struct CrashRecoveryTests {
     let environment = ProcessInfo.processInfo.environment
 
-    func startWorker(databaseURL: String) throws -> Process {
+    func startWorker(databaseURL: String, concurrency: Int = 2) throws -> TestProcess {
         let process = Process()
         process.executableURL = TestEnvironment.executable(named: "Workers")
-        process.arguments = ["run", "--queues", "email", "--concurrency", "2"]
+        process.arguments = ["run", "--queues", "email", "--concurrency", "\(concurrency)"]
         var env = environment
         env["DATABASE_URL"] = databaseURL
         env["MAIL_LINK_SECRET"] = TestEnvironment.mailLinkSecret
@@ -25,14 +25,7 @@ import TestSupport
         env["SMTP_TIMEOUT_SECONDS"] = "4"
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
-    func kill9(_ process: Process) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        return try TestProcess(starting: process)
     }
 
     /// Polls until the job is running, or about five seconds have passed.
@@ -58,23 +51,22 @@ import TestSupport
             try await TestEnvironment.withDatabase(url: url) { db in
                 let logger = TestEnvironment.logger
                 try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
-                let worker = try startWorker(databaseURL: url)
-                defer { kill9(worker) }
-                let queue = JobQueue(database: db, logger: logger)
-                try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "term"))])
-                #expect(try await waitUntilRunning(db))
-                // A job that arrives after the signal must stay for the next worker.
-                kill(worker.processIdentifier, SIGTERM)
-                try await Task.sleep(for: .milliseconds(200))
-                try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "later@example.com", nickname: "later"))])
-                let deadline = ContinuousClock.now + .seconds(15)
-                while worker.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-                #expect(!worker.isRunning)
-                #expect(worker.terminationStatus == 0)
-                #expect(try delivered(to: recipient) == 1)
-                let left = try await db.query("SELECT payload->>'to', state FROM queue.jobs", logger: logger)
-                    .map { try $0.decode((String, String).self) }
-                #expect(left.count == 1 && left.first?.0 == "later@example.com" && left.first?.1 == "available")
+                // One slot: the job waiting behind the slow one is claimable only once the slot frees,
+                // seconds after the signal, whatever the machine's speed.
+                let worker = try startWorker(databaseURL: url, concurrency: 1)
+                try await worker.killed {
+                    let queue = JobQueue(database: db, logger: logger)
+                    try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "term"))])
+                    #expect(try await waitUntilRunning(db))
+                    try await queue.enqueue([try .email(EmailJob(template: .welcome, to: "later@example.com", nickname: "later"))])
+                    // After the signal the freed slot is not used: the waiting job stays for the next worker.
+                    worker.signal(SIGTERM)
+                    #expect(try await worker.exited(within: .seconds(15)) == 0)
+                    #expect(try delivered(to: recipient) == 1)
+                    let left = try await db.query("SELECT payload->>'to', state FROM queue.jobs", logger: logger)
+                        .map { try $0.decode((String, String).self) }
+                    #expect(left.count == 1 && left.first?.0 == "later@example.com" && left.first?.1 == "available")
+                }
             }
         }
     }
@@ -91,34 +83,33 @@ import TestSupport
             try await TestEnvironment.withDatabase(url: url) { db in
                 let logger = TestEnvironment.logger
                 try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: logger)
-                let first = try startWorker(databaseURL: url)
-                defer { kill9(first) }
-                try await JobQueue(database: db, logger: logger).enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "crash"))])
-
-                // Wait until the first worker holds the job, then kill it while the sink is still receiving.
-                var holder: String?
-                for _ in 0..<100 where holder == nil {
-                    try await Task.sleep(for: .milliseconds(50))
-                    holder = try await db.query("SELECT locked_by FROM queue.jobs WHERE state = 'running'", logger: logger)
-                        .first.flatMap { try? $0.decode(String.self) }
+                // Killed once it holds the job, while the sink is still receiving.
+                try await startWorker(databaseURL: url).killed {
+                    try await JobQueue(database: db, logger: logger).enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "crash"))])
+                    var holder: String?
+                    for _ in 0..<100 where holder == nil {
+                        try await Task.sleep(for: .milliseconds(50))
+                        holder = try await db.query("SELECT locked_by FROM queue.jobs WHERE state = 'running'", logger: logger)
+                            .first.flatMap { try? $0.decode(String.self) }
+                    }
+                    #expect(holder != nil)
+                    try await Task.sleep(for: .milliseconds(500))
                 }
-                #expect(holder != nil)
-                try await Task.sleep(for: .milliseconds(500))
-                kill9(first)
                 #expect(try delivered() == 0)
 
                 let second = try startWorker(databaseURL: url)
-                defer { kill9(second) }
-                var left = 1
-                for _ in 0..<300 where left > 0 {
-                    try await Task.sleep(for: .milliseconds(100))
-                    left = try await db.query("SELECT count(*) FROM queue.jobs", logger: logger)[0].decode(Int.self)
+                try await second.killed {
+                    var left = 1
+                    for _ in 0..<300 where left > 0 {
+                        try await Task.sleep(for: .milliseconds(100))
+                        left = try await db.query("SELECT count(*) FROM queue.jobs", logger: logger)[0].decode(Int.self)
+                    }
+                    #expect(left == 0)
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try delivered() == 1)
+                    let attempts = try await db.query("SELECT count(*) FROM queue.email_deliveries", logger: logger)[0].decode(Int.self)
+                    #expect(attempts == 1)
                 }
-                #expect(left == 0)
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(try delivered() == 1)
-                let attempts = try await db.query("SELECT count(*) FROM queue.email_deliveries", logger: logger)[0].decode(Int.self)
-                #expect(attempts == 1)
             }
         }
     }

@@ -134,9 +134,11 @@ struct RecordingHandler: JobHandler {
                 let db: Database
                 let seen: NIOLockedValueBox<String?>
                 func handle(_ job: ClaimedJob, logger: Logger) async throws {
-                    // Ignores cancellation, as a blocking call on another thread does.
+                    // Runs until shutdown cancels it past the grace, then goes on a while as a
+                    // blocking call on another thread would, deaf to the cancellation.
+                    while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
                     await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                        DispatchQueue.global().asyncAfter(deadline: .now() + 1.2) { done.resume() }
+                        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { done.resume() }
                     }
                     // Read outside this (cancelled) task, as the next claimer would see it.
                     let state = try await Task.detached { [db] in
