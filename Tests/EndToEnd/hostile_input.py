@@ -38,7 +38,7 @@ REFUSALS = {
     "invalid_keyword", "invalid_question", "invalid_nickname", "invalid_email", "invalid_password", "invalid_reason",
     "invalid_cursor", "invalid_tag", "missing_field", "invalid_field", "malformed_json", "payload_too_large",
     "invalid_upload_metadata", "rate_limited", "invalid_sort", "not_found", "invalid_page", "invalid_author_id",
-    "invalid_credentials", "unauthorized", "conflict", "uri_too_long", "bad_request",
+    "invalid_credentials", "unauthorized", "conflict", "uri_too_long", "bad_request", "invalid_query",
     # An empty {id} collapses the path onto another route's (/api/admin/users//unban is the
     # account view /api/admin/users/unban), which names the methods it takes.
     "method_not_allowed",
@@ -114,6 +114,10 @@ class HostileInput(unittest.TestCase):
             ("POST /api/playlists visibility", lambda: call("POST", "/api/playlists", {"title": "t", "visibility": text}, token=token)),
             ("POST /api/gpt/qna question", lambda: call("POST", "/api/gpt/qna", {"question": text}, token=token)),
             ("POST /api/admin/users/{id}/unban", lambda: send_raw("POST", f"/api/admin/users/{q[:200]}/unban", None, token=token)),
+            ("PATCH /api/users/me nickname", lambda: call("PATCH", "/api/users/me", {"nickname": text}, token=token)),
+            ("GET /api/admin/users query", lambda: call("GET", f"/api/admin/users?query={q}", token=token)),
+            ("GET /api/users/{id}/playlists", lambda: send_raw("GET", f"/api/users/{q[:200]}/playlists", None)),
+            ("DELETE /api/auth/sessions/{id}", lambda: send_raw("DELETE", f"/api/auth/sessions/{q[:200]}", None, token=token)),
             ("POST /api/auth/login email", lambda: call("POST", "/api/auth/login", {"email": text, "password": "x" * 8})),
             ("POST /api/auth/password/forgot email", lambda: call("POST", "/api/auth/password/forgot", {"email": text})),
             ("POST /api/videos/uploads title", lambda: call(
