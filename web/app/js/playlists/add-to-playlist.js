@@ -1,6 +1,6 @@
 // "Add to a playlist" on a video's page: a choice of my playlists and a button.
 import { api } from "../core/api.js";
-import { h, uid } from "../core/dom.js";
+import { h, uid, replace } from "../core/dom.js";
 import { errorText } from "../core/errors.js";
 import { setBusy } from "../ui/page.js";
 import { tr } from "./strings.js";
@@ -21,7 +21,7 @@ export function addToPlaylistControl(video) {
   api("GET", "/api/users/me/playlists", { query: { size: 100 } }).then((page) => {
     const playlists = page.items ?? [];
     if (playlists.length === 0) {
-      body.replaceChildren(h("p", {}, tr("playlists.add.none"), " ", h("a", { href: "/playlists/mine" }, tr("playlists.add.new"))));
+      replace(body, h("p", {}, tr("playlists.add.none"), " ", h("a", { href: "/playlists/mine" }, tr("playlists.add.new"))));
       return;
     }
     const select = h("select", { id: selectId, name: "playlist" },
@@ -40,7 +40,7 @@ export function addToPlaylistControl(video) {
       try {
         await api("POST", `/api/playlists/${encodeURIComponent(playlist.id)}/items`, { json: { videoId: video.id } });
         status.classList.add("ok");
-        status.replaceChildren(tr("playlists.add.done", { playlist: playlist.title }), " ",
+        replace(status, tr("playlists.add.done", { playlist: playlist.title }), " ",
           h("a", { href: `/playlists/${encodeURIComponent(playlist.id)}` }, playlist.title));
       } catch (error) {
         status.classList.add("bad");
@@ -49,9 +49,9 @@ export function addToPlaylistControl(video) {
         setBusy(button, false);
       }
     });
-    body.replaceChildren(form);
+    replace(body, form);
   }).catch((error) => {
-    body.replaceChildren(h("p", { class: "notice error" }, errorText(error)));
+    replace(body, h("p", { class: "notice error" }, errorText(error)));
   });
   return section;
 }

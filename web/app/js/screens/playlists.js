@@ -3,7 +3,7 @@
 // delete) and renderUserPlaylists() for a profile page.
 import { api } from "../core/api.js";
 import { session } from "../core/auth.js";
-import { h, announce } from "../core/dom.js";
+import { h, announce, replace } from "../core/dom.js";
 import { formatDate } from "../core/i18n.js";
 import { errorBox, errorText } from "../core/errors.js";
 import { navigate } from "../core/router.js";
@@ -58,7 +58,7 @@ function publicPlaylistsScreen(params, query, container) {
     listClass: "playlist-list stack plain-list",
     label: tr("playlists.public"),
   });
-  container.replaceChildren(
+  replace(container,
     pageHeading(tr("playlists.public"), session?.signedIn ? h("a", { class: "button small", href: "/playlists/mine" }, tr("playlists.mine")) : null),
     list.element);
   return list.stop;
@@ -90,7 +90,7 @@ function myPlaylistsScreen(params, query, container) {
     toast(tr("playlists.created"), { kind: "success" });
     navigate(`/playlists/${encodeURIComponent(created.id)}`);
   });
-  container.replaceChildren(pageHeading(tr("playlists.mine")), form, h("section", { class: "section" }, h("h2", {}, tr("playlists.mine")), list.element));
+  replace(container, pageHeading(tr("playlists.mine")), form, h("section", { class: "section" }, h("h2", {}, tr("playlists.mine")), list.element));
   return list.stop;
 }
 
@@ -99,14 +99,14 @@ function myPlaylistsScreen(params, query, container) {
 async function playlistScreen(params, query, container) {
   ensureStylesheet();
   const controller = new AbortController();
-  container.replaceChildren(loading());
+  replace(container, loading());
   let playlist;
   try {
     playlist = await api("GET", `/api/playlists/${encodeURIComponent(params.id)}`, { signal: controller.signal });
   } catch (error) {
     if (error?.name === "AbortError") return undefined;
     setTitle(tr("playlists.title"));
-    container.replaceChildren(pageHeading(tr("playlists.title")),
+    replace(container, pageHeading(tr("playlists.title")),
       error?.status === 404 ? emptyState(tr("playlists.notFound"), h("a", { class: "button", href: "/playlists" }, tr("playlists.public"))) : errorBox(error));
     return undefined;
   }
@@ -118,7 +118,7 @@ function drawPlaylist(playlist, container) {
   setTitle(playlist.title);
   const mine = session?.user?.id === playlist.ownerId;
   const items = itemList(playlist, mine);
-  container.replaceChildren(
+  replace(container,
     pageHeading(playlist.title),
     h("p", { class: "meta" }, visibilityBadge(playlist.visibility), " ", tr("playlists.items", { count: playlist.itemCount ?? playlist.items.length }), " · ",
       tr("playlists.updated", { date: formatDate(playlist.updatedAt, { dateStyle: "medium" }) })),
@@ -138,7 +138,7 @@ function shareBox(playlist) {
       toast(tr("playlists.copied"), { kind: "success" });
     } catch {
       const input = h("input", { type: "text", readonly: true, value: url, id: "share-url" });
-      fallback.replaceChildren(h("p", { role: "status" }, tr("playlists.copyFailed")), h("label", { for: "share-url", class: "visually-hidden" }, tr("playlists.shareLink")), input);
+      replace(fallback, h("p", { role: "status" }, tr("playlists.copyFailed")), h("label", { for: "share-url", class: "visually-hidden" }, tr("playlists.shareLink")), input);
       fallback.hidden = false;
       input.focus();
       input.select();
@@ -170,7 +170,7 @@ function itemList(playlist, editable) {
       wrapper.append(emptyState(tr("playlists.noItems")));
       return;
     }
-    list.replaceChildren(...items.map((item, index) => row(item, index)));
+    replace(list, ...items.map((item, index) => row(item, index)));
     if (focus) {
       const target = list.querySelector(`[data-item="${CSS.escape(focus.itemId)}"] [data-action="${focus.action}"]`);
       const other = list.querySelector(`[data-item="${CSS.escape(focus.itemId)}"] [data-action="${focus.action === "up" ? "down" : "up"}"]`);
@@ -314,7 +314,7 @@ function ownerTools(playlist, container) {
       const fresh = await api("GET", `/api/playlists/${encodeURIComponent(playlist.id)}`).catch(() => ({ ...playlist, ...saved }));
       drawPlaylist(fresh, container);
     });
-    editArea.replaceChildren(form);
+    replace(editArea, form);
     title.control.focus();
   });
   remove.addEventListener("click", async () => {

@@ -2,7 +2,7 @@
 // upload screen (tus, resumable), my videos (edit, delete) and a video's page with its player.
 import { api } from "../core/api.js";
 import { session } from "../core/auth.js";
-import { h, announce } from "../core/dom.js";
+import { h, announce, replace } from "../core/dom.js";
 import { formatDate } from "../core/i18n.js";
 import { errorBox } from "../core/errors.js";
 import { navigate } from "../core/router.js";
@@ -58,7 +58,7 @@ function listScreen(params, query, container) {
     emptyText: tr("videos.empty"),
     label: tr("videos.title"),
   });
-  container.replaceChildren(
+  replace(container,
     pageHeading(ownerId ? tr("videos.ofUser") : tr("videos.title"), ...actions),
     h("nav", { class: "toolbar", "aria-label": tr("videos.sort.label") }, h("div", { class: "segmented" }, sortLink("latest"), sortLink("plays"))),
     list.element);
@@ -90,7 +90,7 @@ function uploadScreen(params, query, container) {
   let file = null;
   let limit = null;
 
-  container.replaceChildren(
+  replace(container,
     pageHeading(tr("upload.title"), h("a", { class: "button secondary small", href: "/videos/mine" }, tr("videos.mine"))),
     interrupted,
     dropZone,
@@ -113,16 +113,16 @@ function uploadScreen(params, query, container) {
     if (!picked) return;
     chosen.textContent = tr("upload.chosen", { name: picked.name, size: formatBytes(picked.size) });
     if (picked.size === 0) {
-      problem.replaceChildren(h("p", { class: "notice error", role: "alert" }, tr("upload.empty")));
+      replace(problem, h("p", { class: "notice error", role: "alert" }, tr("upload.empty")));
       return;
     }
     if (limit !== null && picked.size > limit) {
-      problem.replaceChildren(h("p", { class: "notice error", role: "alert" },
+      replace(problem, h("p", { class: "notice error", role: "alert" },
         tr("upload.tooLarge", { name: picked.name, size: formatBytes(picked.size), limit: formatBytes(limit) })));
       return;
     }
     if (picked.type && !picked.type.startsWith("video/")) {
-      problem.replaceChildren(h("p", { class: "notice warning" }, tr("upload.notVideo")));
+      replace(problem, h("p", { class: "notice warning" }, tr("upload.notVideo")));
     }
     const stored = uploads.storedFor(picked);
     if (stored) {
@@ -166,7 +166,7 @@ function uploadScreen(params, query, container) {
     event.preventDefault();
     const title = titleField.control.value.trim();
     if (!title) {
-      problem.replaceChildren(h("p", { class: "notice error", role: "alert" }, tr("upload.titleRequired")));
+      replace(problem, h("p", { class: "notice error", role: "alert" }, tr("upload.titleRequired")));
       titleField.control.focus();
       return;
     }
@@ -176,7 +176,7 @@ function uploadScreen(params, query, container) {
   function drawInterrupted() {
     const records = uploads.interruptedUploads();
     interrupted.hidden = records.length === 0;
-    interrupted.replaceChildren(
+    replace(interrupted,
       h("h2", {}, tr("upload.interrupted.title")),
       h("p", { class: "hint" }, tr("upload.interrupted.text")),
       h("ul", { class: "stack plain-list" }, records.map((record) => h("li", { class: "card interrupted-item" },
@@ -265,7 +265,7 @@ function jobRow(job, processing) {
     lastState = job.state;
     element.dataset.state = job.state;
     const active = uploads.isActive(job);
-    buttons.replaceChildren(
+    replace(buttons,
       active ? button(tr("upload.pause"), () => uploads.pause(job)) : null,
       job.state === "paused" || job.state === "failed" ? button(tr("upload.resume"), () => uploads.resume(job), "") : null,
       active || job.state === "paused" || job.state === "failed"
@@ -281,7 +281,7 @@ function jobRow(job, processing) {
         const card = processingCard(job.video.id, { title: job.title });
         processing.set(job.id, card);
         stopCard = card.stop;
-        after.replaceChildren(card.element);
+        replace(after, card.element);
       }
     } else if (job.state === "failed") {
       announce(stateText());
@@ -310,7 +310,7 @@ function myVideosScreen(params, query, container) {
     listClass: "my-videos stack plain-list",
     label: tr("videos.mine"),
   });
-  container.replaceChildren(
+  replace(container,
     pageHeading(tr("videos.mine"), h("a", { class: "button small", href: "/videos/upload" }, tr("videos.upload"))),
     list.element);
   return () => {
@@ -326,7 +326,7 @@ function myVideoItem(initial, stops) {
     const editButton = h("button", { type: "button", class: "button secondary small", "aria-expanded": "false" }, tr("videos.edit"));
     const deleteButton = h("button", { type: "button", class: "button danger small" }, tr("videos.delete"));
     const editArea = h("div", {});
-    element.replaceChildren(
+    replace(element,
       h("a", { href: `/videos/${encodeURIComponent(video.id)}`, class: "my-video-link" },
         h("div", { class: "thumb small" }, video.thumbnailUrl ? h("img", { src: video.thumbnailUrl, alt: "", loading: "lazy", width: 160, height: 90 }) : h("div", { class: "thumb-placeholder", "aria-hidden": "true" }, "▶")),
         h("span", { class: "video-title" }, video.title)),
@@ -342,7 +342,7 @@ function myVideoItem(initial, stops) {
         return;
       }
       editButton.setAttribute("aria-expanded", "true");
-      editArea.replaceChildren(editVideoForm(video, {
+      replace(editArea, editVideoForm(video, {
         onSaved: (saved) => {
           video = saved;
           toast(tr("videos.saved"), { kind: "success" });
@@ -391,14 +391,14 @@ async function videoScreen(params, query, container) {
   const controller = new AbortController();
   const stops = [() => controller.abort()];
   const cleanup = () => { for (const stop of stops) stop(); };
-  container.replaceChildren(loading());
+  replace(container, loading());
   let video;
   try {
     video = await api("GET", `/api/videos/${encodeURIComponent(params.id)}`, { signal: controller.signal });
   } catch (error) {
     if (error?.name === "AbortError") return cleanup;
     setTitle(tr("videos.title"));
-    container.replaceChildren(pageHeading(tr("videos.title")),
+    replace(container, pageHeading(tr("videos.title")),
       error?.status === 404 ? emptyState(tr("videos.notFound"), h("a", { class: "button", href: "/videos" }, tr("videos.title"))) : errorBox(error));
     return cleanup;
   }
@@ -411,7 +411,7 @@ function drawVideo(video, container, stops) {
   const mine = session?.user?.id === video.ownerId;
   const heading = h("h1", {}, video.title);
   const body = h("div", { class: "video-page" });
-  container.replaceChildren(h("div", { class: "page-heading" }, heading), body);
+  replace(container, h("div", { class: "page-heading" }, heading), body);
 
   if (video.status !== "ready") {
     const card = processingCard(video.id, { title: video.title, onReady: (ready) => drawVideo(ready, container, stops) });
@@ -470,7 +470,7 @@ function ownerTools(video, container, stops) {
       return;
     }
     edit.setAttribute("aria-expanded", "true");
-    editArea.replaceChildren(editVideoForm(video, {
+    replace(editArea, editVideoForm(video, {
       onSaved: (saved) => {
         toast(tr("videos.saved"), { kind: "success" });
         for (const stop of stops.splice(1)) stop();

@@ -2,7 +2,7 @@
 // it is ready, the visibility choice and the edit form. Every text from the server goes in as
 // text (core/dom.js's h()).
 import { api } from "../core/api.js";
-import { h, uid } from "../core/dom.js";
+import { h, uid, replace } from "../core/dom.js";
 import { formatDate } from "../core/i18n.js";
 import { errorText } from "../core/errors.js";
 import { field, onSubmit } from "../ui/page.js";
@@ -83,13 +83,13 @@ export function processingCard(id, { title = "", onReady } = {}) {
   const element = h("div", { class: "processing-card card" }, status);
   function show(video) {
     if (video.status === "processing") {
-      status.replaceChildren(
+      replace(status,
         h("h2", {}, tr("videos.processing.title")),
         h("p", { class: "processing-line" }, h("span", { class: "spinner", "aria-hidden": "true" }), " ", video.title ?? title),
         h("p", { class: "meta" }, tr("videos.processing.text")));
     } else if (video.status === "failed") {
       element.classList.add("failed");
-      status.replaceChildren(
+      replace(status,
         h("h2", {}, tr("videos.failed.title")),
         h("p", {}, video.title),
         video.failureReason ? h("p", { class: "notice error" }, tr("videos.failed.reason", { reason: video.failureReason })) : null);
@@ -99,7 +99,7 @@ export function processingCard(id, { title = "", onReady } = {}) {
         return;
       }
       element.classList.add("ready");
-      status.replaceChildren(
+      replace(status,
         h("h2", {}, tr("videos.ready.title")),
         h("a", { href: `/videos/${encodeURIComponent(video.id)}`, class: "video-link" }, thumbnail(video), h("span", { class: "video-title" }, video.title)),
         h("p", {}, h("a", { class: "button", href: `/videos/${encodeURIComponent(video.id)}` }, tr("videos.watch"))));
@@ -108,7 +108,7 @@ export function processingCard(id, { title = "", onReady } = {}) {
   show({ id, title, status: "processing" });
   const stop = watchProcessing(id, show, {
     onError: (error) => {
-      if (error?.status === 404) status.replaceChildren(h("p", { class: "notice error" }, tr("videos.notFound")));
+      if (error?.status === 404) replace(status, h("p", { class: "notice error" }, tr("videos.notFound")));
     },
   });
   return { element, stop };

@@ -6,8 +6,9 @@ const UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"];
 function scaled(bytes) {
   let value = Math.max(0, Number(bytes) || 0);
   let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
+  // Binary multiples, as file managers count them (a 1 GiB limit reads "1 GB").
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
     unit += 1;
   }
   return { value, unit: UNITS[unit] };

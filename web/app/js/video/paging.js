@@ -1,5 +1,5 @@
 // A list read page by page ({items, nextCursor}, docs/api.md "Paging") with a "load more" button.
-import { h } from "../core/dom.js";
+import { h, replace } from "../core/dom.js";
 import { errorBox } from "../core/errors.js";
 import { loading, emptyState, setBusy } from "../ui/page.js";
 import { tr } from "./strings.js";
@@ -20,7 +20,7 @@ export function pagedList({ load, item, emptyText, listClass = "video-grid", lab
 
   async function next() {
     setBusy(more, true);
-    if (count === 0) status.replaceChildren(loading());
+    if (count === 0) replace(status, loading());
     try {
       const page = await load(cursor, controller.signal);
       status.replaceChildren();
@@ -28,10 +28,10 @@ export function pagedList({ load, item, emptyText, listClass = "video-grid", lab
       count += page.items?.length ?? 0;
       cursor = page.nextCursor ?? null;
       moreRow.hidden = cursor === null;
-      if (count === 0) status.replaceChildren(emptyState(emptyText));
+      if (count === 0) replace(status, emptyState(emptyText));
     } catch (error) {
       if (error?.name === "AbortError") return;
-      status.replaceChildren(errorBox(error, { onRetry: next }));
+      replace(status, errorBox(error, { onRetry: next }));
     } finally {
       setBusy(more, false);
     }
