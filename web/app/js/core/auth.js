@@ -39,9 +39,11 @@ export class SessionCoordinator {
    * channel: a BroadcastChannel or null; now: () => milliseconds; setTimer(fn, ms) and
    * clearTimer(id); refreshMargin(ttlMs) → how long before expiry to refresh; hint: null, or
    * {get() → boolean, set(boolean)} remembering whether this browser had a session (no secret:
-   * a page load without it skips the refresh that could only answer 401).
+   * a page load without it skips the refresh that could only answer 401); handOver() → a
+   * promise that resolves once the other tabs have had time to receive a broadcast token (the
+   * lock is held until then, so a tab waiting for it finds the token already delivered).
    */
-  constructor({ fetch, locks = null, channel = null, now = () => Date.now(), setTimer = (fn, ms) => setTimeout(fn, ms), clearTimer = (id) => clearTimeout(id), refreshMargin, hint = null } = {}) {
+  constructor({ fetch, locks = null, channel = null, now = () => Date.now(), setTimer = (fn, ms) => setTimeout(fn, ms), clearTimer = (id) => clearTimeout(id), refreshMargin, hint = null, handOver = () => new Promise((resolve) => setTimeout(resolve, 50)) } = {}) {
     this.fetch = fetch;
     this.locks = locks;
     this.channel = channel;
@@ -50,6 +52,7 @@ export class SessionCoordinator {
     this.clearTimer = clearTimer;
     this.refreshMargin = refreshMargin ?? ((ttl) => Math.min(60_000, Math.max(5_000, ttl * 0.1)));
     this.hint = hint;
+    this.handOver = handOver;
     this.status = "unknown"; // "unknown" until the first refresh answers, then "signed-in" or "signed-out"
     this.user = null;
     this.accessToken = null;
@@ -119,7 +122,9 @@ export class SessionCoordinator {
       if (this.generation !== seen && this.accessToken && this.expiresAt - this.now() > 5_000) {
         return this.accessToken;
       }
-      return this.refreshNow();
+      const token = await this.refreshNow();
+      if (this.locks && this.channel) await this.handOver();
+      return token;
     };
     const locked = this.locks ? this.locks.request("refresh", run) : run();
     this.inFlight = Promise.resolve(locked).finally(() => { this.inFlight = null; });
