@@ -117,10 +117,11 @@ async function playlistScreen(params, query, container) {
 function drawPlaylist(playlist, container) {
   setTitle(playlist.title);
   const mine = session?.user?.id === playlist.ownerId;
-  const items = itemList(playlist, mine);
+  const count = h("span", {}, tr("playlists.items", { count: playlist.itemCount ?? playlist.items.length }));
+  const items = itemList(playlist, mine, (n) => { count.textContent = tr("playlists.items", { count: n }); });
   replace(container,
     pageHeading(playlist.title),
-    h("p", { class: "meta" }, visibilityBadge(playlist.visibility), " ", tr("playlists.items", { count: playlist.itemCount ?? playlist.items.length }), " · ",
+    h("p", { class: "meta" }, visibilityBadge(playlist.visibility), " ", count, " · ",
       tr("playlists.updated", { date: formatDate(playlist.updatedAt, { dateStyle: "medium" }) })),
     playlist.description ? h("p", { class: "playlist-description" }, playlist.description) : null,
     shareBox(playlist),
@@ -150,7 +151,7 @@ function shareBox(playlist) {
 }
 
 // The items, in order; the owner moves them by drag and drop or with Up/Down, and removes them.
-function itemList(playlist, editable) {
+function itemList(playlist, editable, onCount = () => {}) {
   let items = playlist.items.slice();
   let queue = Promise.resolve();
   let dragFrom = -1;
@@ -164,6 +165,7 @@ function itemList(playlist, editable) {
   }
 
   function draw(focus = null) {
+    onCount(items.length);
     if (items.length === 0) {
       list.replaceChildren();
       wrapper.querySelector(".empty")?.remove();
