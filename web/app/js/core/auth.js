@@ -139,8 +139,10 @@ export class SessionCoordinator {
     } catch (error) {
       const reason = reasonOfRefreshFailure(error);
       if (reason) {
-        // On page load a missing or dead cookie just means "not signed in": no message.
-        this.signOut(this.status === "unknown" ? null : reason, { broadcast: this.status !== "unknown" });
+        // On page load a missing or dead cookie just means "not signed in": no message (a ban
+        // is still said).
+        const booting = this.status === "unknown";
+        this.signOut(booting && reason !== "banned" ? null : reason, { broadcast: !booting });
       } else if (this.status === "signed-in") {
         // The server was not reached or is busy: keep the token while it lasts, try again soon.
         const wait = Math.max(1_000, (error.retryAfter ?? 15) * 1000);

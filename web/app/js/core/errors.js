@@ -32,6 +32,12 @@ export function errorText(error) {
   return unexpected && requestId ? `${text} ${t("error.requestId", { id: requestId })}` : text;
 }
 
+/** "12초 후에…" under a minute, "14분 30초 후에…" above. */
+export function waitText(seconds) {
+  if (seconds < 60) return t("error.retryIn", { seconds });
+  return t("error.retryInMinutes", { minutes: Math.floor(seconds / 60), seconds: seconds % 60 });
+}
+
 /**
  * Counts down `seconds` in `element` ("다시 시도까지 12초"), calling onDone at zero. Returns a
  * function that stops it.
@@ -45,7 +51,7 @@ export function countdown(element, seconds, onDone) {
       onDone?.();
       return;
     }
-    element.textContent = t("error.retryIn", { seconds: left });
+    element.textContent = waitText(left);
     left -= 1;
   };
   const timer = setInterval(tick, 1000);
@@ -59,7 +65,8 @@ export function countdown(element, seconds, onDone) {
  */
 export function errorBox(error, { onRetry } = {}) {
   const { text, requestId, retryAfter, unexpected } = describeError(error);
-  const wait = h("span", { class: "countdown" });
+  // role=timer: not read out every second, as the alert around it would be.
+  const wait = h("span", { class: "countdown", role: "timer" });
   const retry = onRetry ? h("button", { type: "button", class: "button secondary", onclick: () => onRetry() }, t("action.retry")) : null;
   const box = h("div", { class: "notice error", role: "alert" },
     h("p", {}, text),
@@ -93,6 +100,12 @@ export function showFormError(form, error, { fieldNames = {} } = {}) {
   }
   const summary = form.querySelector(".form-error") ?? form.appendChild(h("div", { class: "form-error" }));
   summary.replaceChildren(errorBox(error));
+  // Told to wait: the submit button waits too.
+  const submit = form.querySelector("button[type=submit]");
+  if (described.retryAfter && submit) {
+    queueMicrotask(() => { submit.disabled = true; });
+    setTimeout(() => { submit.disabled = false; }, described.retryAfter * 1000);
+  }
   return summary;
 }
 

@@ -214,6 +214,7 @@ export default {
   "error.unexpected": "Something unexpected happened. Please try again in a moment.",
   "error.requestId": "(request id: {id})",
   "error.retryIn": "You can try again in {seconds} s.",
+  "error.retryInMinutes": "You can try again in {minutes} min {seconds} s.",
   "error.network_error": "The server cannot be reached. Check your connection.",
   "error.invalid_credentials": "Wrong email or password.",
   "error.account_banned": "This account is suspended.",

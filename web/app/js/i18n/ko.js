@@ -214,6 +214,7 @@ export default {
   "error.unexpected": "예상하지 못한 오류가 났습니다. 잠시 후 다시 시도해 주세요.",
   "error.requestId": "(요청 ID: {id})",
   "error.retryIn": "{seconds}초 후에 다시 시도할 수 있습니다.",
+  "error.retryInMinutes": "{minutes}분 {seconds}초 후에 다시 시도할 수 있습니다.",
   "error.network_error": "서버에 연결할 수 없습니다. 인터넷 연결을 확인해 주세요.",
   "error.invalid_credentials": "이메일이나 비밀번호가 맞지 않습니다.",
   "error.account_banned": "이용이 정지된 계정입니다.",

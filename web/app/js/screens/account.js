@@ -67,10 +67,12 @@ function nicknameSection(user) {
   return section("account-nickname", t("account.nickname"), form);
 }
 
-function passwordSection() {
+function passwordSection(user) {
+  // For password managers: which account the new password belongs to.
+  const username = h("input", { type: "email", name: "username", autocomplete: "username", value: user.email, readonly: true, tabindex: "-1", "aria-hidden": "true", class: "visually-hidden" });
   const current = field(t("field.currentPassword"), { name: "currentPassword", type: "password", autocomplete: "current-password", required: true });
   const next = newPasswordField(t("field.newPassword"), { name: "newPassword" });
-  const form = h("form", { class: "form narrow" }, current, next, h("div", { class: "form-error" }), h("div", {}, h("button", { type: "submit", class: "button" }, t("account.changePassword"))));
+  const form = h("form", { class: "form narrow" }, username, current, next, h("div", { class: "form-error" }), h("div", {}, h("button", { type: "submit", class: "button" }, t("account.changePassword"))));
   onSubmit(form, async () => {
     if (!current.control.value) {
       current.control.focus();
@@ -188,7 +190,7 @@ function renderAccount(params, query, container) {
     pageHeading(t("account.title")),
     profileSection(user),
     nicknameSection(user),
-    passwordSection(),
+    passwordSection(user),
     sessionsSection(),
     deleteSection());
 }

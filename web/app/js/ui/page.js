@@ -98,7 +98,6 @@ export function onSubmit(form, action, { fieldNames = {} } = {}) {
       await action(form);
     } catch (error) {
       if (error?.name === "AbortError") return;
-      console.debug(error);
       showFormError(form, error, { fieldNames });
     } finally {
       setBusy(button, false);
