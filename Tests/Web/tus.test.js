@@ -220,6 +220,29 @@ test("the backoff grows, and after the last delay the upload fails (and can be r
   await assertSameBytes(server.finished.data, file);
 });
 
+test("retryNow ends the wait between attempts (the network is back)", async () => {
+  const server = new TusServer();
+  const file = makeFile(2000);
+  let upload;
+  server.hooks.patch = (n) => {
+    if (n === 1) throw new TypeError("offline");
+    return null;
+  };
+  const waits = [];
+  ({ upload } = client(server, file, {
+    // A wait that only retryNow() ends.
+    sleep: (ms, signal) => new Promise((resolve, reject) => {
+      waits.push(ms);
+      signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      setTimeout(() => upload.retryNow(), 5);
+    }),
+  }));
+  await upload.start();
+  assert.equal(upload.state, "done");
+  assert.deepEqual(waits, [1000]);
+  await assertSameBytes(server.finished.data, file);
+});
+
 test("Retry-After is waited for; a refusal that will not pass fails at once with its code", async () => {
   const server = new TusServer();
   server.hooks.patch = (n) => (n === 1 ? TusServer.answer(503, { "Retry-After": "3" }, { error: { code: "overloaded", message: "busy" } }) : null);

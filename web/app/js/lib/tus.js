@@ -194,6 +194,7 @@ export class TusUpload {
     this.samples = [];
     this.controller = null;
     this.running = null;
+    this.wake = null;
   }
 
   setState(state, detail = {}) {
@@ -237,6 +238,11 @@ export class TusUpload {
 
   resume() {
     return this.start();
+  }
+
+  // Ends a wait between attempts at once (when the browser says it is back online).
+  retryNow() {
+    this.wake?.();
   }
 
   pause() {
@@ -313,10 +319,14 @@ export class TusUpload {
         if (this.url !== null) needHead = true;
         this.setState("retrying", { delay, attempt, error: failure });
         try {
-          if (delay > 0) await this.sleep(delay, signal);
+          // retryNow() (the network came back) ends the wait early.
+          if (delay > 0) await Promise.race([this.sleep(delay, signal), new Promise((resolve) => { this.wake = resolve; })]);
         } catch {
           return; // paused or cancelled while waiting
+        } finally {
+          this.wake = null;
         }
+        if (signal.aborted) return;
       }
     }
   }

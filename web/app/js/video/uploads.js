@@ -168,6 +168,7 @@ if (typeof window !== "undefined") {
   window.addEventListener("online", () => {
     for (const job of jobs) {
       if (job.state === "failed" && job.error?.status === 0) job.upload.resume();
+      else if (job.state === "retrying") job.upload.retryNow();
     }
   });
   // Signing out stops this account's uploads (the next request would be refused anyway).
