@@ -16,8 +16,14 @@ import { thumbnail, visibilityBadge, visibilityChoice } from "../video/component
 import { formatDuration } from "../video/format.js";
 import { drop, removeItem, sameOrder, step } from "../playlists/order.js";
 import { tr } from "../playlists/strings.js";
+import { addProfileSection } from "./profile.js";
 
 export function register(route) {
+  // A person's page lists their playlists too.
+  addProfileSection(({ userId, container }) => {
+    container.append(h("h2", { id: "profile-playlists-heading" }, tr("playlists.title")));
+    return renderUserPlaylists(userId, container);
+  });
   route("/playlists/mine", myPlaylistsScreen);
   route("/playlists/:id", playlistScreen);
   route("/playlists", publicPlaylistsScreen);

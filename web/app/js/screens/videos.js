@@ -16,8 +16,14 @@ import { videoCard, statusBadge, visibilityBadge, processingCard, editVideoForm,
 import { formatBytes, formatSpeed, formatDuration, percent, secondsLeft } from "../video/format.js";
 import * as uploads from "../video/uploads.js";
 import { addToPlaylistControl } from "../playlists/add-to-playlist.js";
+import { addProfileSection } from "./profile.js";
 
 export function register(route) {
+  // A person's page lists their videos too.
+  addProfileSection(({ userId, container }) => {
+    container.append(h("h2", { id: "profile-videos-heading" }, tr("videos.title")));
+    return renderUserVideos(userId, container);
+  });
   route("/videos/upload", uploadScreen);
   route("/videos/mine", myVideosScreen);
   route("/videos/:id", videoScreen);
