@@ -10,12 +10,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { marked } from "/usr/share/nodejs/marked/lib/marked.esm.js";
 import { createMarkdown, escapeHTML, loadMarkdown, plainText } from "../../web/app/js/lib/markdown.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+// Debian's node-marked and node-dompurify (deploy/lib.sh installs them).
 const MARKED = "/usr/share/nodejs/marked/lib/marked.esm.js";
 const PURIFY = "/usr/share/nodejs/dompurify/dist/purify.es.js";
+const missing = [MARKED, PURIFY].filter((path) => !existsSync(path));
+const needsLibraries = missing.length ? `not installed: ${missing.join(", ")}` : false;
+const { marked } = needsLibraries ? { marked: null } : await import(MARKED);
 
 const PAYLOADS = [
   "<img src=x onerror=alert(1)>",
@@ -32,7 +35,7 @@ const PAYLOADS = [
 // A DOMPurify that cannot run (as in node): the renderer must not touch innerHTML.
 const unsupported = { isSupported: false, sanitize: () => { throw new Error("sanitize called"); } };
 
-test("raw HTML in an answer becomes text before sanitising", () => {
+test("raw HTML in an answer becomes text before sanitising", { skip: needsLibraries }, () => {
   const md = createMarkdown({ marked, DOMPurify: unsupported });
   const html = md.rawHTML("Hi <img src=x onerror=alert(1)>\n\n<script>alert(1)</script>");
   assert.ok(!html.includes("<img"), html);
@@ -40,7 +43,7 @@ test("raw HTML in an answer becomes text before sanitising", () => {
   assert.ok(html.includes("&lt;img src=x onerror=alert(1)&gt;"), html);
 });
 
-test("only http(s) and mailto links stay links; images become their alt text", () => {
+test("only http(s) and mailto links stay links; images become their alt text", { skip: needsLibraries }, () => {
   const md = createMarkdown({ marked, DOMPurify: unsupported });
   const html = md.rawHTML(PAYLOADS.join("\n\n") + "\n\n[ok](https://example.com/a?b=1) [mail](mailto:a@example.com) <https://auto.example>");
   assert.doesNotMatch(html, /href="\s*(javascript|data):/i);
@@ -51,7 +54,7 @@ test("only http(s) and mailto links stay links; images become their alt text", (
   assert.match(html, /pixel/);
 });
 
-test("markdown formatting survives: code, lists, tables, emphasis, line breaks", () => {
+test("markdown formatting survives: code, lists, tables, emphasis, line breaks", { skip: needsLibraries }, () => {
   const md = createMarkdown({ marked, DOMPurify: unsupported });
   const html = md.rawHTML("**굵게** _기울임_\n둘째 줄\n\n- 하나\n- 둘\n\n```js\nconst a = 1 < 2;\n```\n\n| a | b |\n|---|--:|\n| 1 | 2 |");
   for (const tag of ["<strong>굵게</strong>", "<em>기울임</em>", "<br>", "<li>하나</li>", "<pre><code", "1 &lt; 2", "<table>", "<td align=\"right\">2</td>"]) {
@@ -60,7 +63,7 @@ test("markdown formatting survives: code, lists, tables, emphasis, line breaks",
   assert.doesNotMatch(html, /<h\d id=/, "no heading ids");
 });
 
-test("without a working DOMPurify the answer is shown as text, never as HTML", () => {
+test("without a working DOMPurify the answer is shown as text, never as HTML", { skip: needsLibraries }, () => {
   const element = {
     classList: { add(name) { this.names = [...(this.names ?? []), name]; } },
     set innerHTML(_) { throw new Error("innerHTML used"); },
@@ -161,7 +164,7 @@ function chromium() {
   return null;
 }
 
-test("in Chromium with Trusted Types, every payload renders inert", { skip: chromium() ? false : "no Chromium installed" }, async () => {
+test("in Chromium with Trusted Types, every payload renders inert", { skip: needsLibraries || (chromium() ? false : "no Chromium installed") }, async () => {
   const server = await startServer();
   try {
     const url = `http://127.0.0.1:${server.address().port}/`;
