@@ -4,7 +4,7 @@ import { api } from "../core/api.js";
 import { session } from "../core/auth.js";
 import { h, announce, replace } from "../core/dom.js";
 import { formatDate } from "../core/i18n.js";
-import { errorBox } from "../core/errors.js";
+import { errorBox, errorText } from "../core/errors.js";
 import { navigate } from "../core/router.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { toast } from "../ui/toast.js";
@@ -12,7 +12,7 @@ import { pageHeading, loading, emptyState, setTitle, requireSignIn, field } from
 import { tr, uploadErrorText } from "../video/strings.js";
 import { ensureStylesheet } from "../video/i18n.js";
 import { pagedList } from "../video/paging.js";
-import { videoCard, statusBadge, visibilityBadge, processingCard, editVideoForm, errorLine } from "../video/components.js";
+import { videoCard, statusBadge, visibilityBadge, processingCard, watchProcessing, editVideoForm } from "../video/components.js";
 import { formatBytes, formatSpeed, formatDuration, percent, secondsLeft } from "../video/format.js";
 import * as uploads from "../video/uploads.js";
 import { addToPlaylistControl } from "../playlists/add-to-playlist.js";
@@ -367,8 +367,11 @@ function myVideoItem(initial, stops) {
   draw();
   if (video.status === "processing") {
     // Its row turns ready (or failed) by itself.
-    const { stop } = processingCard(video.id, { title: video.title, onReady: (ready) => { video = ready; draw(); } });
-    stops.push(stop);
+    stops.push(watchProcessing(video.id, (fresh) => {
+      if (fresh.status === "processing") return;
+      video = fresh;
+      draw();
+    }));
   }
   return element;
 }
@@ -386,7 +389,7 @@ async function deleteVideo(video, onDeleted) {
     toast(tr("videos.deleted"), { kind: "success" });
     onDeleted();
   } catch (error) {
-    toast(errorLine(error).textContent, { kind: "error" });
+    toast(errorText(error), { kind: "error" });
   }
 }
 
