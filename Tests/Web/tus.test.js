@@ -267,6 +267,17 @@ test("Retry-After is waited for; a refusal that will not pass fails at once with
   assert.deepEqual([third.upload.error.status, third.upload.error.code], [413, "payload_too_large"]);
 });
 
+test("a file the server refuses (415, not a video) is not kept for resuming", async () => {
+  const server = new TusServer();
+  const storage = new MemoryStorage();
+  server.hooks.patch = () => TusServer.answer(415, {}, { error: { code: "unsupported_media_type", message: "not a video" } });
+  const { upload } = client(server, makeFile(1500), { storage });
+  await upload.start();
+  assert.equal(upload.state, "failed");
+  assert.equal(upload.error.status, 415);
+  assert.equal(storage.length, 0);
+});
+
 test("pause aborts the chunk in flight; resume asks HEAD and continues", async () => {
   const server = new TusServer();
   const file = makeFile(3000);

@@ -23,6 +23,8 @@ const MAX_CHUNK = 16 * 1024 * 1024;
 
 // Waits before the next attempt after a failure; the attempt after the last one gives up.
 export const DEFAULT_RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000, 30000, 30000];
+// Refusals after which the server no longer keeps the upload (or never made it).
+const DROPPED = new Set([400, 404, 410, 413, 415, 422]);
 // A Retry-After longer than this is not waited for: the person is told instead (a daily limit).
 const LONGEST_WAIT_MS = 120_000;
 
@@ -308,6 +310,8 @@ export class TusUpload {
         const failure = error instanceof TusError ? error
           : new TusError(error?.message ?? String(error), { status: 0, cause: error });
         if (!failure.retryable || attempt >= this.retryDelays.length) {
+          // An upload the server refused for good (not a video, too large, gone) cannot be resumed.
+          if (DROPPED.has(failure.status)) this.store.remove(this.key);
           this.error = failure;
           this.setState("failed", { error: failure });
           return;
