@@ -72,7 +72,7 @@ async function boot() {
       showSessionBanner(state.reason);
       if (wasSignedIn) announce(t("session.signedOut"));
       // The screen drew what a signed-in reader sees: draw it again for a signed-out one.
-      refresh();
+      refresh({ force: true });
     } else if (state.status === "signed-in") {
       banner.replaceChildren();
       refresh();

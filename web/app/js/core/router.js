@@ -140,8 +140,12 @@ export function navigate(path, { replace = false, force = false } = {}) {
   return true;
 }
 
-/** Renders the current address again (after signing in or out, or a change of language). */
-export function refresh() {
+/**
+ * Renders the current address again (after signing in or out, or a change of language). A screen
+ * with a leave guard up (unsaved text) is kept as it is unless `force`.
+ */
+export function refresh({ force = false } = {}) {
+  if (!force && leaveMessage()) return Promise.resolve(false);
   saveScroll();
   return render({ restore: true, keepFocus: true });
 }

@@ -90,7 +90,7 @@ function renderAdmin(params, query, container) {
   }
   let q = query.get("q") ?? "";
   let selected = query.get("user");
-  const input = field(t("admin.searchLabel"), { type: "search", name: "q", value: q, maxlength: 254, autocomplete: "off" }, { hint: t("admin.searchHint") });
+  const input = field(t("admin.searchLabel"), { type: "search", name: "q", value: q, maxlength: 254 }, { hint: t("admin.searchHint") });
   const form = h("form", { class: "inline-form", role: "search" }, input, h("button", { type: "submit", class: "button" }, t("search.submit")));
   const list = h("ul", { class: "user-list" });
   const listStatus = h("div", {});

@@ -27,7 +27,7 @@ function renderLogin(params, query, container) {
     return;
   }
   setTitle(t("login.title"));
-  const email = field(t("field.email"), { name: "email", type: "email", autocomplete: "username", required: true, inputmode: "email" });
+  const email = field(t("field.email"), { name: "email", type: "text", autocomplete: "username", required: true, inputmode: "email", spellcheck: "false", autocapitalize: "none" });
   const password = field(t("field.password"), { name: "password", type: "password", autocomplete: "current-password", required: true });
   const form = h("form", { class: "form narrow", "aria-labelledby": "login-heading" },
     email, password,

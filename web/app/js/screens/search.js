@@ -22,9 +22,8 @@ function renderSearch(params, query, container) {
   const sort = SEARCH_SORTS.includes(query.get("sort")) ? query.get("sort") : "relevance";
   setTitle(q ? t("search.titleFor", { q }) : t("search.title"));
 
-  const input = h("input", { type: "search", name: "q", id: "search-q", value: q, maxlength: KEYWORD_MAX, autocomplete: "off", enterkeyhint: "search", "aria-describedby": "search-hint" });
+  const input = h("input", { type: "search", name: "q", id: "search-q", value: q, maxlength: KEYWORD_MAX, enterkeyhint: "search", "aria-label": t("search.label"), "aria-describedby": "search-hint" });
   const form = h("form", { role: "search", class: "search-form", "aria-label": t("search.title") },
-    h("label", { for: "search-q", class: "visually-hidden" }, t("search.label")),
     input,
     h("button", { type: "submit", class: "button" }, t("search.submit")));
   const results = h("div", { "aria-live": "polite" });
