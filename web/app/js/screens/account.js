@@ -126,7 +126,7 @@ function sessionsSection() {
     });
     return li;
   }
-  const logout = h("button", { type: "button", class: "button secondary" }, t("account.logout"));
+  const logout = h("button", { type: "button", class: "button secondary", dataset: { action: "logout" } }, t("account.logout"));
   logout.addEventListener("click", async () => {
     setBusy(logout, true);
     try {
@@ -136,7 +136,7 @@ function sessionsSection() {
     }
     navigate("/", { replace: true });
   });
-  const everywhere = h("button", { type: "button", class: "button secondary" }, t("account.logoutEverywhere"));
+  const everywhere = h("button", { type: "button", class: "button secondary", dataset: { action: "logout-everywhere" } }, t("account.logoutEverywhere"));
   everywhere.addEventListener("click", async () => {
     const ok = await confirmDialog({ title: t("account.logoutEverywhere"), message: t("account.logoutEverywhereConfirm"), confirmLabel: t("account.logoutEverywhere") });
     if (!ok) return;
