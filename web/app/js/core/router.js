@@ -155,8 +155,12 @@ export function currentLocation() {
   return location.pathname + location.search;
 }
 
+// The entry on screen, to return to when leaving it by Back is cancelled.
+let shown = { url: null, state: null };
+
 async function render({ restore, initial = false, keepFocus = false }) {
   const count = ++renderCount;
+  shown = { url: location.pathname + location.search + location.hash, state: history.state };
   rendering = true;
   if (cleanup) {
     try { cleanup(); } catch (error) { console.error(error); }
@@ -210,7 +214,15 @@ export function start(root, { onRender } = {}) {
   if ("scrollRestoration" in history) history.scrollRestoration = "manual";
   if (!history.state?.key) history.replaceState({ ...(history.state ?? {}), key: newKey() }, "");
   document.addEventListener("click", onClick);
-  window.addEventListener("popstate", () => render({ restore: true }));
+  window.addEventListener("popstate", () => {
+    // Back or Forward with unsaved work: asked like a link; staying puts the address back.
+    const message = leaveMessage();
+    if (message && !window.confirm(message)) {
+      history.pushState(shown.state, "", shown.url);
+      return;
+    }
+    render({ restore: true });
+  });
   window.addEventListener("pagehide", () => { saveScroll(); persistScroll(); });
   window.addEventListener("scroll", saveScroll, { passive: true });
   window.addEventListener("beforeunload", (event) => {
