@@ -61,8 +61,15 @@ async function boot() {
   if (session.reason === "unreachable") showSessionBanner("unreachable");
   let lastStatus = session.status;
   let lastUserId = session.user?.id ?? null;
+  // The header is drawn again only when what it shows changes (not on every silent refresh,
+  // which would take the focus away from a link in it).
+  const headerKey = (state) => JSON.stringify([state.status, state.user?.id, state.user?.nickname, state.user?.role]);
+  let shownHeader = headerKey(session.snapshot());
   session.subscribe((state) => {
-    renderChrome();
+    if (headerKey(state) !== shownHeader) {
+      shownHeader = headerKey(state);
+      renderChrome();
+    }
     const userId = state.user?.id ?? null;
     if (state.status === lastStatus && userId === lastUserId) return;
     const wasSignedIn = lastStatus === "signed-in";
@@ -79,7 +86,10 @@ async function boot() {
     }
   });
   onLanguageChange(() => {
+    const fromSwitch = document.activeElement?.classList?.contains("language");
     renderChrome();
+    // The switch was drawn again: keyboard focus stays on it.
+    if (fromSwitch) header.querySelector("button.language")?.focus();
     refresh();
   });
   await start(main, {
