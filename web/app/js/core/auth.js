@@ -251,10 +251,17 @@ export class SessionCoordinator {
 
   /** Changes the password: the server ends every session and gives this tab a new pair. */
   async changePassword(currentPassword, newPassword) {
-    const pair = await this.call("POST", "/api/auth/password/change", {
-      json: { currentPassword, newPassword },
-      headers: { ...COOKIE_MODE, ...this.bearer() },
-    });
+    let pair;
+    try {
+      pair = await this.call("POST", "/api/auth/password/change", {
+        json: { currentPassword, newPassword },
+        headers: { ...COOKIE_MODE, ...this.bearer() },
+      });
+    } catch (error) {
+      // Changed, but this session ended with the others: sign in again with the new password.
+      if (error?.code === "session_ended") this.signOut("password-reset");
+      throw error;
+    }
     this.adopt(pair, { broadcast: true });
     return pair.user;
   }

@@ -231,6 +231,7 @@ export default {
   "error.invalid_token": "The link is invalid, used or expired.",
   "error.token_expired": "Your session expired. Please log in again.",
   "error.token_revoked": "Your session ended. Please log in again.",
+  "error.session_ended": "The password changed, but this device was logged out too. Log in with the new password.",
   "error.unauthorized": "Please log in.",
   "error.account_deleted": "This account was deleted.",
   "error.forbidden": "You are not allowed to do that.",

@@ -231,6 +231,7 @@ export default {
   "error.invalid_token": "링크가 올바르지 않거나, 이미 사용되었거나, 만료되었습니다.",
   "error.token_expired": "로그인이 만료되었습니다. 다시 로그인하세요.",
   "error.token_revoked": "로그인이 끝났습니다. 다시 로그인하세요.",
+  "error.session_ended": "비밀번호는 바뀌었지만 이 기기도 로그아웃되었습니다. 새 비밀번호로 다시 로그인하세요.",
   "error.unauthorized": "로그인이 필요합니다.",
   "error.account_deleted": "삭제된 계정입니다.",
   "error.forbidden": "권한이 없습니다.",
