@@ -100,6 +100,10 @@ export default {
   "feed.byAuthor": "By {name}",
   "feed.removeTag": "Remove the tag filter #{tag}",
   "feed.removeAuthor": "Remove the author filter",
+  "feed.tagFilter": "Filter by tag",
+  "feed.tagPlaceholder": "#tag",
+  "feed.applyTag": "Filter",
+  "post.moreByAuthor": "More by this author",
   "feed.empty": "No posts yet. Write the first one.",
   "feed.emptyFiltered": "No posts match.",
 

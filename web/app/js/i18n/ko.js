@@ -100,6 +100,10 @@ export default {
   "feed.byAuthor": "작성자: {name}",
   "feed.removeTag": "태그 #{tag} 필터 해제",
   "feed.removeAuthor": "작성자 필터 해제",
+  "feed.tagFilter": "태그로 거르기",
+  "feed.tagPlaceholder": "#태그",
+  "feed.applyTag": "거르기",
+  "post.moreByAuthor": "이 작성자의 글",
   "feed.empty": "아직 글이 없습니다. 첫 글을 써 보세요.",
   "feed.emptyFiltered": "조건에 맞는 글이 없습니다.",
 

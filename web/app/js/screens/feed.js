@@ -5,7 +5,7 @@ import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { api, buildURL } from "../core/api.js";
 import { session } from "../core/auth.js";
-import { entryState, setEntryState } from "../core/router.js";
+import { entryState, setEntryState, navigate } from "../core/router.js";
 import { errorBox } from "../core/errors.js";
 import { emptyState, loading, pageHeading, setTitle } from "../ui/page.js";
 import { postCard } from "../ui/post-card.js";
@@ -80,6 +80,22 @@ function sortControl(filters) {
     SORTS.map((sort) => h("a", { href: feedURL({ ...filters, sort }), "aria-current": filters.sort === sort ? "true" : undefined }, t(`feed.sort.${sort}`))));
 }
 
+/** A small form that filters the feed by a tag typed in. */
+function tagFilterForm(filters) {
+  const input = h("input", { type: "search", name: "tag", id: "feed-tag", value: filters.tag ?? "", maxlength: 30, "aria-label": t("feed.tagFilter"), placeholder: t("feed.tagPlaceholder") });
+  const form = h("form", { class: "tag-filter", role: "search", "aria-label": t("feed.tagFilter") }, input,
+    h("button", { type: "submit", class: "button small secondary" }, t("feed.applyTag")));
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.isComposing || event.keyCode === 229)) event.preventDefault();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const tag = input.value.trim().replace(/^#/, "");
+    navigate(feedURL({ ...filters, tag: tag || null }));
+  });
+  return form;
+}
+
 function filterChips(filters, authorName) {
   const chips = [];
   if (filters.tag) {
@@ -114,7 +130,7 @@ async function renderFeed(params, query, container) {
   container.replaceChildren(
     pageHeading(filters.tag ? `#${filters.tag}` : t("feed.title"),
       session?.signedIn ? h("a", { class: "button", href: "/posts/new" }, t("post.write")) : null),
-    h("div", { class: "toolbar" }, sortControl(filters)),
+    h("div", { class: "toolbar" }, sortControl(filters), tagFilterForm(filters)),
     chipsSlot,
     paged.element,
   );

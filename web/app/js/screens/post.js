@@ -10,6 +10,7 @@ import { emptyState, loading, setTitle } from "../ui/page.js";
 import { authorName, tagList, timeElement } from "../ui/post-card.js";
 import { likeButton } from "../ui/like.js";
 import { confirmDialog } from "../ui/dialog.js";
+import { feedURL } from "./feed.js";
 import { toast } from "../ui/toast.js";
 
 /** Whether the reader may edit or delete a post. */
@@ -59,7 +60,9 @@ async function renderPost({ id }, query, container) {
       h("a", { href: `/users/${encodeURIComponent(post.authorId)}` }, authorName(post)),
       h("span", { "aria-hidden": "true" }, " · "),
       timeElement(post.createdAt),
-      edited ? h("span", {}, " · ", t("post.edited", { date: formatDate(post.updatedAt, { dateStyle: "medium" }) })) : null),
+      edited ? h("span", {}, " · ", t("post.edited", { date: formatDate(post.updatedAt, { dateStyle: "medium" }) })) : null,
+      h("span", { "aria-hidden": "true" }, " · "),
+      h("a", { href: feedURL({ sort: "latest", tag: null, authorId: post.authorId }) }, t("post.moreByAuthor"))),
     tagList(post.tags),
     h("div", { class: "post-body" }, post.body ?? ""),
     h("div", { class: "post-actions" },
