@@ -15,6 +15,7 @@ const PROPERTIES = new Set(["value", "htmlFor", "className", "checked", "selecte
  */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
+  const properties = [];
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (name === "class") {
@@ -29,7 +30,8 @@ export function h(tag, attrs = {}, ...children) {
       if (typeof value !== "function") throw new TypeError(`${name} takes a function`);
       element.addEventListener(name.slice(2).toLowerCase(), value);
     } else if (PROPERTIES.has(name)) {
-      element[name] = value;
+      // After the children: a <select>'s value needs its options.
+      properties.push([name, value]);
     } else if (BOOLEAN_ATTRIBUTES.has(name)) {
       if (value) element.setAttribute(name, "");
     } else if (name === "href" || name === "src" || name === "action") {
@@ -39,6 +41,7 @@ export function h(tag, attrs = {}, ...children) {
     }
   }
   append(element, ...children);
+  for (const [name, value] of properties) element[name] = value;
   return element;
 }
 
