@@ -113,8 +113,9 @@ class AccountFlows(unittest.TestCase):
             self.assertEqual(response.status, 200)
             self.assertIn("text/html", response.headers["Content-Type"])
             self.assertIn("script-src 'self'", response.headers["Content-Security-Policy"])
-            self.assertIn('src="/account/mail-link.js"', response.read().decode())
-        with urllib.request.urlopen(URL + "/account/mail-link.js", timeout=15) as response:
+            # The web client's page: its screen for /verify-email posts the token.
+            self.assertIn('src="/js/main.js"', response.read().decode())
+        with urllib.request.urlopen(URL + "/js/screens/mail-links.js", timeout=15) as response:
             self.assertIn("/api/auth/email/verify", response.read().decode())
         status, _, me = call("GET", "/api/users/me", token=session["accessToken"])
         self.assertEqual((status, me["emailVerified"]), (200, False))
@@ -217,7 +218,11 @@ class AccountFlows(unittest.TestCase):
         link = link_in(wait_for_mail(address, "Reset your password"))
         self.assertTrue(link.startswith(URL + "/reset-password?token="), link)
         with urllib.request.urlopen(link, timeout=15) as response:
-            self.assertIn('id="new-password"', response.read().decode())
+            self.assertIn('src="/js/main.js"', response.read().decode())
+        with urllib.request.urlopen(URL + "/js/screens/mail-links.js", timeout=15) as response:
+            script = response.read().decode()
+            self.assertIn("/api/auth/password/reset", script)
+            self.assertIn('id: "new-password"', script)
         token = token_in(link)
         self.assertEqual(call("POST", "/api/auth/password/reset", {"token": token, "newPassword": "brand new password"})[0], 204)
         self.assertEqual(call("POST", "/api/auth/login", {"email": address, "password": "correct horse"})[0], 401)
