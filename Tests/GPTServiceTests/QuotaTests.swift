@@ -29,6 +29,7 @@ import Testing
             let quota = try await server.call(.GET, "/api/gpt/quota", address: address)
             #expect(quota.json["limit"] as? Int == 2 && quota.json["used"] as? Int == 2 && quota.json["remaining"] as? Int == 0)
             #expect(quota["resetAt"] != nil)
+            #expect(quota["timeZone"] == "Asia/Seoul")
         }
     }
 

@@ -101,6 +101,12 @@ test("the quota from the route's body and from headers, merged", () => {
   assert.equal(body.resetAt.toISOString(), "2026-12-08T15:00:00.000Z");
   const after = mergeQuota(body, quotaFromHeaders(new Headers({ "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "1796742000" })));
   assert.deepEqual([after.limit, after.remaining, after.used], [5, 3, 2]);
+  // The zone the quota route names outlives the headers' updates and decides how the reset reads.
+  const london = mergeQuota(quotaFromBody({ limit: 5, used: 1, remaining: 4, resetAt: "2026-12-09T00:00:00Z", timeZone: "Europe/London" }),
+    quotaFromHeaders(new Headers({ "X-RateLimit-Remaining": "3" })));
+  assert.equal(london.timeZone, "Europe/London");
+  assert.match(formatReset(london.resetAt, "en", london.timeZone), /00:00 GMT$/);
+  assert.equal(quotaFromBody({ resetAt: "2026-12-08T15:00:00Z" }).timeZone, null);
   // An unlimited tier: the counts are left out of the headers.
   const unlimited = mergeQuota(body, quotaFromHeaders(new Headers({ "X-RateLimit-Reset": "1796742000" })));
   assert.deepEqual([unlimited.limit, unlimited.remaining], [null, null]);

@@ -34,8 +34,10 @@ struct QnAController: Sendable {
         var used: Int
         var remaining: Int?
         var resetAt: Date
+        /// The zone whose midnight `resetAt` is (an IANA name), for a client to show it as such.
+        var timeZone: String
 
-        enum CodingKeys: String, CodingKey { case limit, used, remaining, resetAt }
+        enum CodingKeys: String, CodingKey { case limit, used, remaining, resetAt, timeZone }
 
         /// `null` for an unlimited tier rather than a missing key.
         func encode(to encoder: any Encoder) throws {
@@ -44,12 +46,14 @@ struct QnAController: Sendable {
             try container.encode(used, forKey: .used)
             try container.encode(remaining, forKey: .remaining)
             try container.encode(resetAt, forKey: .resetAt)
+            try container.encode(timeZone, forKey: .timeZone)
         }
     }
 
     @Sendable func quotaStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
         let status = try await quota.status(of: QuotaSubject(identity: context.identity, clientAddress: context.clientAddress, addresses: addresses))
-        var response = try QuotaBody(limit: status.limit, used: status.used, remaining: status.remaining, resetAt: status.resetAt)
+        var response = try QuotaBody(limit: status.limit, used: status.used, remaining: status.remaining, resetAt: status.resetAt,
+                                     timeZone: quota.day.timeZone.identifier)
             .response(from: request, context: context)
         response.headers.append(contentsOf: Self.rateLimitHeaders(status))
         return response

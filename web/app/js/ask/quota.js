@@ -1,9 +1,8 @@
 // The daily question quota as the GPT service reports it: GET /api/gpt/quota
-// ({limit, used, remaining, resetAt}) and the X-RateLimit-* headers of every answer. The quota
-// day is the calendar day in GPT_QUOTA_TIMEZONE (Asia/Seoul unless configured otherwise); the API
-// gives the reset instant, which is midnight in that zone, not the zone's name. The reset time is
-// shown in the documented zone when the instant is midnight there, and otherwise in the fixed
-// offset the instant itself reveals (a server configured for another zone).
+// ({limit, used, remaining, resetAt, timeZone}) and the X-RateLimit-* headers of every answer.
+// The quota day is the calendar day in GPT_QUOTA_TIMEZONE, which the quota route names
+// (`timeZone`). The reset is shown in that zone when the instant is midnight there, and otherwise
+// in the fixed offset the instant itself reveals (an answer that came before the quota route's).
 
 export const QUOTA_TIME_ZONE = "Asia/Seoul";
 
@@ -28,6 +27,7 @@ export function quotaFromBody(body) {
     remaining: body?.remaining ?? null,
     used: body?.used ?? null,
     resetAt: resetAt && !Number.isNaN(resetAt.getTime()) ? resetAt : null,
+    timeZone: typeof body?.timeZone === "string" && body.timeZone ? body.timeZone : null,
   };
 }
 

@@ -8,7 +8,6 @@ import { countdown, errorText } from "../core/errors.js";
 import { pageHeading, setTitle } from "../ui/page.js";
 import { countCharacters } from "../ui/text.js";
 import { loadMarkdown, plainText } from "../lib/markdown.js";
-import { ensureStylesheet } from "../video/i18n.js";
 import { ask } from "../ask/stream.js";
 import { formatReset, formatUntil, mergeQuota, quotaFromBody } from "../ask/quota.js";
 import { tr } from "../ask/strings.js";
@@ -25,7 +24,6 @@ export function register(route) {
 }
 
 function askScreen(params, query, container) {
-  ensureStylesheet();
   setTitle(tr("ask.title"));
   let markdown = plainText;
   let active = null; // { controller, entry }
@@ -55,7 +53,7 @@ function askScreen(params, query, container) {
       meter.setAttribute("aria-valuetext", quotaLine.textContent);
     }
     resetLine.textContent = quota.resetAt
-      ? tr("ask.quota.reset", { time: formatReset(quota.resetAt, lang), until: formatUntil(quota.resetAt, lang) })
+      ? tr("ask.quota.reset", { time: formatReset(quota.resetAt, lang, quota.timeZone ?? undefined), until: formatUntil(quota.resetAt, lang) })
       : "";
   }
 
@@ -151,7 +149,7 @@ function askScreen(params, query, container) {
     let text;
     if (code === "quota_exceeded") {
       const resetAt = quota?.resetAt ?? (error.retryAfter ? new Date(Date.now() + error.retryAfter * 1000) : null);
-      text = tr("ask.error.quota_exceeded", { time: resetAt ? `${formatReset(resetAt, lang)} (${formatUntil(resetAt, lang)})` : "" });
+      text = tr("ask.error.quota_exceeded", { time: resetAt ? `${formatReset(resetAt, lang, quota?.timeZone ?? undefined)} (${formatUntil(resetAt, lang)})` : "" });
       if (quota) quota = { ...quota, remaining: 0, used: quota.limit ?? quota.used };
       drawQuota();
     } else if (["rate_limited", "budget_exhausted", "overloaded", "upstream_unavailable", "invalid_question"].includes(code)) {
