@@ -10,7 +10,6 @@ import { navigate } from "../core/router.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { toast } from "../ui/toast.js";
 import { pageHeading, loading, emptyState, setTitle, requireSignIn, field, onSubmit } from "../ui/page.js";
-import { ensureStylesheet } from "../video/i18n.js";
 import { pagedList } from "../video/paging.js";
 import { thumbnail, visibilityBadge, visibilityChoice } from "../video/components.js";
 import { formatDuration } from "../video/format.js";
@@ -41,7 +40,6 @@ function playlistCard(playlist, { showVisibility = false } = {}) {
 
 /** A user's playlists (public ones; all of them when it is the reader), for a profile page. Returns a cleanup. */
 export function renderUserPlaylists(userId, container) {
-  ensureStylesheet();
   const mine = session?.user?.id === userId;
   const list = pagedList({
     load: (cursor, signal) => api("GET", `/api/users/${encodeURIComponent(userId)}/playlists`, { query: { cursor, size: 20 }, signal }),
@@ -55,7 +53,6 @@ export function renderUserPlaylists(userId, container) {
 }
 
 function publicPlaylistsScreen(params, query, container) {
-  ensureStylesheet();
   setTitle(tr("playlists.title"));
   const list = pagedList({
     load: (cursor, signal) => api("GET", "/api/playlists", { query: { cursor, size: 20 }, signal }),
@@ -71,7 +68,6 @@ function publicPlaylistsScreen(params, query, container) {
 }
 
 function myPlaylistsScreen(params, query, container) {
-  ensureStylesheet();
   setTitle(tr("playlists.mine"));
   if (!requireSignIn(container)) return undefined;
   const list = pagedList({
@@ -103,7 +99,6 @@ function myPlaylistsScreen(params, query, container) {
 // A playlist's page ---------------------------------------------------------------------------------
 
 async function playlistScreen(params, query, container) {
-  ensureStylesheet();
   const controller = new AbortController();
   replace(container, loading());
   let playlist;

@@ -10,7 +10,6 @@ import { confirmDialog } from "../ui/dialog.js";
 import { toast } from "../ui/toast.js";
 import { pageHeading, loading, emptyState, setTitle, requireSignIn, field } from "../ui/page.js";
 import { tr, uploadErrorText } from "../video/strings.js";
-import { ensureStylesheet } from "../video/i18n.js";
 import { pagedList } from "../video/paging.js";
 import { videoCard, statusBadge, visibilityBadge, processingCard, watchProcessing, editVideoForm } from "../video/components.js";
 import { formatBytes, formatSpeed, formatDuration, percent, secondsLeft } from "../video/format.js";
@@ -36,7 +35,6 @@ function videoPage(cursor, signal, query) {
 
 /** One user's videos (public ones, or all of them for the user themself), for a profile page. */
 export function renderUserVideos(userId, container) {
-  ensureStylesheet();
   const list = pagedList({
     load: (cursor, signal) => videoPage(cursor, signal, { ownerId: userId }),
     item: (video) => videoCard(video, { showStatus: session?.user?.id === userId }),
@@ -47,7 +45,6 @@ export function renderUserVideos(userId, container) {
 }
 
 function listScreen(params, query, container) {
-  ensureStylesheet();
   const sort = query.get("sort") === "plays" ? "plays" : "latest";
   const ownerId = query.get("owner");
   setTitle(ownerId ? tr("videos.ofUser") : tr("videos.title"));
@@ -74,7 +71,6 @@ function listScreen(params, query, container) {
 // The upload screen ---------------------------------------------------------------------------
 
 function uploadScreen(params, query, container) {
-  ensureStylesheet();
   setTitle(tr("upload.title"));
   if (!requireSignIn(container)) return undefined;
 
@@ -305,7 +301,6 @@ function jobRow(job, processing) {
 // My videos ------------------------------------------------------------------------------------
 
 function myVideosScreen(params, query, container) {
-  ensureStylesheet();
   setTitle(tr("videos.mine"));
   if (!requireSignIn(container)) return undefined;
   const stops = [];
@@ -396,7 +391,6 @@ async function deleteVideo(video, onDeleted) {
 // A video's page --------------------------------------------------------------------------------
 
 async function videoScreen(params, query, container) {
-  ensureStylesheet();
   const controller = new AbortController();
   const stops = [() => controller.abort()];
   const cleanup = () => { for (const stop of stops) stop(); };

@@ -24,12 +24,3 @@ export function localize(tables) {
     return fill(message, vars, lang);
   };
 }
-
-/** Ensures the media screens' stylesheet is on the page (index.html may already link it). */
-export function ensureStylesheet(href = "/css/media.css") {
-  if (typeof document === "undefined" || document.querySelector(`link[href="${href}"]`)) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = href;
-  document.head.append(link);
-}
