@@ -18,6 +18,9 @@ DEB_PACKAGES=(
   postgresql postgresql-contrib redis-server nginx-light ffmpeg
   libhiredis-dev libcurl4-openssl-dev libpq-dev libssl-dev
   python3 python3-venv ca-certificates curl openssl nodejs
+  # The web client: the markdown libraries nginx serves it, and the browser its tests drive
+  # (fonts-nanum, or Korean renders as boxes in the screenshots).
+  node-marked node-dompurify chromium chromium-driver fonts-nanum
 )
 # Also the benchmarks in loadtest/ (`deploy/dev deps --bench`, which they run first): wrk, and
 # redis-benchmark and pgbench, which come with redis-server and postgresql already. k6 and
