@@ -26,7 +26,8 @@ try:
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # reported by require_browser()
-    webdriver = None
+    webdriver = Options = Service = By = EC = WebDriverWait = None
+    StaleElementReferenceException = TimeoutException = Exception
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = os.environ.get("E2E_CHROMEDRIVER") or shutil.which("chromedriver")
@@ -229,7 +230,7 @@ class Browser:
     # --- screenshots --------------------------------------------------------------------------
 
     def shot(self, name):
-        """`<viewport>-<name>.png` in E2E_SCREENSHOTS, when set; the page scrolled to the top."""
+        """`<viewport>-<name>.png` in E2E_SCREENSHOTS, when set (no focus ring left on the page)."""
         if not SCREENSHOTS:
             return
         os.makedirs(SCREENSHOTS, exist_ok=True)
