@@ -178,11 +178,9 @@ class BrowserJourney(unittest.TestCase):
         page.until(lambda d: d.execute_script("return document.readyState") == "complete")
         self.assertIsNone(page.js("return window.__xss"))
 
-    @unittest.expectedFailure
     def test_a_banned_reader_who_reloads_is_told_of_the_ban(self):
-        # web/app/js/main.js boot() shows a banner after the first refresh only when the stack
-        # was unreachable: the "banned" reason that SessionCoordinator keeps for a refused refresh
-        # on page load is never said. Remove expectedFailure once boot() shows every reason.
+        # The refresh on page load is refused (403 account_banned): the page says why, not only
+        # that nobody is signed in.
         address, password, user = api_user("정지될사람")
         page = self.browser("desktop")
         self.log_in(page, address, password, user["nickname"])

@@ -58,7 +58,9 @@ function showSessionBanner(reason) {
 async function boot() {
   await session.boot();
   renderChrome();
-  if (session.reason === "unreachable") showSessionBanner("unreachable");
+  // Why the session found on load could not go on (banned, revoked, unreachable); nothing for a
+  // browser that never had one.
+  if (session.reason) showSessionBanner(session.reason);
   let lastStatus = session.status;
   let lastUserId = session.user?.id ?? null;
   // The header is drawn again only when what it shows changes (not on every silent refresh,

@@ -84,10 +84,23 @@ function renderForgot(params, query, container) {
     h("p", { class: "links" }, h("a", { href: "/login" }, t("nav.login")))));
 }
 
+// Set once a reset has gone through: signing this browser out draws the screen again, and the
+// success must still be what it shows.
+const RESET_DONE = Symbol("reset done");
+
+function resetDone() {
+  return [h("p", { class: "notice success" }, t("reset.done")), h("p", {}, h("a", { class: "button", href: "/login" }, t("nav.login")))];
+}
+
 function renderReset(params, query, container) {
   setTitle(t("reset.title"));
   const token = tokenFor("reset", query);
   const section = h("section", { class: "auth-screen" }, pageHeading(t("reset.title")));
+  if (token === RESET_DONE) {
+    section.append(h("div", { role: "status" }, ...resetDone()));
+    container.replaceChildren(section);
+    return;
+  }
   if (!token) {
     section.append(h("p", { class: "notice error" }, t("mail.noToken")), h("p", {}, h("a", { href: "/forgot-password" }, t("forgot.title"))));
     container.replaceChildren(section);
@@ -102,11 +115,11 @@ function renderReset(params, query, container) {
       return;
     }
     await api("POST", "/api/auth/password/reset", { json: { token, newPassword: password.control.value }, auth: false });
-    tokens.delete("reset");
+    tokens.set("reset", RESET_DONE);
     form.remove();
+    result.replaceChildren(...resetDone());
     // Every session of the account has ended, this browser's too.
     if (session.signedIn) session.signOut("password-reset");
-    result.replaceChildren(h("p", { class: "notice success" }, t("reset.done")), h("p", {}, h("a", { class: "button", href: "/login" }, t("nav.login"))));
   }, { fieldNames: { password: "newPassword" } });
   section.append(h("p", { class: "lead" }, t("reset.lead")), form, result);
   container.replaceChildren(section);
