@@ -6,15 +6,15 @@ saying what to install, where selenium, Chromium or chromedriver is missing).
 It signs up on the page with inline validation, opens the verification page from the mail and
 presses its button, sees the session survive a reload, writes a post with markup in it (which
 must stay text), finds it by a Korean word inside a longer word (the match marked), likes it,
-logs out in one tab and sees the other tab signed out, and checks the security headers on the
-page, a deep link, an asset and a 404. Screenshots (desktop-smoke-account.png, desktop-smoke-search.png) go to
+and logs out in one tab and sees the other tab signed out (browser_journey checks the security
+headers). Screenshots (desktop-smoke-account.png, desktop-smoke-search.png) go to
 E2E_SCREENSHOTS when set.
 """
 import unittest
 import urllib.request
 
 from auth_flows import URL, link_in, new_email, wait_for_mail
-from browser_support import Browser, By, EC, headers_of, require_browser, security_header_problems
+from browser_support import Browser, By, EC, require_browser
 
 
 class BrowserAccount(unittest.TestCase):
@@ -37,16 +37,6 @@ class BrowserAccount(unittest.TestCase):
 
     def find(self, css):
         return self.page.find(css)
-
-    def test_security_headers_on_the_page_a_deep_link_an_asset_and_a_404(self):
-        problems = []
-        for path in ["/", "/posts/1", "/js/main.js", "/js/missing.js"]:
-            status, headers = headers_of(path)
-            self.assertEqual(status, 404 if "missing" in path else 200, path)
-            problems += security_header_problems(path, headers)
-        self.assertEqual(problems, [])
-        self.assertEqual(headers_of("/posts/1")[1]["Cache-Control"], "no-cache")
-        self.assertIn("max-age", headers_of("/js/main.js")[1]["Cache-Control"])
 
     def test_sign_up_verify_post_search_like_and_log_out_everywhere(self):
         driver = self.driver
