@@ -66,6 +66,48 @@ import TestSupport
         }
     }
 
+    /// Postgres goes away while the SMTP server takes the mail: the attempt waits for it to come
+    /// back to record the mail as sent, instead of failing and leaving a retry to send it again.
+    @Test func aPostgresOutageDuringTheSendIsWaitedOutNotSentTwice() async throws {
+        try await withQueue { queue, db in
+            let target = URLComponents(string: TestEnvironment.databaseURL)!
+            let scratch = try #require(try await db.query("SELECT current_database()", logger: TestEnvironment.logger).first?.decode(String.self))
+            let proxy = try await CuttableProxy(toHost: target.host ?? "127.0.0.1", port: target.port ?? 5432)
+            var proxied = target
+            proxied.host = "127.0.0.1"
+            proxied.port = proxy.port
+            proxied.path = "/\(scratch)"
+            let quiet = {
+                var logger = TestEnvironment.logger
+                logger.logLevel = .critical
+                return logger
+            }()
+            let database = try Database(url: proxied.string!, applicationName: "mail-outage-test", maxConnections: 2,
+                                        acquireTimeout: .milliseconds(300), logger: quiet)
+            try await database.whileRunning { database in
+                let recipient = "slow-\(UUID().uuidString.prefix(8))@example.com"  // the sink takes 3 s
+                try await queue.enqueue([try .email(EmailJob(template: .welcome, to: recipient, nickname: "outage"))])
+                let job = try #require(try await queue.claim(queues: ["email"], limit: 1, worker: "w", lease: .seconds(30)).first)
+                let handler = EmailHandler(mailer: mailer(), database: database, seal: seal)
+                async let sending: Void = handler.handle(job, logger: quiet)
+                #expect(try await eventually { try await count("queue.email_deliveries", db) == 1 })
+                proxy.cut()
+                #expect(try await eventually(timeout: .seconds(10)) { try messages(to: recipient).count == 1 })
+                // Postgres stays away past the first tries to record it (each waits 300 ms at most).
+                try await Task.sleep(for: .milliseconds(800))
+                proxy.restore()
+                try await sending
+                let state = try await db.query("SELECT state FROM queue.email_deliveries WHERE job_id = \(job.id)", logger: TestEnvironment.logger)
+                    .first?.decode(String.self)
+                #expect(state == "sent")
+                // The job's next run, had it failed, finds it sent.
+                try await handler.handle(job, logger: quiet)
+                #expect(try messages(to: recipient).count == 1)
+            }
+            await proxy.stop()
+        }
+    }
+
     /// An attempt that died mid-send left its claim: once it is older than any send can take, the
     /// mail is sent again (at least once), with the same Message-ID.
     @Test func theClaimOfADeadAttemptIsTakenOver() async throws {

@@ -4,8 +4,9 @@ import PostgresNIO
 import Shared
 
 /// Sends welcome, verification and reset mail, at least once and, short of a crash between the
-/// server's acceptance and the next statement, exactly once; every attempt of a job carries the
-/// same Message-ID, so a duplicate is recognisable as one.
+/// server's acceptance and the next statement (or a Postgres outage longer than the job's lease),
+/// exactly once; every attempt of a job carries the same Message-ID, so a duplicate is
+/// recognisable as one.
 ///
 /// An attempt first claims the job's row in `queue.email_deliveries` ('sending'), sends, then
 /// marks it 'sent'. Another attempt that finds the row 'sent' stops; 'sending' and recent (within
@@ -63,9 +64,26 @@ struct EmailHandler: JobHandler {
             }
             throw error
         }
-        try await database.query("""
-            UPDATE queue.email_deliveries SET state = 'sent', sent_at = now() WHERE job_id = \(job.id)
-            """, logger: logger)
+        try await recordSent(job, logger: logger)
         logger.info("email sent", metadata: ["template": .string(email.template.rawValue)])
+    }
+
+    /// Sent: the record must follow, or a retry would send the mail again. Postgres away at this
+    /// moment (a restart) is waited for as long as this attempt holds the job; shutdown or a lost
+    /// lease cancels the wait.
+    private func recordSent(_ job: ClaimedJob, logger: Logger) async throws {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                try await database.query("""
+                    UPDATE queue.email_deliveries SET state = 'sent', sent_at = now() WHERE job_id = \(job.id)
+                    """, logger: logger)
+                return
+            } catch where !Task.isCancelled {
+                logger.warning("recording a sent email failed; trying again", metadata: ["error": .string(error.reason)])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
     }
 }
