@@ -1,0 +1,157 @@
+"""The faults. Each scenario runs while the workload goes on: `before` (steady), `fault` (from the
+injection until the stack answers again), `after` (recovered). Time to recover is from the heal
+to the first round of probes that all succeed: a read from each service through nginx, the
+probe account's /me (Auth and Redis) and a post (Content's writes)."""
+import signal
+import time
+import uuid
+
+from .hosts import poll
+from .workload import Client, mail_burst
+
+
+class Scenario:
+    name = ""
+    about = ""
+    hold = 10  # seconds the fault lasts
+
+    def inject(self, ctx):
+        raise NotImplementedError
+
+    def heal(self, ctx):
+        raise NotImplementedError
+
+
+class WorkersKill(Scenario):
+    name = "workers-kill"
+    about = "kill -9 of the Workers process mid-job during a burst of sign-up mail; started again 3 s later"
+    hold = 3
+
+    def inject(self, ctx):
+        ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 8)
+        # Mid-job: a mail job claimed and its send under way (the sink takes 3 s for slow-*@).
+        poll("an email job running", lambda: int(ctx.stack.psql(
+            "SELECT count(*) FROM queue.jobs WHERE queue = 'email' AND state = 'running'")) > 0, 20, 0.1)
+        ctx.stack.procs["workers"].kill9()
+        ctx.note(f"{self.name}: Workers killed (kill -9) with email jobs running")
+        if ctx.break_jobs:
+            # The deliberately broken build: a job deleted before its effect (the checker must
+            # report the lost mail).
+            gone = ctx.stack.psql("DELETE FROM queue.jobs WHERE id = (SELECT min(id) FROM queue.jobs WHERE queue = 'email') "
+                                  "RETURNING id")
+            ctx.note(f"{self.name}: --break-jobs deleted email job {gone} before it ran")
+
+    def heal(self, ctx):
+        for thread in ctx.burst:
+            thread.join(15)
+        ctx.stack.start("workers")
+
+
+class PostgresRestart(Scenario):
+    name = "postgres-restart"
+    about = "Postgres stopped (fast shutdown: sessions cut off) under load, started again 5 s later"
+    hold = 5
+
+    def inject(self, ctx):
+        ctx.stack.procs["postgres"].stop(signal.SIGINT, timeout=30)
+
+    def heal(self, ctx):
+        ctx.stack.start("postgres")
+
+
+class RedisPartition(Scenario):
+    name = "redis-partition"
+    about = "Redis's host unplugged from the switch (its port link down) for 10 s, then plugged back"
+    hold = 10
+
+    def inject(self, ctx):
+        ctx.stack.net.unplug("redis")
+
+    def heal(self, ctx):
+        ctx.stack.net.plug("redis")
+
+
+class ContentLatency(Scenario):
+    name = "postgres-latency"
+    about = "200 ms ± 50 ms added to every packet Postgres's host sends (tc netem) for 15 s"
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.stack.net.netem("postgres", "delay", "200ms", "50ms")
+
+    def heal(self, ctx):
+        ctx.stack.net.netem("postgres")
+
+
+class LLMHang(Scenario):
+    name = "llm-slow"
+    about = "the LLM upstream answering after 40 s (past GPTService's 30 s deadline) for 15 s"
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.llm_config({"latency_ms": 40000})
+
+    def heal(self, ctx):
+        ctx.llm_config({"latency_ms": 200})
+
+
+ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), ContentLatency(), LLMHang())}
+SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
+
+
+class Prober:
+    """The recovery probes, as an account of their own."""
+
+    def __init__(self, stack, log):
+        self.client = Client(stack.url, log, "probe")
+        self.email = f"probe-{uuid.uuid4().hex[:12]}@example.com"
+        self.token = None
+
+    def setup(self):
+        status, _, _ = self.client.call("signup", "POST", "/api/auth/signup",
+                                        {"email": self.email, "password": "probe password", "nickname": "Probe"},
+                                        ids={"email": self.email})
+        assert status == 201, f"the probe account could not sign up ({status})"
+
+    def round(self):
+        if not self.token:
+            status, body, _ = self.client.call("login", "POST", "/api/auth/login", {"email": self.email, "password": "probe password"})
+            if status != 200:
+                return False
+            self.token = body["accessToken"]
+        marker = uuid.uuid4().hex
+        checks = [self.client.call("read", "GET", "/api/posts?size=1")[0] == 200,
+                  self.client.call("read", "GET", "/api/gpt/quota")[0] == 200,
+                  self.client.call("read", "GET", "/api/users/me", token=self.token)[0] == 200,
+                  self.client.call("post", "POST", "/api/posts", {"title": f"chaos {marker}", "body": "probe", "tags": []},
+                                   token=self.token, ids={"marker": marker})[0] == 201]
+        return all(checks)
+
+    def recover(self, timeout=90):
+        """Seconds until a round of probes all succeed (None: not within `timeout`)."""
+        started = time.monotonic()
+        try:
+            poll("recovery", self.round, timeout, 0.5)
+        except TimeoutError:
+            return None
+        return round(time.monotonic() - started, 1)
+
+
+def run(ctx, scenario, before, after):
+    log = ctx.log
+    log.scenario, log.phase = scenario.name, "before"
+    ctx.stop.wait(before)
+    log.phase = "fault"
+    ctx.note(f"{scenario.name}: {scenario.about}")
+    injected = time.time()
+    scenario.inject(ctx)
+    ctx.stop.wait(scenario.hold)
+    scenario.heal(ctx)
+    healed = time.time()
+    recovery = ctx.prober.recover()
+    ctx.note(f"{scenario.name}: healed; recovered in {recovery} s" if recovery is not None
+             else f"{scenario.name}: NOT recovered within 90 s of the heal")
+    log.phase = "after"
+    ctx.stop.wait(after)
+    return {"name": scenario.name, "about": scenario.about, "injected": injected, "healed": healed,
+            "recovery": recovery, "hold": scenario.hold}
