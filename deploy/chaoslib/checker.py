@@ -106,8 +106,11 @@ def check(records, snap):
     audit = collections.Counter()
     for row in snap["audit"]:
         audit[(row["action"], row["actor_id"], row["target_id"])] += row["n"]
-    mails = collections.Counter((m["to"], m["subject"]) for m in snap["mails"])
+    mails = collections.defaultdict(list)  # (address, subject) -> Message-IDs, one per copy
+    for m in snap["mails"]:
+        mails[(m["to"], m["subject"])].append(m["message_id"])
     message_ids = collections.Counter(m["message_id"] for m in snap["mails"] if m["message_id"])
+    reported = set()
 
     def audit_once(scenario, action, actor, target, what):
         found = sum(n for (a, who, on), n in audit.items() if a == action and (actor is None or who == actor)
@@ -133,9 +136,16 @@ def check(records, snap):
                     findings.add(scenario, "lost", f"account {address} ({ids.get('id')})")
                     continue
                 for subject in (VERIFY_SUBJECT, WELCOME_SUBJECT):
-                    n = mails[(address, subject)]
-                    if n == 0:
+                    copies = mails[(address, subject)]
+                    if not copies:
                         findings.add(scenario, "lost", f"mail '{subject}' to {address}")
+                    for message_id in sorted(set(copies)):
+                        if copies.count(message_id) > 1:
+                            findings.add(scenario, "duplicate", f"mail {message_id} ('{subject}' to {address}) "
+                                                                f"delivered {copies.count(message_id)} times")
+                            reported.add(message_id)
+                    if len(set(copies)) > 1:
+                        findings.add(scenario, "duplicate", f"{len(set(copies))} different mails '{subject}' to {address}")
                 audit_once(scenario, "user.signed_up", ids["id"], None, f"account {ids['id']}")
             elif outcome == "refused" and address in users:
                 findings.add(scenario, "phantom", f"account {address} ({r['status']} {r.get('code')})")
@@ -204,7 +214,7 @@ def check(records, snap):
             findings.add(scenario, "phantom", f"item of video {video} in playlist {playlist} after its removal was acknowledged")
 
     for message_id, n in message_ids.items():
-        if n > 1:
+        if n > 1 and message_id not in reported:
             findings.add("(end)", "duplicate", f"mail {message_id} delivered {n} times")
 
     for job in snap["jobs"]:

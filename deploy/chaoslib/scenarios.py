@@ -21,6 +21,10 @@ class Scenario:
     def heal(self, ctx):
         raise NotImplementedError
 
+    def recovered(self, ctx):
+        """What this fault stopped works again (beyond the probes)."""
+        return True
+
 
 class WorkersKill(Scenario):
     name = "workers-kill"
@@ -45,6 +49,10 @@ class WorkersKill(Scenario):
         for thread in ctx.burst:
             thread.join(15)
         ctx.stack.start("workers")
+
+    def recovered(self, ctx):
+        # The mail backlog sent: the killed attempts' leases ran out and were claimed again.
+        return ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue = 'email' AND run_at < now() + interval '20 seconds'") == "0"
 
 
 class PostgresRestart(Scenario):
@@ -120,18 +128,23 @@ class Prober:
                 return False
             self.token = body["accessToken"]
         marker = uuid.uuid4().hex
+        me = self.client.call("read", "GET", "/api/users/me", token=self.token)[0]
+        if me == 401:
+            self.token = None  # expired on a long run: log in again next round
         checks = [self.client.call("read", "GET", "/api/posts?size=1")[0] == 200,
                   self.client.call("read", "GET", "/api/gpt/quota")[0] == 200,
-                  self.client.call("read", "GET", "/api/users/me", token=self.token)[0] == 200,
+                  me == 200,
                   self.client.call("post", "POST", "/api/posts", {"title": f"chaos {marker}", "body": "probe", "tags": []},
                                    token=self.token, ids={"marker": marker})[0] == 201]
         return all(checks)
 
-    def recover(self, timeout=90):
-        """Seconds until a round of probes all succeed (None: not within `timeout`)."""
+    def recover(self, scenario, ctx, timeout=90):
+        """Seconds until a round of probes all succeed and the scenario's own check passes (None: not
+        within `timeout`)."""
         started = time.monotonic()
         try:
             poll("recovery", self.round, timeout, 0.5)
+            poll("recovery", lambda: scenario.recovered(ctx), timeout - (time.monotonic() - started), 0.5)
         except TimeoutError:
             return None
         return round(time.monotonic() - started, 1)
@@ -148,7 +161,7 @@ def run(ctx, scenario, before, after):
     ctx.stop.wait(scenario.hold)
     scenario.heal(ctx)
     healed = time.time()
-    recovery = ctx.prober.recover()
+    recovery = ctx.prober.recover(scenario, ctx)
     ctx.note(f"{scenario.name}: healed; recovered in {recovery} s" if recovery is not None
              else f"{scenario.name}: NOT recovered within 90 s of the heal")
     log.phase = "after"
