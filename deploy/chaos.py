@@ -163,6 +163,8 @@ def main():
             stack.down()
             if os.path.isdir(stack.logs):
                 shutil.copytree(stack.logs, os.path.join(results_dir, "logs"), dirs_exist_ok=True)
+            if os.path.isdir(os.path.join(work, "nginx", "logs")):
+                shutil.copytree(os.path.join(work, "nginx", "logs"), os.path.join(results_dir, "logs", "nginx"), dirs_exist_ok=True)
             if args.keep:
                 say(f"kept {work}")
             else:

@@ -79,7 +79,7 @@ class RedisPartition(Scenario):
         ctx.stack.net.plug("redis")
 
 
-class ContentLatency(Scenario):
+class PostgresLatency(Scenario):
     name = "postgres-latency"
     about = "200 ms ± 50 ms added to every packet Postgres's host sends (tc netem) for 15 s"
     hold = 15
@@ -103,7 +103,59 @@ class LLMHang(Scenario):
         ctx.llm_config({"latency_ms": 200})
 
 
-ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), ContentLatency(), LLMHang())}
+class InstanceKill(Scenario):
+    name = "instance-kill"
+    about = "kill -9 of one of the two ContentService instances behind nginx under load; started again 5 s later"
+    hold = 5
+
+    def inject(self, ctx):
+        ctx.stack.procs["content"].kill9()
+
+    def heal(self, ctx):
+        ctx.stack.start("content")
+
+
+class RollingRestart(Scenario):
+    name = "rolling-restart"
+    about = ("SIGTERM to every service instance and the Workers, one at a time, each started again and ready, "
+             "and nginx's fail_timeout (5 s) waited out, before the next (a deploy)")
+    hold = 0
+    # nginx rests an instance that refused a connection for fail_timeout (5 s in the dev profile):
+    # stopping the next one sooner leaves nginx no live instance, and it answers 502 at once.
+    settle = 6
+
+    def inject(self, ctx):
+        from .stack import SERVICES
+        for name in SERVICES:
+            process = ctx.stack.procs[name]
+            started = time.monotonic()
+            process.stop(signal.SIGTERM, timeout=30)
+            ctx.stack.start(name)
+            ctx.note(f"{self.name}: {name} stopped (SIGTERM) and ready again in {time.monotonic() - started:.1f} s")
+            ctx.stop.wait(self.settle)
+
+    def heal(self, ctx):
+        pass
+
+
+class SMTPDown(Scenario):
+    name = "smtp-down"
+    about = "the SMTP server gone (its process stopped: connections refused) for 15 s during sign-ups, then back"
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.stack.procs["smtp"].stop(signal.SIGTERM, timeout=5)
+        ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 4, prefix="chaos")
+
+    def heal(self, ctx):
+        ctx.stack.start("smtp")
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue = 'email'") == "0"
+
+
+ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
+                           PostgresLatency(), LLMHang(), SMTPDown())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 

@@ -2,7 +2,8 @@
 service instance on a host (network namespace) of its own, on 10.77.0.0/24.
 
     .2  nginx (the only trusted proxy)      .10 postgres   .11 redis   .12 smtp   .13 llm
-    .21 auth   .22 content   .23 gpt   .24 workers        .100 the client (workload, checker)
+    .21 auth   .22 content   .23 gpt   .24 workers   .31-.33 the second auth, content and gpt
+    .100 the client (workload, checker)
 
 The Workers send mail through a relay on their own host's loopback (127.0.0.1:1025 -> smtp:25):
 the Workers refuse plain SMTP to another machine, as they should, and the sink speaks no TLS.
@@ -19,7 +20,10 @@ DEPLOY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(DEPLOY)
 
 HOSTS = {"nginx": 2, "postgres": 10, "redis": 11, "smtp": 12, "llm": 13,
-         "auth": 21, "content": 22, "gpt": 23, "workers": 24, "client": 100}
+         "auth": 21, "content": 22, "gpt": 23, "workers": 24,
+         "auth2": 31, "content2": 32, "gpt2": 33, "client": 100}
+# Two instances of each HTTP service behind nginx (instance 2 on host NAME2), one Workers process.
+SERVICES = ["workers", "auth", "auth2", "content", "content2", "gpt", "gpt2"]
 PORTS = {"postgres": 5432, "redis": 6379, "smtp": 25, "llm": 8089, "nginx": 80,
          "auth": 8081, "content": 8082, "gpt": 8083, "workers": 8084}
 BINARIES = {"auth": ["AuthService"], "content": ["ContentService"], "gpt": ["GPTService"], "workers": ["Workers", "run"]}
@@ -85,9 +89,9 @@ class Stack:
         self.net.enter("client")
         self._postgres()
         self._simple_hosts()
-        for service in ("workers", "auth", "content", "gpt"):
-            self.procs[service] = self._service(service)
-            self.start(service)
+        for name in SERVICES:
+            self._service(name)
+            self.start(name)
         self._nginx()
         self.start("nginx")
         say(f"stack up: nginx at {self.url}, Postgres at {self.addr('postgres')}")
@@ -151,17 +155,18 @@ class Stack:
         for name in ("redis", "smtp", "llm", "relay"):
             self.start(name)
 
-    def _service(self, service):
+    def _service(self, name):
         a = self.addr
+        service = name.rstrip("2")
         env = {
             **SERVICE_SETTINGS,
-            "HTTP_HOST": a(service), "HTTP_PORT": str(PORTS[service]),
+            "HTTP_HOST": a(name), "HTTP_PORT": str(PORTS[service]),
             "TRUSTED_PROXIES": a("nginx"),
             "DATABASE_URL": f"postgres://{service}_svc:{service}_svc@{a('postgres')}:5432/app",
             "REDIS_URL": f"redis://{a('redis')}:6379",
             "SMTP_URL": "smtp://127.0.0.1:1025",
             "MEDIA_DIR": os.path.join(self.dir, "media"),
-            "JWKS_URL": f"http://{a('auth')}:8081/api/auth/jwks.json",
+            "JWKS_URL": f"http://{a('nginx')}/api/auth/jwks.json",
             "OPENAI_BASE_URL": f"http://{a('llm')}:8089/v1",
             "PUBLIC_BASE_URL": self.url,
         }
@@ -169,8 +174,7 @@ class Stack:
         os.makedirs(env["MEDIA_DIR"], exist_ok=True)
         argv = [os.path.join(self.bin_dir, BINARIES[service][0])] + BINARIES[service][1:]
         port = PORTS[service]
-        return self._add(service, service, argv, env=env, cwd=REPO,
-                         ready=lambda: http_ok(f"http://{a(service)}:{port}/healthz"))
+        return self._add(name, name, argv, env=env, cwd=REPO, ready=lambda: http_ok(f"http://{a(name)}:{port}/healthz"))
 
     def _nginx(self):
         prefix = os.path.join(self.dir, "nginx")
@@ -181,14 +185,15 @@ class Stack:
         a = self.addr
         run(os.path.join(DEPLOY, "nginx-render"), "--output", conf, "dev", f"PREFIX={prefix}", f"LISTEN={a('nginx')}:80",
             f"MEDIA_DIR={os.path.join(self.dir, 'media')}", f"USER_DIRECTIVE=user {owner};",
-            f"AUTH={a('auth')}:8081", f"CONTENT={a('content')}:8082", f"GPT={a('gpt')}:8083")
+            f"AUTH={a('auth')}:8081,{a('auth2')}:8081", f"CONTENT={a('content')}:8082,{a('content2')}:8082",
+            f"GPT={a('gpt')}:8083,{a('gpt2')}:8083")
         self._add("nginx", "nginx", ["nginx", "-p", prefix + "/", "-e", os.path.join(prefix, "logs", "error.log"), "-c", conf,
                                      "-g", "daemon off;"], ready=lambda: http_ok(f"http://{a('nginx')}/healthz"))
 
     # Taking it down --------------------------------------------------------------------------
 
     def down(self):
-        order = ["nginx", "gpt", "content", "auth", "workers", "relay", "llm", "smtp", "redis", "postgres"]
+        order = ["nginx"] + SERVICES[::-1] + ["relay", "llm", "smtp", "redis", "postgres"]
         for name in order:
             process = self.procs.get(name)
             if process:
