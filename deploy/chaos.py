@@ -129,7 +129,7 @@ def main():
         ctx.prober = scenarios.Prober(stack, log)
         ctx.prober.setup()
         clip_bytes = clip()
-        actors = [Actor(n, stack.url, log, _shared(), ctx.stop, clip_bytes) for n in range(1, 5)]
+        actors = [Actor(n, stack.url, log, _shared(), ctx.stop, clip_bytes, stack.maildir) for n in range(1, 5)]
         shared = actors[0].shared
         for actor in actors:
             actor.shared = shared
@@ -154,7 +154,8 @@ def main():
                 path = report.write(results_dir, results, checker.read_log(log.file.name), findings, ctx.notes, settings)
                 say(f"report: {os.path.relpath(path, REPO)}")
                 print(open(path).read())
-                code = 1 if findings.failed() else 0
+                unrecovered = [r["name"] for r in results if r["recovery"] is None]
+                code = 1 if findings.failed() or unrecovered else 0
         except Exception:
             traceback.print_exc()
             code = code or 1

@@ -35,7 +35,8 @@ def json_rows(stack, query):
 def snapshot(stack):
     """What the database and the sink hold."""
     return {
-        "users": json_rows(stack, "SELECT id, email FROM auth.users WHERE email ~ '^(chaos|slow|probe)-'"),
+        "users": json_rows(stack, "SELECT id, email, email_verified_at IS NOT NULL AS verified FROM auth.users "
+                                  "WHERE email ~ '^(chaos|slow|probe)-'"),
         "posts": json_rows(stack, "SELECT p.id, p.title, p.like_count + coalesce((SELECT sum(delta) FROM content.like_deltas d "
                                   "WHERE d.post_id = p.id), 0) AS like_count FROM content.posts p WHERE title LIKE 'chaos %'"),
         "likes": json_rows(stack, "SELECT l.post_id, l.user_id FROM content.likes l JOIN content.posts p ON p.id = l.post_id "
@@ -45,6 +46,8 @@ def snapshot(stack):
         "videos": json_rows(stack, "SELECT id, title, status FROM content.videos"),
         "audit": json_rows(stack, "SELECT action, actor_id, target_id, count(*) AS n FROM audit.events "
                                   "GROUP BY action, actor_id, target_id"),
+        "item_events": json_rows(stack, "SELECT payload ->> 'item_id' AS item, count(*) AS n FROM audit.events "
+                                        "WHERE action = 'playlist.item_added' GROUP BY 1"),
         "jobs": json_rows(stack, "SELECT id, queue, kind, state, attempts, max_attempts, locked_until < now() AS lease_gone, "
                                  "run_at > now() AS later, errors -> -1 ->> 'error' AS last_error FROM queue.jobs"),
         "dead": json_rows(stack, "SELECT id, queue, kind, jsonb_array_length(errors) AS errors, errors -> -1 ->> 'error' "
@@ -96,6 +99,8 @@ def contract_violation(record):
 def check(records, snap):
     findings = Findings()
     users = {u["email"]: u["id"] for u in snap["users"]}
+    verified = {u["id"] for u in snap["users"] if u.get("verified")}
+    item_events = {row["item"]: row["n"] for row in snap.get("item_events", [])}
     posts = {p["id"]: p for p in snap["posts"]}
     post_markers = {p["title"].split(" ", 1)[1] for p in snap["posts"]}
     likes = {(l["post_id"], l["user_id"]) for l in snap["likes"]}
@@ -149,6 +154,14 @@ def check(records, snap):
                 audit_once(scenario, "user.signed_up", ids["id"], None, f"account {ids['id']}")
             elif outcome == "refused" and address in users:
                 findings.add(scenario, "phantom", f"account {address} ({r['status']} {r.get('code')})")
+        elif kind == "verify":
+            if outcome == "ack" and ids["user"] not in verified:
+                findings.add(scenario, "lost", f"verification of {ids['user']}")
+        elif kind == "playlist_item_id":
+            n = item_events.get(ids["item"], 0)
+            if n != 1:
+                findings.add(scenario, "lost" if n == 0 else "duplicate",
+                             f"playlist item {ids['item']}: {n} playlist.item_added audit rows")
         elif kind == "post":
             if outcome == "ack":
                 if ids.get("id") not in posts:
@@ -181,6 +194,8 @@ def check(records, snap):
                     findings.add(scenario, "lost", f"video {ids.get('id')}")
                 elif video["status"] != "ready":
                     findings.add(scenario, "lost", f"video {ids['id']} is {video['status']}, not ready (its thumbnail and rendition)")
+                else:
+                    audit_once(scenario, "video.uploaded", None, ids["id"], f"video {ids['id']}")
             elif outcome == "refused" and ids["marker"] in video_markers:
                 findings.add(scenario, "phantom", f"video with marker {ids['marker']}")
 

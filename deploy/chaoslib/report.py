@@ -25,7 +25,8 @@ def write(folder, results, records, findings, notes, settings):
             continue
         acked = sum(1 for r in mine if r["outcome"] == "ack" and r["kind"] in WRITES)
         result = next((r for r in results if r["name"] == name), None)
-        recovery = "" if result is None else ("not within 90 s" if result["recovery"] is None else f"{result['recovery']} s")
+        recovery = "" if result is None else ("not within 90 s" if result["recovery"] is None else
+                                              "skipped" if result["recovery"] == "skipped" else f"{result['recovery']} s")
         lines.append(f"| {name} | {status_counts(mine) or '–'} | {acked} | {len(found['lost'])} | {len(found['phantom'])} | "
                      f"{len(found['duplicate'])} | {len(found['violation'])} | {recovery} |")
     lines.append("")

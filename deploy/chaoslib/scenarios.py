@@ -10,6 +10,10 @@ from .hosts import poll
 from .workload import Client, mail_burst
 
 
+class NotAvailable(Exception):
+    """This machine cannot inject the fault (e.g. a kernel without sch_netem)."""
+
+
 class Scenario:
     name = ""
     about = ""
@@ -85,7 +89,10 @@ class PostgresLatency(Scenario):
     hold = 15
 
     def inject(self, ctx):
-        ctx.stack.net.netem("postgres", "delay", "200ms", "50ms")
+        try:
+            ctx.stack.net.netem("postgres", "delay", "200ms", "50ms")
+        except RuntimeError as error:
+            raise NotAvailable(f"tc netem is not available here (the kernel's sch_netem): {error}")
 
     def heal(self, ctx):
         ctx.stack.net.netem("postgres")
@@ -209,7 +216,13 @@ def run(ctx, scenario, before, after):
     log.phase = "fault"
     ctx.note(f"{scenario.name}: {scenario.about}")
     injected = time.time()
-    scenario.inject(ctx)
+    try:
+        scenario.inject(ctx)
+    except NotAvailable as error:
+        ctx.note(f"{scenario.name}: skipped: {error}")
+        log.phase = "after"
+        return {"name": scenario.name, "about": scenario.about, "injected": injected, "healed": injected,
+                "recovery": "skipped", "hold": 0}
     ctx.stop.wait(scenario.hold)
     scenario.heal(ctx)
     healed = time.time()

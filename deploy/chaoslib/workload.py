@@ -23,7 +23,7 @@ BOUNDARY = "chaosboundary7f3a"
 # questions may wait for the upstream (GPT_UPSTREAM_TIMEOUT_MS, 30 s).
 DEADLINE = {"question": 35.0, "upload": 30.0}
 DEFAULT_DEADLINE = 10.0
-WRITES = {"signup", "post", "like", "playlist_create", "playlist_add", "playlist_remove", "upload"}
+WRITES = {"signup", "verify", "post", "like", "playlist_create", "playlist_add", "playlist_remove", "upload"}
 
 
 class Log:
@@ -126,14 +126,17 @@ class Account:
         self.email, self.password = email, password
         self.id = self.access = self.refresh = None
         self.liked = set()
+        self.verified = False
         self.playlist = None
         self.items = {}  # item id -> video id, as acknowledged
 
 
 class Actor(threading.Thread):
-    WEIGHTS = {"signup": 1, "login": 1, "refresh": 2, "post": 3, "like": 4, "playlist": 2, "upload": 0.3, "question": 1.5}
+    WEIGHTS = {"signup": 1, "verify": 1, "login": 1, "refresh": 2, "post": 3, "like": 4, "playlist": 2, "upload": 0.3,
+               "question": 1.5}
 
-    def __init__(self, number, base, log, shared, stop, clip_bytes, pace=0.6):
+    def __init__(self, number, base, log, shared, stop, clip_bytes, maildir, pace=0.6):
+        self.maildir = maildir
         super().__init__(name=f"actor-{number}", daemon=True)
         self.number, self.client, self.shared, self.stop = number, Client(base, log, number), shared, stop
         self.clip, self.pace = clip_bytes, pace
@@ -172,6 +175,20 @@ class Actor(threading.Thread):
             self.accounts.append(account)
             self.login(account)
         return status
+
+    def verify(self):
+        """An account's verification link, read from the sink's maildir, used as the page's button does."""
+        waiting = [a for a in self.accounts if not a.verified]
+        token = None
+        for account in waiting:
+            token = verification_token(self.maildir, account.email)
+            if token:
+                break
+        if not token:
+            return self.refresh()
+        status, _, _ = self.client.call("verify", "POST", "/api/auth/email/verify", {"token": token}, ids={"user": account.id})
+        if status in (200, 422):  # 422: used already (an earlier answer was lost)
+            account.verified = True
 
     def login(self, account=None):
         account = account or self.random.choice(self.accounts)
@@ -264,6 +281,29 @@ class Actor(threading.Thread):
         topic = self.random.choice(["redis", "postgres", "nginx", "swift", "queues", "leases", "backoff", "mail"])
         self.authed(account, "question", "POST", "/api/gpt/qna", {"question": f"What is {topic} for?"},
                     ids={"user": account.id})
+
+
+def verification_token(maildir, address):
+    """The token in the newest verification mail to `address` at the sink, or None."""
+    import email
+    import os
+    import re
+    folder = os.path.join(maildir, "new")
+    with _seen_lock:
+        for name in sorted(set(os.listdir(folder)) - _seen.keys()):
+            with open(os.path.join(folder, name), "rb") as f:
+                message = email.message_from_bytes(f.read())
+            token = None
+            if message["Subject"] == "Confirm your email address":
+                match = re.search(r"[?&]token=([A-Za-z0-9_-]+)", message.get_payload(decode=True).decode())
+                token = match.group(1) if match else None
+            _seen[name] = ((message["To"] or "").strip("<> "), token, os.stat(os.path.join(folder, name)).st_mtime)
+        tokens = sorted((when, token) for to, token, when in _seen.values() if to == address and token)
+    return tokens[-1][1] if tokens else None
+
+
+_seen = {}  # the sink's files read so far: name -> (recipient, verification token, time)
+_seen_lock = threading.Lock()
 
 
 def mail_burst(client, count, prefix="slow"):
