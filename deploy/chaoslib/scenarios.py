@@ -71,6 +71,42 @@ class PostgresRestart(Scenario):
         ctx.stack.start("postgres")
 
 
+class PostgresKill(Scenario):
+    name = "postgres-kill"
+    about = "Postgres stopped with SIGQUIT (`-m immediate`: no checkpoint, crash recovery at the next start) under load, started again 5 s later"
+    hold = 5
+
+    def inject(self, ctx):
+        ctx.stack.procs["postgres"].stop(signal.SIGQUIT, timeout=30)
+
+    def heal(self, ctx):
+        ctx.stack.start("postgres")
+
+
+class RedisKill(Scenario):
+    name = "redis-kill"
+    about = "kill -9 of Redis under load (its append-only file synced every second), started again 3 s later"
+    hold = 3
+
+    def inject(self, ctx):
+        ctx.stack.procs["redis"].kill9()
+
+    def heal(self, ctx):
+        ctx.stack.start("redis")
+
+
+class RedisFreeze(Scenario):
+    name = "redis-freeze"
+    about = "Redis frozen (SIGSTOP: connections open, nothing answered) for 10 s, then SIGCONT"
+    hold = 10
+
+    def inject(self, ctx):
+        ctx.stack.procs["redis"].send(signal.SIGSTOP)
+
+    def heal(self, ctx):
+        ctx.stack.procs["redis"].send(signal.SIGCONT)
+
+
 class RedisPartition(Scenario):
     name = "redis-partition"
     about = "Redis's host unplugged from the switch (its port link down) for 10 s, then plugged back"
@@ -162,7 +198,7 @@ class SMTPDown(Scenario):
 
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresLatency(), LLMHang(), SMTPDown())}
+                           PostgresKill(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMHang(), SMTPDown())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
