@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chaoslib import checker, report, scenarios  # noqa: E402
 from chaoslib.hosts import NoNamespaces, poll  # noqa: E402
 from chaoslib.stack import REPO, Stack  # noqa: E402
-from chaoslib.workload import Actor, Log, clip  # noqa: E402
+from chaoslib.workload import Actor, Log, Shared, clip  # noqa: E402
 
 NO_NAMESPACES = 77
 
@@ -129,10 +129,9 @@ def main():
         ctx.prober = scenarios.Prober(stack, log)
         ctx.prober.setup()
         clip_bytes = clip()
-        actors = [Actor(n, stack.url, log, _shared(), ctx.stop, clip_bytes, stack.maildir) for n in range(1, 5)]
-        shared = actors[0].shared
+        shared = Shared()
+        actors = [Actor(n, stack.url, log, shared, ctx.stop, clip_bytes, stack.maildir) for n in range(1, 5)]
         for actor in actors:
-            actor.shared = shared
             actor.start()
         for name in names:
             results.append(scenarios.run(ctx, scenarios.ALL[name], before, after))
@@ -172,10 +171,6 @@ def main():
                 shutil.rmtree(work, ignore_errors=True)
     return code
 
-
-def _shared():
-    from chaoslib.workload import Shared
-    return Shared()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ class NoNamespaces(Exception):
     """Network namespaces cannot be made here (no CAP_NET_ADMIN, or no iproute2)."""
 
 
-def run(*argv, check=True, quiet=False):
+def run(*argv, check=True):
     done = subprocess.run(list(argv), capture_output=True, text=True)
     if check and done.returncode != 0:
         raise RuntimeError(f"`{' '.join(argv)}` failed: {(done.stderr or done.stdout).strip()}")
