@@ -146,7 +146,9 @@ def main():
         try:
             if code == 0 and stack.procs:
                 quiesce(ctx)
-                findings = checker.check(checker.read_log(log.file.name), checker.snapshot(stack))
+                allowed = {r["name"]: scenarios.ALL[r["name"]].duplicate_mail for r in results
+                           if scenarios.ALL[r["name"]].duplicate_mail}
+                findings = checker.check(checker.read_log(log.file.name), checker.snapshot(stack), allowed)
                 settings = (f"Scenarios: {', '.join(names)}. Steady phases {before:.0f} s before and {after:.0f} s after "
                             f"each fault; 4 actors through nginx from the client host; binaries from {bin_dir}."
                             + (" **--break-jobs: a mail job deleted on purpose.**" if args.break_jobs else ""))

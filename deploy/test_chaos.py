@@ -89,13 +89,21 @@ class CheckerTests(unittest.TestCase):
         # ...but no answer within the deadline is a violation of the contract.
         self.assertEqual(len(findings.by_scenario["s"]["violation"]), 1)
 
-    def test_a_mail_sent_twice_is_a_duplicate_with_its_id_not_a_failure(self):
+    def test_a_mail_sent_twice_is_a_duplicate_with_its_id_and_fails_unless_the_scenario_allows_it(self):
         records, snap = healthy()
         snap["mails"].append(mail("chaos-a@example.com", "Welcome to Content Platform", "<job-2@x>"))
         findings = check(records, snap)
         self.assertEqual(len(findings.by_scenario["s"]["duplicate"]), 1)
         self.assertIn("<job-2@x>", findings.by_scenario["s"]["duplicate"][0])
-        self.assertFalse(findings.failed())
+        self.assertTrue(findings.failed())
+        self.assertFalse(check(records, snap, allowed={"s": "a worker killed mid-send"}).failed())
+
+    def test_an_audit_row_written_twice_fails_whatever_the_scenario(self):
+        records, snap = healthy()
+        snap["audit"][1]["n"] = 2
+        findings = check(records, snap, allowed={"s": "a worker killed mid-send"})
+        self.assertEqual(findings.by_scenario["s"]["duplicate"], ["post 7: 2 post.created audit rows"])
+        self.assertTrue(findings.failed())
 
     def test_a_500_or_a_503_without_retry_after_is_a_violation(self):
         records, snap = healthy()

@@ -30,9 +30,9 @@ def write(folder, results, records, findings, notes, settings):
         lines.append(f"| {name} | {status_counts(mine) or '–'} | {acked} | {len(found['lost'])} | {len(found['phantom'])} | "
                      f"{len(found['duplicate'])} | {len(found['violation'])} | {recovery} |")
     lines.append("")
-    lines.append("`lost`, `phantom`, `mismatch` and `violations` must be 0 (the run fails otherwise); duplicated effects "
-                 "are at-least-once deliveries, listed with their ids. `(end)` holds what is checked across the run "
-                 "(like counts, mail by Message-ID).")
+    lines.append("`lost`, `phantom`, `mismatch` and `violations` must be 0, and so must duplicated effects unless the "
+                 "scenario says why its mail may arrive twice (below); the run fails otherwise. Duplicates are listed "
+                 "with their ids. `(end)` holds what is checked across the run (like counts, mail by Message-ID).")
     lines += ["", "## Scenarios", ""]
     for result in results:
         lines.append(f"- **{result['name']}**: {result['about']}.")
@@ -41,7 +41,8 @@ def write(folder, results, records, findings, notes, settings):
     for name, found in findings.by_scenario.items():
         for kind in findings.KINDS:
             for what in found[kind]:
-                lines.append(f"- {name}, {kind}: {what}")
+                allowed = findings.allowed.get(name) if kind == "duplicate" and what.startswith("mail ") else None
+                lines.append(f"- {name}, {kind}: {what}" + (f" (allowed: {allowed})" if allowed else ""))
                 any_finding = True
     if not any_finding:
         lines.append("None.")

@@ -18,6 +18,8 @@ class Scenario:
     name = ""
     about = ""
     hold = 10  # seconds the fault lasts
+    # Why this fault may deliver a mail twice (with one Message-ID); empty: it must not.
+    duplicate_mail = ""
 
     def inject(self, ctx):
         raise NotImplementedError
@@ -30,16 +32,27 @@ class Scenario:
         return True
 
 
+def mid_send(ctx):
+    """Waits until a mail of the burst is being sent: its delivery row claimed ('sending'); the sink
+    takes 3 s to accept a slow-*@ message."""
+    poll("a mail being sent", lambda: int(ctx.stack.psql(
+        "SELECT count(*) FROM queue.email_deliveries WHERE state = 'sending' AND recipient LIKE 'slow-%'")) > 0, 20, 0.1)
+    time.sleep(0.5)  # into the send (connection, envelope, the message's DATA)
+
+
+KNOWN_MAIL_DEFECT = ("known defect: a mail sent while Postgres is away cannot be marked sent and is sent again "
+                     "(docs/reliability.md, What the suite found)")
+
+
 class WorkersKill(Scenario):
     name = "workers-kill"
     about = "kill -9 of the Workers process mid-job during a burst of sign-up mail; started again 3 s later"
     hold = 3
+    duplicate_mail = "the documented window: a Workers process killed between the server's acceptance and the 'sent' mark"
 
     def inject(self, ctx):
         ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 8)
-        # Mid-job: a mail job claimed and its send under way (the sink takes 3 s for slow-*@).
-        poll("an email job running", lambda: int(ctx.stack.psql(
-            "SELECT count(*) FROM queue.jobs WHERE queue = 'email' AND state = 'running'")) > 0, 20, 0.1)
+        mid_send(ctx)
         ctx.stack.procs["workers"].kill9()
         ctx.note(f"{self.name}: Workers killed (kill -9) with email jobs running")
         if ctx.break_jobs:
@@ -63,6 +76,7 @@ class PostgresRestart(Scenario):
     name = "postgres-restart"
     about = "Postgres stopped (fast shutdown: sessions cut off) under load, started again 5 s later"
     hold = 5
+    duplicate_mail = KNOWN_MAIL_DEFECT
 
     def inject(self, ctx):
         ctx.stack.procs["postgres"].stop(signal.SIGINT, timeout=30)
@@ -71,10 +85,32 @@ class PostgresRestart(Scenario):
         ctx.stack.start("postgres")
 
 
+class PostgresRestartMidSend(Scenario):
+    name = "postgres-restart-mid-send"
+    about = ("Postgres stopped (fast shutdown) while the Workers are sending a burst of sign-up mail (the sink takes 3 s "
+             "to accept each), started again 5 s later: the sends finish while Postgres is away")
+    hold = 5
+    duplicate_mail = KNOWN_MAIL_DEFECT
+
+    def inject(self, ctx):
+        ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 6)
+        mid_send(ctx)
+        ctx.stack.procs["postgres"].stop(signal.SIGINT, timeout=30)
+
+    def heal(self, ctx):
+        ctx.stack.start("postgres")
+        for thread in ctx.burst:
+            thread.join(15)
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue = 'email' AND run_at < now() + interval '20 seconds'") == "0"
+
+
 class PostgresKill(Scenario):
     name = "postgres-kill"
     about = "Postgres stopped with SIGQUIT (`-m immediate`: no checkpoint, crash recovery at the next start) under load, started again 5 s later"
     hold = 5
+    duplicate_mail = KNOWN_MAIL_DEFECT
 
     def inject(self, ctx):
         ctx.stack.procs["postgres"].stop(signal.SIGQUIT, timeout=30)
@@ -198,7 +234,7 @@ class SMTPDown(Scenario):
 
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresKill(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMHang(), SMTPDown())}
+                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMHang(), SMTPDown())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
