@@ -167,6 +167,8 @@ def main():
                 shutil.copytree(stack.logs, os.path.join(results_dir, "logs"), dirs_exist_ok=True)
             if os.path.isdir(os.path.join(work, "nginx", "logs")):
                 shutil.copytree(os.path.join(work, "nginx", "logs"), os.path.join(results_dir, "logs", "nginx"), dirs_exist_ok=True)
+            if code == NO_NAMESPACES:
+                shutil.rmtree(results_dir, ignore_errors=True)  # nothing ran
             if args.keep:
                 say(f"kept {work}")
             else:
