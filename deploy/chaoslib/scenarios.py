@@ -170,7 +170,7 @@ class PostgresLatency(Scenario):
         ctx.stack.net.netem("postgres")
 
 
-class LLMHang(Scenario):
+class LLMSlow(Scenario):
     name = "llm-slow"
     about = "the LLM upstream answering after 40 s (past GPTService's 30 s deadline) for 15 s"
     hold = 15
@@ -217,6 +217,18 @@ class RollingRestart(Scenario):
         pass
 
 
+class LLMFailing(Scenario):
+    name = "llm-failing"
+    about = "every LLM upstream call failing with 500 (the stub's /config failure_rate 1) for 15 s"
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.llm_config({"failure_rate": 1.0, "failure_status": 500})
+
+    def heal(self, ctx):
+        ctx.llm_config({"failure_rate": 0.0, "failure_status": 0})
+
+
 class SMTPDown(Scenario):
     name = "smtp-down"
     about = "the SMTP server gone (its process stopped: connections refused) for 15 s during sign-ups, then back"
@@ -234,7 +246,7 @@ class SMTPDown(Scenario):
 
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMHang(), SMTPDown())}
+                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
