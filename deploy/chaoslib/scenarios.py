@@ -54,7 +54,7 @@ class WorkersKill(Scenario):
         ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 8)
         mid_send(ctx)
         ctx.stack.procs["workers"].kill9()
-        ctx.note(f"{self.name}: Workers killed (kill -9) with email jobs running")
+        ctx.note(f"{self.name}: Workers killed (kill -9) with a mail being sent")
         if ctx.break_jobs:
             # The deliberately broken build: a job deleted before its effect (the checker must
             # report the lost mail).
@@ -274,6 +274,7 @@ class Prober:
         me = self.client.call("read", "GET", "/api/users/me", token=self.token)[0]
         if me == 401:
             self.token = None  # expired on a long run: log in again next round
+            return False
         checks = [self.client.call("read", "GET", "/api/posts?size=1")[0] == 200,
                   self.client.call("read", "GET", "/api/gpt/quota")[0] == 200,
                   me == 200,
