@@ -1,0 +1,251 @@
+"""The independent checker: the client's log of what was acknowledged against what Postgres and
+the SMTP sink hold at the end. It knows the routes and the tables, nothing of the services' code.
+
+`snapshot` reads the database and the sink; `check` is a pure function of the log and the snapshot
+(so it is tested without a stack: deploy/test_chaos.py). Findings, per scenario:
+
+  lost        an acknowledged write (or its mail, or its audit row) that is not there
+  phantom     a refused write that is there anyway
+  duplicate   an effect that happened more than once (two mails with one Message-ID, two audit
+              rows for one action); a failure unless the scenario names why its mail may be
+              duplicated (`allowed`: a Workers process killed mid-send, or a known defect)
+  mismatch    a count that does not add up (like_count against the likes)
+  violation   an answer the contract does not allow under a fault (500, 502/504, a 503 or 429
+              without Retry-After, no answer within the deadline)
+  jobs        a job left running with its lease gone, or dead without a reason; jobs still
+              waiting with their last error (reported, not failures)
+"""
+import collections
+import email
+import json
+import os
+
+VERIFY_SUBJECT = "Confirm your email address"
+WELCOME_SUBJECT = "Welcome to Content Platform"
+
+
+def read_log(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def json_rows(stack, query):
+    return json.loads(stack.psql(f"SELECT coalesce(json_agg(t), '[]') FROM ({query}) t") or "[]")
+
+
+def snapshot(stack):
+    """What the database and the sink hold."""
+    return {
+        "users": json_rows(stack, "SELECT id, email, email_verified_at IS NOT NULL AS verified FROM auth.users "
+                                  "WHERE email ~ '^(chaos|slow|probe)-'"),
+        "posts": json_rows(stack, "SELECT p.id, p.title, p.like_count + coalesce((SELECT sum(delta) FROM content.like_deltas d "
+                                  "WHERE d.post_id = p.id), 0) AS like_count FROM content.posts p WHERE title LIKE 'chaos %'"),
+        "likes": json_rows(stack, "SELECT l.post_id, l.user_id FROM content.likes l JOIN content.posts p ON p.id = l.post_id "
+                                  "WHERE p.title LIKE 'chaos %'"),
+        "playlists": json_rows(stack, "SELECT id, owner_id FROM content.playlists"),
+        "items": json_rows(stack, "SELECT id, playlist_id, video_id FROM content.playlist_items"),
+        "videos": json_rows(stack, "SELECT id, title, status FROM content.videos"),
+        "audit": json_rows(stack, "SELECT action, actor_id, target_id, count(*) AS n FROM audit.events "
+                                  "GROUP BY action, actor_id, target_id"),
+        "item_events": json_rows(stack, "SELECT payload ->> 'item_id' AS item, count(*) AS n FROM audit.events "
+                                        "WHERE action = 'playlist.item_added' GROUP BY 1"),
+        "jobs": json_rows(stack, "SELECT id, queue, kind, state, attempts, max_attempts, locked_until < now() AS lease_gone, "
+                                 "run_at > now() AS later, errors -> -1 ->> 'error' AS last_error FROM queue.jobs"),
+        "dead": json_rows(stack, "SELECT id, queue, kind, jsonb_array_length(errors) AS errors, errors -> -1 ->> 'error' "
+                                 "AS last_error FROM queue.dead_jobs"),
+        "mails": read_mails(stack.maildir),
+    }
+
+
+def read_mails(maildir):
+    mails = []
+    for sub in ("new", "cur"):
+        folder = os.path.join(maildir, sub)
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+            with open(os.path.join(folder, name), "rb") as f:
+                message = email.message_from_bytes(f.read())
+            mails.append({"to": (message["To"] or "").strip("<> "), "subject": message["Subject"],
+                          "message_id": message["Message-ID"]})
+    return mails
+
+
+class Findings:
+    KINDS = ("lost", "phantom", "duplicate", "mismatch", "violation")
+
+    def __init__(self, allowed=None):
+        self.allowed = allowed or {}  # scenario -> why its mail may arrive twice
+        self.by_scenario = collections.defaultdict(lambda: {k: [] for k in self.KINDS})
+        self.jobs = {"stuck": [], "dead_without_reason": [], "dead": [], "waiting": []}
+
+    def add(self, scenario, kind, what):
+        self.by_scenario[scenario][kind].append(what)
+
+    def failed(self):
+        hard = ("lost", "phantom", "mismatch", "violation")
+        return any(f[k] for f in self.by_scenario.values() for k in hard) or any(
+            what for name, f in self.by_scenario.items() for what in f["duplicate"]
+            if not (name in self.allowed and what.startswith("mail "))) or bool(
+            self.jobs["stuck"] or self.jobs["dead_without_reason"])
+
+
+def contract_violation(record):
+    """Why an answer breaks the contract under a fault, or None."""
+    status = record["status"]
+    if status == 0:
+        return f"no answer within {record['ms']} ms ({record.get('error', 'timeout')})"
+    if status in (500, 502, 504) or status >= 505:
+        return f"{status} {record.get('code') or ''}".strip()
+    if status in (429, 503) and not record.get("retry_after"):
+        return f"{status} without Retry-After"
+    return None
+
+
+def check(records, snap, allowed=None):
+    findings = Findings(allowed)
+    users = {u["email"]: u["id"] for u in snap["users"]}
+    verified = {u["id"] for u in snap["users"] if u.get("verified")}
+    item_events = {row["item"]: row["n"] for row in snap.get("item_events", [])}
+    posts = {p["id"]: p for p in snap["posts"]}
+    post_markers = {p["title"].split(" ", 1)[1] for p in snap["posts"]}
+    likes = {(l["post_id"], l["user_id"]) for l in snap["likes"]}
+    playlists = {p["id"] for p in snap["playlists"]}
+    items = {(i["playlist_id"], i["video_id"]): i["id"] for i in snap["items"]}
+    videos = {v["id"]: v for v in snap["videos"]}
+    video_markers = {v["title"].split(" ", 1)[1] for v in snap["videos"] if v["title"].startswith("chaos ")}
+    audit = collections.Counter()
+    for row in snap["audit"]:
+        audit[(row["action"], row["actor_id"], row["target_id"])] += row["n"]
+    mails = collections.defaultdict(list)  # (address, subject) -> Message-IDs, one per copy
+    for m in snap["mails"]:
+        mails[(m["to"], m["subject"])].append(m["message_id"])
+    message_ids = collections.Counter(m["message_id"] for m in snap["mails"] if m["message_id"])
+    reported = set()
+
+    def audit_once(scenario, action, actor, target, what):
+        found = sum(n for (a, who, on), n in audit.items() if a == action and (actor is None or who == actor)
+                    and (target is None or on == target))
+        if found == 0:
+            findings.add(scenario, "lost", f"{what}: no {action} audit row")
+        elif found > 1:
+            findings.add(scenario, "duplicate", f"{what}: {found} {action} audit rows")
+
+    acked_likes = collections.Counter()
+    unsure_likes = set()
+    playlist_ops = collections.defaultdict(list)
+    for r in records:
+        scenario, ids, outcome, kind = r["scenario"], r.get("ids", {}), r.get("outcome"), r["kind"]
+        if outcome in ("ack", "refused", "unknown"):
+            why = contract_violation(r)
+            if why:
+                findings.add(scenario, "violation", f"{r['phase']}: {kind} {r['method']} {r['path']}: {why}")
+        if kind == "signup":
+            address = ids["email"]
+            if outcome == "ack":
+                if users.get(address) != ids.get("id"):
+                    findings.add(scenario, "lost", f"account {address} ({ids.get('id')})")
+                    continue
+                for subject in (VERIFY_SUBJECT, WELCOME_SUBJECT):
+                    copies = mails[(address, subject)]
+                    if not copies:
+                        findings.add(scenario, "lost", f"mail '{subject}' to {address}")
+                    for message_id in sorted(set(copies)):
+                        if copies.count(message_id) > 1:
+                            findings.add(scenario, "duplicate", f"mail {message_id} ('{subject}' to {address}) "
+                                                                f"delivered {copies.count(message_id)} times")
+                            reported.add(message_id)
+                    if len(set(copies)) > 1:
+                        findings.add(scenario, "duplicate", f"{len(set(copies))} different mails '{subject}' to {address}")
+                audit_once(scenario, "user.signed_up", ids["id"], None, f"account {ids['id']}")
+            elif outcome == "refused" and address in users:
+                findings.add(scenario, "phantom", f"account {address} ({r['status']} {r.get('code')})")
+        elif kind == "verify":
+            if outcome == "ack" and ids["user"] not in verified:
+                findings.add(scenario, "lost", f"verification of {ids['user']}")
+        elif kind == "playlist_item_id":
+            n = item_events.get(ids["item"], 0)
+            if n != 1:
+                findings.add(scenario, "lost" if n == 0 else "duplicate",
+                             f"playlist item {ids['item']}: {n} playlist.item_added audit rows")
+        elif kind == "post":
+            if outcome == "ack":
+                if ids.get("id") not in posts:
+                    findings.add(scenario, "lost", f"post {ids.get('id')}")
+                else:
+                    audit_once(scenario, "post.created", None, str(ids["id"]), f"post {ids['id']}")
+            elif outcome == "refused" and ids["marker"] in post_markers:
+                findings.add(scenario, "phantom", f"post with marker {ids['marker']} ({r['status']} {r.get('code')})")
+        elif kind == "like":
+            key = (ids["post"], ids["user"])
+            if outcome == "ack":
+                acked_likes[ids["post"]] += 1
+                if key not in likes:
+                    findings.add(scenario, "lost", f"like of post {key[0]} by {key[1]}")
+                else:
+                    audit_once(scenario, "post.liked", key[1], str(key[0]), f"like of post {key[0]} by {key[1]}")
+            elif outcome == "unknown":
+                unsure_likes.add(key)
+            elif outcome == "refused" and key in likes and r.get("code") != "token_expired":
+                findings.add(scenario, "phantom", f"like of post {key[0]} by {key[1]} ({r['status']} {r.get('code')})")
+        elif kind == "playlist_create":
+            if outcome == "ack" and ids.get("id") not in playlists:
+                findings.add(scenario, "lost", f"playlist {ids.get('id')}")
+        elif kind in ("playlist_add", "playlist_remove"):
+            playlist_ops[(ids["playlist"], ids["video"])].append((kind, outcome, r.get("code"), scenario))
+        elif kind == "upload":
+            if outcome == "ack":
+                video = videos.get(ids.get("id"))
+                if not video:
+                    findings.add(scenario, "lost", f"video {ids.get('id')}")
+                elif video["status"] != "ready":
+                    findings.add(scenario, "lost", f"video {ids['id']} is {video['status']}, not ready (its thumbnail and rendition)")
+                else:
+                    audit_once(scenario, "video.uploaded", None, ids["id"], f"video {ids['id']}")
+            elif outcome == "refused" and ids["marker"] in video_markers:
+                findings.add(scenario, "phantom", f"video with marker {ids['marker']}")
+
+    # Like counts: the folded count (plus deltas not folded yet) is the number of likes, and the
+    # likes are the acknowledged ones (and perhaps some whose answer never came).
+    by_post = collections.Counter(post for post, _ in likes)
+    for post_id, post in posts.items():
+        if post["like_count"] != by_post[post_id]:
+            findings.add("(end)", "mismatch", f"post {post_id}: like_count {post['like_count']}, {by_post[post_id]} likes")
+        unsure = sum(1 for p, _ in unsure_likes if p == post_id)
+        if not acked_likes[post_id] <= by_post[post_id] <= acked_likes[post_id] + unsure:
+            findings.add("(end)", "mismatch", f"post {post_id}: {by_post[post_id]} likes, {acked_likes[post_id]} acknowledged "
+                                              f"(+{unsure} unanswered)")
+
+    # Playlist items: the last operation whose outcome is known decides, unless an unanswered one
+    # came after it.
+    for (playlist, video), ops in playlist_ops.items():
+        if ops[-1][1] == "unknown":
+            continue
+        last = [op for op in ops if op[1] == "ack"]
+        if not last:
+            if (playlist, video) in items and not any(op[1] == "unknown" for op in ops) and \
+                    not any(op[2] == "already_in_playlist" for op in ops):
+                findings.add(ops[-1][3], "phantom", f"playlist {playlist} holds video {video}, never acknowledged")
+            continue
+        kind, _, _, scenario = last[-1]
+        present = (playlist, video) in items
+        if kind == "playlist_add" and not present:
+            findings.add(scenario, "lost", f"item of video {video} in playlist {playlist}")
+        if kind == "playlist_remove" and present and ops[-1][1] != "unknown":
+            findings.add(scenario, "phantom", f"item of video {video} in playlist {playlist} after its removal was acknowledged")
+
+    for message_id, n in message_ids.items():
+        if n > 1 and message_id not in reported:
+            findings.add("(end)", "duplicate", f"mail {message_id} delivered {n} times")
+
+    for job in snap["jobs"]:
+        line = f"job {job['id']} ({job['queue']}/{job['kind']}, {job['state']}, attempt {job['attempts']}/{job['max_attempts']})"
+        if job["state"] == "running" and job["lease_gone"]:
+            findings.jobs["stuck"].append(line + " held by nobody")
+        else:
+            findings.jobs["waiting"].append(line + (f": {job['last_error']}" if job["last_error"] else ""))
+    for job in snap["dead"]:
+        line = f"dead job {job['id']} ({job['queue']}/{job['kind']})"
+        if not job["errors"]:
+            findings.jobs["dead_without_reason"].append(line)
+        else:
+            findings.jobs["dead"].append(f"{line}: {job['last_error']}")
+    return findings

@@ -1,0 +1,209 @@
+"""The platform spread over hosts: Postgres, Redis, the SMTP sink, the LLM stub, nginx and each
+service instance on a host (network namespace) of its own, on 10.77.0.0/24.
+
+    .2  nginx (the only trusted proxy)      .10 postgres   .11 redis   .12 smtp   .13 llm
+    .21 auth   .22 content   .23 gpt   .24 workers   .31-.33 the second auth, content and gpt
+    .100 the client (workload, checker)
+
+The Workers send mail through a relay on their own host's loopback (127.0.0.1:1025 -> smtp:25):
+the Workers refuse plain SMTP to another machine, as they should, and the sink speaks no TLS.
+"""
+import os
+import secrets
+import signal
+import subprocess
+import sys
+
+from .hosts import Network, Process, http_ok, poll, run, tcp_ok
+
+DEPLOY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(DEPLOY)
+
+HOSTS = {"nginx": 2, "postgres": 10, "redis": 11, "smtp": 12, "llm": 13,
+         "auth": 21, "content": 22, "gpt": 23, "workers": 24,
+         "auth2": 31, "content2": 32, "gpt2": 33, "client": 100}
+# Two instances of each HTTP service behind nginx (instance 2 on host NAME2), one Workers process.
+SERVICES = ["workers", "auth", "auth2", "content", "content2", "gpt", "gpt2"]
+PORTS = {"postgres": 5432, "redis": 6379, "smtp": 25, "llm": 8089, "nginx": 80,
+         "auth": 8081, "content": 8082, "gpt": 8083, "workers": 8084}
+BINARIES = {"auth": ["AuthService"], "content": ["ContentService"], "gpt": ["GPTService"], "workers": ["Workers", "run"]}
+SECRETS = {"auth": ["SIGNING_KEY_SECRET", "MAIL_LINK_SECRET"], "content": ["CONTENT_CURSOR_SECRET"],
+           "gpt": ["GPT_ADDRESS_SECRET"], "workers": ["MAIL_LINK_SECRET"]}
+
+# Settings that make a few minutes tell: cheap hashes, short leases, limits that one client
+# address does not reach, small uploads.
+SERVICE_SETTINGS = {
+    "LOG_LEVEL": "info",
+    "BCRYPT_COST": "4",
+    "SIGNUP_ADDRESS_LIMIT": "100000", "LOGIN_ADDRESS_LIMIT": "100000",
+    "GPT_QUOTA_ANONYMOUS": "100000", "GPT_QUOTA_UNVERIFIED": "100000", "GPT_QUOTA_VERIFIED": "100000",
+    "GPT_BURST_LIMIT": "100",
+    "CONTENT_MAX_UPLOAD_BYTES": "20000000", "CONTENT_MEDIA_MIN_FREE_BYTES": "0",
+    "WORKERS_LEASE_SECONDS": "6", "WORKERS_RESCUE_SECONDS": "2", "SMTP_TIMEOUT_SECONDS": "5",
+    "WORKERS_SHUTDOWN_GRACE_SECONDS": "7",
+}
+
+
+def pg_bin():
+    found = sorted(d for d in (os.path.join("/usr/lib/postgresql", v, "bin") for v in os.listdir("/usr/lib/postgresql"))
+                   if os.path.isdir(d))
+    return os.environ.get("PG_BIN") or found[-1]
+
+
+class Stack:
+    def __init__(self, folder, prefix, bin_dir):
+        self.dir, self.bin_dir = folder, bin_dir
+        self.net = Network(prefix)
+        self.procs = {}
+        self.logs = os.path.join(folder, "logs")
+        self.pg_bin = pg_bin()
+        self.secrets = {name: secrets.token_urlsafe(32) for name in
+                        ("SIGNING_KEY_SECRET", "MAIL_LINK_SECRET", "CONTENT_CURSOR_SECRET", "GPT_ADDRESS_SECRET")}
+
+    # Addresses -------------------------------------------------------------------------------
+
+    def addr(self, host):
+        return self.net.address(host)
+
+    @property
+    def url(self):
+        return f"http://{self.addr('nginx')}"
+
+    @property
+    def database_url(self):
+        return f"postgres://app:app@{self.addr('postgres')}:{PORTS['postgres']}/app"
+
+    @property
+    def maildir(self):
+        return os.path.join(self.dir, "mail")
+
+    # Bringing it up --------------------------------------------------------------------------
+
+    def up(self, say):
+        os.makedirs(self.logs, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.net.up()
+        for host, octet in HOSTS.items():
+            self.net.add_host(host, octet)
+        say(f"network: {len(HOSTS)} hosts on 10.77.0.0/24 behind a bridge in {self.net.switch}")
+        self.net.enter("client")
+        self._postgres()
+        self._simple_hosts()
+        for name in SERVICES:
+            self._service(name)
+            self.start(name)
+        self._nginx()
+        self.start("nginx")
+        say(f"stack up: nginx at {self.url}, Postgres at {self.addr('postgres')}")
+
+    def _add(self, name, host, argv, env=None, user=None, cwd=None, ready=None):
+        process = Process(name, self.net.hosts[host][0], argv, env, os.path.join(self.logs, f"{name}.log"), user, cwd)
+        process.ready = ready
+        self.procs[name] = process
+        return process
+
+    def start(self, name, timeout=90):
+        process = self.procs[name]
+        process.start()
+        poll(f"{name} ready", lambda: self._ready(process), timeout)
+
+    def _ready(self, process):
+        if not process.alive():
+            raise RuntimeError(f"{process.name} exited with {process.popen.returncode} (log: {process.log})")
+        return process.ready()
+
+    def _postgres(self):
+        data, sock = os.path.join(self.dir, "pg"), os.path.join(self.dir, "pgsock")
+        os.makedirs(sock)
+        os.makedirs(data)
+        subprocess.run(["chown", "postgres:", data, sock], check=True)
+        run("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", f"{self.pg_bin}/initdb", "-D", data,
+            "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            f.write(f"\n# deploy/chaos: its own host\nlisten_addresses = '{self.addr('postgres')}'\nport = {PORTS['postgres']}\n"
+                    f"unix_socket_directories = '{sock}'\nmax_connections = 200\nshared_preload_libraries = 'pg_stat_statements'\n"
+                    # The OS never crashes in this suite; commits stay synchronous, so a killed
+                    # Postgres keeps every acknowledged commit.
+                    "fsync = off\nfull_page_writes = off\n")
+        with open(os.path.join(data, "pg_hba.conf"), "a") as f:
+            f.write("host all all 10.77.0.0/24 scram-sha-256\n")
+        self._add("postgres", "postgres", [f"{self.pg_bin}/postgres", "-D", data], user="postgres",
+                  ready=lambda: run(f"{self.pg_bin}/pg_isready", "-q", "-h", self.addr("postgres"), "-p",
+                                    str(PORTS["postgres"]), check=False).returncode == 0)
+        self.start("postgres")
+        run(os.path.join(DEPLOY, "postgres", "bootstrap"), self.pg_bin, sock, str(PORTS["postgres"]))
+
+    def _simple_hosts(self):
+        python = sys.executable
+        redis_dir = os.path.join(self.dir, "redis")
+        os.makedirs(redis_dir)
+        a = self.addr
+        self._add("redis", "redis", ["redis-server", "--bind", a("redis"), "--port", "6379", "--dir", redis_dir,
+                                     "--daemonize", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                                     "--protected-mode", "no", "--maxmemory", "256mb", "--maxmemory-policy", "volatile-lfu"],
+                  ready=lambda: tcp_ok(a("redis"), 6379))
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(self.maildir, sub))
+        self._add("smtp", "smtp", [python, "-m", "aiosmtpd", "-n", "-l", f"{a('smtp')}:25", "-c", "smtp_sink.Sink", self.maildir],
+                  env={"PYTHONPATH": DEPLOY}, ready=lambda: tcp_ok(a("smtp"), 25))
+        self._add("llm", "llm", [python, os.path.join(DEPLOY, "llm-stub.py"), "--host", a("llm"), "--port", "8089"],
+                  ready=lambda: http_ok(f"http://{a('llm')}:8089/v1/models"))
+        # The relay answers on the Workers' loopback, which the client cannot reach: its readiness
+        # is the Workers' mail arriving.
+        self._add("relay", "workers", [python, "-m", "chaoslib.relay", "127.0.0.1:1025", f"{a('smtp')}:25"],
+                  env={"PYTHONPATH": DEPLOY}, ready=lambda: True)
+        for name in ("redis", "smtp", "llm", "relay"):
+            self.start(name)
+
+    def _service(self, name):
+        a = self.addr
+        service = name.rstrip("2")
+        env = {
+            **SERVICE_SETTINGS,
+            "HTTP_HOST": a(name), "HTTP_PORT": str(PORTS[service]),
+            "TRUSTED_PROXIES": a("nginx"),
+            "DATABASE_URL": f"postgres://{service}_svc:{service}_svc@{a('postgres')}:5432/app",
+            "REDIS_URL": f"redis://{a('redis')}:6379",
+            "SMTP_URL": "smtp://127.0.0.1:1025",
+            "MEDIA_DIR": os.path.join(self.dir, "media"),
+            "JWKS_URL": f"http://{a('nginx')}/api/auth/jwks.json",
+            "OPENAI_BASE_URL": f"http://{a('llm')}:8089/v1",
+            "PUBLIC_BASE_URL": self.url,
+        }
+        env.update({name: self.secrets[name] for name in SECRETS[service]})
+        os.makedirs(env["MEDIA_DIR"], exist_ok=True)
+        argv = [os.path.join(self.bin_dir, BINARIES[service][0])] + BINARIES[service][1:]
+        port = PORTS[service]
+        return self._add(name, name, argv, env=env, cwd=REPO, ready=lambda: http_ok(f"http://{a(name)}:{port}/healthz"))
+
+    def _nginx(self):
+        prefix = os.path.join(self.dir, "nginx")
+        os.makedirs(os.path.join(prefix, "logs"))
+        os.makedirs(os.path.join(prefix, "tmp"))
+        conf = os.path.join(prefix, "nginx.conf")
+        owner = subprocess.run(["stat", "-c", "%U %G", REPO], capture_output=True, text=True).stdout.strip()
+        a = self.addr
+        run(os.path.join(DEPLOY, "nginx-render"), "--output", conf, "dev", f"PREFIX={prefix}", f"LISTEN={a('nginx')}:80",
+            f"MEDIA_DIR={os.path.join(self.dir, 'media')}", f"USER_DIRECTIVE=user {owner};",
+            f"AUTH={a('auth')}:8081,{a('auth2')}:8081", f"CONTENT={a('content')}:8082,{a('content2')}:8082",
+            f"GPT={a('gpt')}:8083,{a('gpt2')}:8083")
+        self._add("nginx", "nginx", ["nginx", "-p", prefix + "/", "-e", os.path.join(prefix, "logs", "error.log"), "-c", conf,
+                                     "-g", "daemon off;"], ready=lambda: http_ok(f"http://{a('nginx')}/healthz"))
+
+    # Taking it down --------------------------------------------------------------------------
+
+    def down(self):
+        order = ["nginx"] + SERVICES[::-1] + ["relay", "llm", "smtp", "redis", "postgres"]
+        for name in order:
+            process = self.procs.get(name)
+            if process:
+                process.stop(signal.SIGINT if name == "postgres" else signal.SIGTERM, timeout=10)
+        self.net.teardown()
+
+    def psql(self, query):
+        """Postgres's answer to one statement, as the operator, over the network."""
+        done = subprocess.run([f"{self.pg_bin}/psql", self.database_url, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", query],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"psql: {done.stderr.strip()}")
+        return done.stdout.strip()
