@@ -40,10 +40,6 @@ def mid_send(ctx):
     time.sleep(0.5)  # into the send (connection, envelope, the message's DATA)
 
 
-KNOWN_MAIL_DEFECT = ("known defect: a mail sent while Postgres is away cannot be marked sent and is sent again "
-                     "(docs/reliability.md, What the suite found)")
-
-
 class WorkersKill(Scenario):
     name = "workers-kill"
     about = "kill -9 of the Workers process mid-job during a burst of sign-up mail; started again 3 s later"
@@ -76,7 +72,6 @@ class PostgresRestart(Scenario):
     name = "postgres-restart"
     about = "Postgres stopped (fast shutdown: sessions cut off) under load, started again 5 s later"
     hold = 5
-    duplicate_mail = KNOWN_MAIL_DEFECT
 
     def inject(self, ctx):
         ctx.stack.procs["postgres"].stop(signal.SIGINT, timeout=30)
@@ -90,7 +85,6 @@ class PostgresRestartMidSend(Scenario):
     about = ("Postgres stopped (fast shutdown) while the Workers are sending a burst of sign-up mail (the sink takes 3 s "
              "to accept each), started again 5 s later: the sends finish while Postgres is away")
     hold = 5
-    duplicate_mail = KNOWN_MAIL_DEFECT
 
     def inject(self, ctx):
         ctx.burst = mail_burst(Client(ctx.stack.url, ctx.log, "burst"), 6)
@@ -110,7 +104,6 @@ class PostgresKill(Scenario):
     name = "postgres-kill"
     about = "Postgres stopped with SIGQUIT (`-m immediate`: no checkpoint, crash recovery at the next start) under load, started again 5 s later"
     hold = 5
-    duplicate_mail = KNOWN_MAIL_DEFECT
 
     def inject(self, ctx):
         ctx.stack.procs["postgres"].stop(signal.SIGQUIT, timeout=30)
