@@ -137,7 +137,9 @@ import TestSupport
 /// The race between a login and a password reset or ban, driven step by step.
 @Suite struct SessionRaceTests {
     @Test func aLoginThatBeganBeforeARevocationGetsNoSession() async throws {
-        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL), logger: TestEnvironment.logger)
+        // Not a test of timeouts: at the suite's start a loaded machine may take seconds to answer.
+        let redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL, commandTimeout: .seconds(15)),
+                                logger: TestEnvironment.logger)
         let store = RefreshTokenStore(redis: redis, settings: .init(idleTTL: .seconds(60), absoluteTTL: .seconds(600), grace: .seconds(5), maxSessionsPerUser: 5))
         let revocations = RevocationList(redis: redis, cacheTTL: .zero)
         let userID = UUID().uuidString.lowercased()
