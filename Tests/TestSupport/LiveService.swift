@@ -63,7 +63,7 @@ public struct LiveService: Sendable {
 
     /// Polls `path` on `port` until it answers 200: an in-process instance, or a process of its
     /// own, which takes longer to start.
-    public static func waitUntilReady(_ name: String, port: Int, path: String = "/readyz", timeout: Duration = .seconds(5)) async throws {
+    public static func waitUntilReady(_ name: String, port: Int, path: String = "/readyz", timeout: Duration = .seconds(30)) async throws {
         let ready = try await eventually(timeout: timeout) {
             (try? await HTTPReply.send(.GET, "http://127.0.0.1:\(port)\(path)", address: "192.0.2.1", client: client))?.status == 200
         }

@@ -62,6 +62,9 @@ public enum TestEnvironment {
             // Dozens of services run at once beside the suites' own connections, under the test
             // cluster's max_connections; no test needs more than a few at a time.
             "DATABASE_POOL_SIZE": "6",
+            // At the suite's start every suite creates databases and starts services at once: a
+            // first connection can take longer than the services' 3 s. Outage tests set their own.
+            "DATABASE_ACQUIRE_TIMEOUT_MS": "15000",
             "MAIL_LINK_SECRET": mailLinkSecret,
             // Never the working directory's media folder.
             "MEDIA_DIR": ProcessInfo.processInfo.environment["MEDIA_DIR"]
