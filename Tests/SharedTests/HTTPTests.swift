@@ -141,6 +141,9 @@ import TestSupport
             let waited = { (headers: HTTPFields) async throws -> Int in
                 try await client.execute(uri: "/waited", method: .get, headers: headers) { Int(String(buffer: $0.body)) ?? -1 }
             }
+            // The first stamp teaches the service the proxy's clock (`ClockOffset`): a fresh one.
+            let fresh = try await waited([.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)])
+            #expect((0..<1000).contains(fresh), "\(fresh) ms")
             let stamped = try await waited([.requestStart: stamp])
             #expect((2500..<4000).contains(stamped), "\(stamped) ms")
             #expect((0..<1000).contains(try await waited([:])))
@@ -154,6 +157,8 @@ import TestSupport
     @Test func requestsThatQueuedTooLongAreShedButProbesAreNot() async throws {
         let app = try await makeApp(["HTTP_MAX_QUEUE_MS": "1000"])
         try await app.test(.live) { client in
+            let fresh: HTTPFields = [.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)]
+            try await client.execute(uri: "/items/42", method: .get, headers: fresh) { #expect($0.status == .ok) }
             let old: HTTPFields = [.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970 - 2.5)]
             try await client.execute(uri: "/items/42", method: .get, headers: old) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -161,7 +166,6 @@ import TestSupport
                 #expect(errorBody(response).code == "overloaded")
             }
             try await client.execute(uri: "/healthz", method: .get, headers: old) { #expect($0.status == .ok) }
-            let fresh: HTTPFields = [.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)]
             try await client.execute(uri: "/items/42", method: .get, headers: fresh) { #expect($0.status == .ok) }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(String(buffer: response.body).contains(#"http_server_shed_total{service="probe"}"#))

@@ -5,17 +5,17 @@ import Foundation
 /// (the proxy hop, the service's listen queue, a busy event loop) before the service began on it.
 /// A deadline counted from the edge includes that time, which the service cannot see otherwise.
 public enum RequestStart {
-    /// The longest wait believed: beyond it a clock is off, not a queue that long.
-    static let plausible: Duration = .seconds(60)
+    /// The largest gap believed: beyond it the stamp is garbage, not a clock that is off.
+    static let plausible: Double = 3600
 
-    /// The time since `header`'s stamp, or nil when the header is missing, malformed or implausible.
-    /// A stamp slightly in the future (the proxy's clock ahead) counts as no wait.
-    public static func waited(header: String?, now: Date = Date()) -> Duration? {
+    /// Seconds from `header`'s stamp to `now` by this host's clock (negative when the stamp is
+    /// ahead of it), or nil when the header is missing, malformed or implausible. It is the wait
+    /// plus the difference of the two clocks; `ClockOffset` takes the difference out.
+    public static func gap(header: String?, now: Date = Date()) -> Double? {
         guard var text = header?.trimmingWhitespace(), !text.isEmpty else { return nil }
         if text.hasPrefix("t=") { text.removeFirst(2) }
         guard text.utf8.count <= 24, let stamp = Double(text), stamp.isFinite else { return nil }
         let seconds = now.timeIntervalSince1970 - stamp
-        guard abs(seconds) <= Double(plausible.components.seconds) else { return nil }
-        return .milliseconds(Int64((max(0, seconds) * 1000).rounded()))
+        return abs(seconds) <= plausible ? seconds : nil
     }
 }
