@@ -45,7 +45,8 @@ func buildApplication(reader: ConfigReader, clock: ServiceClock = .system) throw
         logger.warning("GPT_ADDRESS_SECRET is not set: anonymous quotas are counted per instance and start again when it restarts")
     }
 
-    let router = runtime.makeRouter()
+    // A question a cache answers costs a Redis round trip; one for the model costs a call to it.
+    let router = runtime.makeRouter(cacheable: ["/api/gpt/qna"])
     QnAController(answerer: answerer, quota: quota, ledger: UsageLedger(batcher: batcher), addresses: AddressDigest(secret: addressSecret),
                   questionRule: TextRule(field: "question", scalars: 1...config.maxQuestionCharacters, maxBytes: config.maxQuestionBytes,
                                          multiline: true))

@@ -116,6 +116,14 @@ final class InFlightAnswers: Sendable {
         }
     }
 
+    /// The flight under way for `digest`, if any, to follow; never starts one.
+    func follow(_ digest: String) -> Flight? {
+        flights.withLockedValue { flights in
+            if let flight = flights[digest], flight.outcome == nil { return flight }
+            return nil
+        }
+    }
+
     /// Called by the leader once the outcome is published (and the answer cached): later callers
     /// then find the cache instead.
     func end(_ digest: String, _ flight: Flight) {

@@ -47,13 +47,18 @@ struct QuestionAnswerer: Sendable {
     }
 
     /// `arrived`: when the request reached the edge, from which its wait for the upstream counts.
+    /// `late`: the request already waited past the queue deadline (`AppRequestContext.late`), so
+    /// it gets only what the cache layers that cost no upstream call, or a flight already on its
+    /// way in this process, can give it; anything else is shed as `overloaded`.
     func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool,
-             arrived: ContinuousClock.Instant = .now) async throws -> Reply {
+             arrived: ContinuousClock.Instant = .now, late: Bool = false) async throws -> Reply {
         // A question the key cannot cover whole is answered for itself alone.
         let useCache = useCache && normalized.isShareable
         for _ in 0..<3 {
             if useCache, let (hit, status) = try await lookup(normalized, keys: keys, subject: subject) { return .cached(hit, quota: status) }
-            let (flight, role) = flights.join(keys.digest)
+            guard !late || useCache else { throw Self.shed() }
+            let joined: (Flight, InFlightAnswers.Role)? = late ? flights.follow(keys.digest).map { ($0, .follower) } : flights.join(keys.digest)
+            guard case let (flight, role)? = joined else { throw Self.shed() }
             if role == .follower {
                 // A leader that gave up before asking (its own quota) sends everyone round again.
                 if case .finished(.retry) = await flight.firstUpdate() { continue }
@@ -298,6 +303,12 @@ struct QuestionAnswerer: Sendable {
 
     private static func count(layer: String, _ result: String) {
         lookups["\(layer)/\(result)"]?.increment()
+    }
+
+    /// A late question no cache or flight could answer.
+    private static func shed() -> AskFailure {
+        refused("late")
+        return .overloaded
     }
 
     private static func refused(_ reason: String) {

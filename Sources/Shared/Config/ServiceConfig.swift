@@ -31,6 +31,9 @@ public struct ServiceConfig: Sendable {
     /// The longest a request may have waited after nginx passed it on before the handler sheds it
     /// with 503 (`QueueDeadlineMiddleware`); zero turns shedding off.
     public var maxQueue: Duration
+    /// How long a request on a route a cache can answer may have waited and still be served from
+    /// the cache (`HTTP_MAX_QUEUE_CACHED_MS`); never less than `maxQueue`.
+    public var maxCachedQueue: Duration
     public var logLevel: String
     public var logFormat: String
     /// Whose `X-Real-IP` is believed (nginx); everyone else is known by their own address.
@@ -61,6 +64,7 @@ public struct ServiceConfig: Sendable {
         self.listenBacklog = reader.int(forKey: "http.listen.backlog", default: 4096)
         self.acceptBatch = max(1, reader.int(forKey: "http.accept.batch", default: 256))
         self.maxQueue = .milliseconds(max(0, reader.int(forKey: "http.max.queue.ms", default: 500)))
+        self.maxCachedQueue = .milliseconds(max(0, reader.int(forKey: "http.max.queue.cached.ms", default: 1500)))
         self.logLevel = reader.string(forKey: "log.level", default: "info")
         self.logFormat = reader.string(forKey: "log.format", default: "json")
         self.corsOrigins = CORSAllowList.origins(from: reader.string(forKey: "cors.origins", default: ""))

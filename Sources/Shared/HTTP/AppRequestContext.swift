@@ -13,6 +13,10 @@ public struct AppRequestContext: RequestContext {
     /// When the request reached the edge: nginx's `X-Request-Start` from a trusted proxy
     /// (`ObservabilityMiddleware`), else when the service read its head. Deadlines count from it.
     public var arrived: ContinuousClock.Instant = .now
+    /// Waited past `HTTP_MAX_QUEUE_MS` on a route that a cache can answer cheaply
+    /// (`QueueDeadlineMiddleware`): only a cache, or work already under way, may answer it now;
+    /// anything costlier is shed with 503 `overloaded`.
+    public var late = false
 
     /// Request bodies whose mistakes are answered in plain words, naming the field.
     public var requestDecoder: JSONRequestDecoder { JSONRequestDecoder() }

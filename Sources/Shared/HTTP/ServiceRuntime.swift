@@ -54,8 +54,9 @@ public struct ServiceRuntime: Sendable {
 
     /// A router with the shared middleware (`HEAD` for every `GET`, request id, access log, metrics,
     /// CORS when `CORS_ORIGINS` names origins, JSON errors, body limit) and the health routes.
-    /// `bodyLimits` raises the body limit under some path prefixes.
-    public func makeRouter(bodyLimits: [String: Int] = [:]) -> Router<AppRequestContext> {
+    /// `bodyLimits` raises the body limit under some path prefixes; `cacheable` names the paths
+    /// whose handlers answer a late request from a cache (`AppRequestContext.late`).
+    public func makeRouter(bodyLimits: [String: Int] = [:], cacheable: Set<String> = []) -> Router<AppRequestContext> {
         let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: HeadResponses())
         router.add(middleware: ObservabilityMiddleware(service: config.name, trustedProxies: config.trustedProxies))
@@ -65,7 +66,8 @@ public struct ServiceRuntime: Sendable {
             router.add(middleware: CORSAllowList(origins: config.corsOrigins, routes: routeMethods))
         }
         router.add(middleware: ErrorMiddleware(routes: routeMethods))
-        router.add(middleware: QueueDeadlineMiddleware(service: config.name, maxQueue: config.maxQueue))
+        router.add(middleware: QueueDeadlineMiddleware(service: config.name, maxQueue: config.maxQueue,
+                                                       maxCachedQueue: config.maxCachedQueue, cacheable: cacheable))
         router.add(middleware: BodyLimitMiddleware(maxBytes: config.maxBodyBytes, overrides: bodyLimits))
         router.addHealthRoutes(checks: readinessChecks)
         return router
