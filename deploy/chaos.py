@@ -105,6 +105,7 @@ def main():
     stack = Stack(work, prefix, bin_dir)
     log = Log(os.path.join(results_dir, "requests.jsonl"))
     ctx = Context(stack, log, args.break_jobs)
+    ctx.results_dir = results_dir
     actors = []
     results = []
 
@@ -156,7 +157,7 @@ def main():
                 say(f"report: {os.path.relpath(path, REPO)}")
                 print(open(path).read())
                 unrecovered = [r["name"] for r in results if r["recovery"] is None]
-                code = 1 if findings.failed() or unrecovered else 0
+                code = 1 if findings.failed() or unrecovered or any(r.get("violations") for r in results) else 0
         except Exception:
             traceback.print_exc()
             code = code or 1

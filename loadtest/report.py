@@ -497,7 +497,13 @@ def spike(rep, meta, phases, rows, samples):
          fmt(ys.get("p95")), fmt(ys.get("max"))],
         ["the spike", f"{s['count']:,}", f"{dropped:,}", ", ".join(f"{k} × {v:,}" for k, v in st.items()), fmt(s.get("p95")), fmt(s.get("max"))],
     ])
-    kind_table(rep, burst, ["qna", "search"])
+    kind_table(rep, burst, ["qna-cached", "qna-new", "search"])
+    shares = cost_shares(burst)
+    rep.table(["requests", "sent", "200 within 2 s", "200 later", "429 / 503", "other"], [
+        [label, f"{v['sent']:,}", fmt(100 * v["fast"], 1, "%"), fmt(100 * v["late"], 1, "%"), fmt(100 * v["refused"], 1, "%"),
+         fmt(100 * v["other"], 1, "%")] for label, v in shares.items()])
+    bare = {k: int(meta["summaries"]["spike"]["metrics"].get(f"refused_without_retry_after{{kind:{k}}}", {}).get("values", {})
+                   .get("count", 0)) for k in ("qna-cached", "qna-new", "search")}
     connecting = [r["connecting"] for r in burst]
     waiting = [r["waiting"] for r in burst]
     # The services' own time for the spike's requests, from their histograms: what k6 waited
@@ -535,11 +541,31 @@ def spike(rep, meta, phases, rows, samples):
     ])
     rep.figures.update(stats=s, statuses=st, success=ok / max(1, s["count"]), dropped=dropped, yardstick=ys,
                        yardstick_dropped=yard_dropped, recovery_s=recovered, probe_p95_before=base95, service_ms=service_ms)
+    rep.figures.update(cost_shares=shares)
     rep.criterion(st.get("500", 0) == 0, f"no 500: {st.get('500', 0)}")
+    cached = shares["a cache can answer (popular questions)"]
+    rep.criterion(cached["fast"] >= 0.9, f"shedding by cost: {fmt(100 * cached['fast'], 1)}% of the questions a cache can "
+                  "answer got a 200 within 2 s (at least 90%)")
+    rep.criterion(sum(bare.values()) == 0, f"every 429 and 503 with Retry-After: {sum(bare.values())} without")
     slow = sum(1 for r in burst if r["ms"] > 2000 or r["status"] == "0")
     rep.criterion(slow == 0, f"no response slower than 2 s: {slow:,} slower or unanswered (max {fmt(s.get('max'))} ms)")
     rep.check(ok < 0.6 * s["count"], f"success under 60% of the spike: {fmt(100 * ok / max(1, s['count']), 1)}%")
     rep.check(dropped > 0, f"the generator could not start {dropped:,} of the requests in time")
+
+
+def cost_shares(burst):
+    """What became of the spike's requests a cache can answer, and of the rest: shares of those sent."""
+    out = {}
+    for label, kinds in (("a cache can answer (popular questions)", {"qna-cached"}),
+                         ("the rest (new questions, searches)", {"qna-new", "search"})):
+        mine = [r for r in burst if r["kind"] in kinds]
+        n = max(1, len(mine))
+        ok = [r for r in mine if r["status"] == "200"]
+        fast = sum(1 for r in ok if r["ms"] <= 2000)
+        refused = sum(1 for r in mine if r["status"] in ("429", "503"))
+        out[label] = {"sent": len(mine), "fast": fast / n, "late": (len(ok) - fast) / n, "refused": refused / n,
+                      "other": (len(mine) - len(ok) - refused) / n}
+    return out
 
 
 TITLES = {"login": "Login storm", "search": "Search and listing", "soak": "Soak", "spike": "Spike"}

@@ -31,6 +31,10 @@ class Scenario:
         """What this fault stopped works again (beyond the probes)."""
         return True
 
+    def details(self, ctx):
+        """Lines for the report, and violations of the contract this scenario found itself."""
+        return [], []
+
 
 def mid_send(ctx):
     """Waits until a mail of the burst is being sent: its delivery row claimed ('sending'); the sink
@@ -238,8 +242,10 @@ class SMTPDown(Scenario):
         return ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue = 'email'") == "0"
 
 
+from .spike import Spike  # noqa: E402 (it builds on Scenario, above)
+
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown())}
+                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(), Spike())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
@@ -309,5 +315,6 @@ def run(ctx, scenario, before, after):
              else f"{scenario.name}: NOT recovered within 90 s of the heal")
     log.phase = "after"
     ctx.stop.wait(after)
+    details, violations = scenario.details(ctx)
     return {"name": scenario.name, "about": scenario.about, "injected": injected, "healed": healed,
-            "recovery": recovery, "hold": scenario.hold}
+            "recovery": recovery, "hold": scenario.hold, "details": details, "violations": violations}

@@ -3,7 +3,7 @@ service instance on a host (network namespace) of its own, on 10.77.0.0/24.
 
     .2  nginx (the only trusted proxy)      .10 postgres   .11 redis   .12 smtp   .13 llm
     .21 auth   .22 content   .23 gpt   .24 workers   .31-.33 the second auth, content and gpt
-    .100 the client (workload, checker)
+    .100 the client (workload, checker)   .101 the load generator (the spike)
 
 The Workers send mail through a relay on their own host's loopback (127.0.0.1:1025 -> smtp:25):
 the Workers refuse plain SMTP to another machine, as they should, and the sink speaks no TLS.
@@ -21,7 +21,7 @@ REPO = os.path.dirname(DEPLOY)
 
 HOSTS = {"nginx": 2, "postgres": 10, "redis": 11, "smtp": 12, "llm": 13,
          "auth": 21, "content": 22, "gpt": 23, "workers": 24,
-         "auth2": 31, "content2": 32, "gpt2": 33, "client": 100}
+         "auth2": 31, "content2": 32, "gpt2": 33, "client": 100, "loadgen": 101}
 # Two instances of each HTTP service behind nginx (instance 2 on host NAME2), one Workers process.
 SERVICES = ["workers", "auth", "auth2", "content", "content2", "gpt", "gpt2"]
 PORTS = {"postgres": 5432, "redis": 6379, "smtp": 25, "llm": 8089, "nginx": 80,
@@ -186,7 +186,11 @@ class Stack:
         run(os.path.join(DEPLOY, "nginx-render"), "--output", conf, "dev", f"PREFIX={prefix}", f"LISTEN={a('nginx')}:80",
             f"MEDIA_DIR={os.path.join(self.dir, 'media')}", f"USER_DIRECTIVE=user {owner};",
             f"AUTH={a('auth')}:8081,{a('auth2')}:8081", f"CONTENT={a('content')}:8082,{a('content2')}:8082",
-            f"GPT={a('gpt')}:8083,{a('gpt2')}:8083")
+            f"GPT={a('gpt')}:8083,{a('gpt2')}:8083",
+            # Every request comes from the client's or the load generator's address: nginx's
+            # per-address limits are out of the way, as the services' are.
+            "API_RATE=100000r/s", "API_BURST=100000", "GPT_RATE=100000r/s", "GPT_BURST=100000",
+            "LOGIN_RATE=100000r/s", "LOGIN_BURST=100000")
         self._add("nginx", "nginx", ["nginx", "-p", prefix + "/", "-e", os.path.join(prefix, "logs", "error.log"), "-c", conf,
                                      "-g", "daemon off;"], ready=lambda: http_ok(f"http://{a('nginx')}/healthz"))
 

@@ -1,12 +1,16 @@
 // Scenario 4, the spike: REQUESTS requests offered within one second, open loop, half on
-// /api/gpt/qna (half of those on 50 popular questions, half never asked before) and half on
-// /api/search; half carry a signed-in user's token, half are anonymous. Probes at PROBE_RATE/s
+// /api/gpt/qna (half of those on 50 popular questions answered once in setup, so a cache can
+// answer them, half never asked before) and half on /api/search; half carry a signed-in user's token, half are anonymous. Probes at PROBE_RATE/s
 // (a signed-in popular question and a search) run for BASELINE seconds before and RECOVERY seconds after,
 // to show how fast latency returns to normal. TARGET=healthz sends the same spike to
 // /healthz/gpt and /healthz/content: the machine's and the generator's own limit.
 // Run by `loadtest/run spike`.
 import exec from 'k6/execution';
+import { Counter } from 'k6/metrics';
 import { ask, bearer, common, get, searchPath, statusThresholds, summaryTo, tokens } from './lib.js';
+
+// A refusal (429 or 503) without `Retry-After`, by kind: the contract says there is none.
+const bareRefusals = new Counter('refused_without_retry_after');
 
 const total = parseInt(__ENV.REQUESTS || '10000');
 const target = __ENV.TARGET || 'api';
@@ -35,14 +39,16 @@ if (target !== 'healthz') {
 export const options = Object.assign({}, common, {
   scenarios,
   setupTimeout: '120s',
-  thresholds: statusThresholds('http_reqs'),
+  thresholds: Object.assign(statusThresholds('http_reqs'),
+    Object.fromEntries(['qna-cached', 'qna-new', 'search'].map((k) => [`refused_without_retry_after{kind:${k}}`, ['count>=0']]))),
 });
 
 export function setup() {
   if (target === 'healthz') return { tokens: [] };
   const signedIn = tokens(parseInt(__ENV.TOKENS || '50'));
-  // The probes' questions answered once, so the baseline is of cache hits as the recovery is.
-  for (let q = 0; q < 5; q++) ask(`What is popular topic number ${q}?`, 'setup', bearer(signedIn[q % signedIn.length]));
+  // The 50 popular questions answered once, so the spike's half of them is what a cache can
+  // answer (kind `qna-cached`) and the probes' baseline is of cache hits as the recovery is.
+  for (let q = 0; q < 50; q++) ask(`What is popular topic number ${q}?`, 'setup', bearer(signedIn[q % signedIn.length]), '30s');
   return { tokens: signedIn };
 }
 
@@ -52,11 +58,16 @@ export function spike(data) {
   if (target === 'healthz') {
     get(i % 2 === 0 ? '/healthz/gpt' : '/healthz/content', 'healthz');
   } else if (i % 2 === 0) {
-    const question = (i >> 1) % 2 === 0 ? `What is popular topic number ${(i >> 2) % 50}?` : `A unique question ${run} ${i}`;
-    ask(question, 'qna', headers);
+    const popular = (i >> 1) % 2 === 0;
+    const question = popular ? `What is popular topic number ${(i >> 2) % 50}?` : `A unique question ${run} ${i}`;
+    counted(ask(question, popular ? 'qna-cached' : 'qna-new', headers), popular ? 'qna-cached' : 'qna-new');
   } else {
-    get(searchPath(i >> 1), 'search', headers);
+    counted(get(searchPath(i >> 1), 'search', headers), 'search');
   }
+}
+
+function counted(response, kind) {
+  if ((response.status === 429 || response.status === 503) && !response.headers['Retry-After']) bareRefusals.add(1, { kind });
 }
 
 // A signed-in user asking one of five popular questions (cache hits once the baseline asked
