@@ -103,6 +103,7 @@ def main():
     work = tempfile.mkdtemp(prefix="chaos.", dir="/tmp")
     prefix = "cx" + os.urandom(2).hex()
     stack = Stack(work, prefix, bin_dir)
+    stack.pg_relay = any(scenarios.ALL[n].pg_relay for n in names)
     log = Log(os.path.join(results_dir, "requests.jsonl"))
     ctx = Context(stack, log, args.break_jobs)
     ctx.results_dir = results_dir
@@ -157,7 +158,8 @@ def main():
                 say(f"report: {os.path.relpath(path, REPO)}")
                 print(open(path).read())
                 unrecovered = [r["name"] for r in results if r["recovery"] is None]
-                code = 1 if findings.failed() or unrecovered or any(r.get("violations") for r in results) else 0
+                failed = [r["name"] for r in results if r.get("problems")]
+                code = 1 if findings.failed() or unrecovered or failed else 0
         except Exception:
             traceback.print_exc()
             code = code or 1

@@ -49,6 +49,15 @@ Knobs (POST /config key, command-line flag, environment default):
   answer                   --answer                  LLM_STUB_ANSWER (null)
       null: the usual "Stub answer to: <question>"; a string replaces the answer text ("" gives
       an empty answer)
+  hang_after_chunks        --hang-after-chunks       LLM_STUB_HANG_AFTER_CHUNKS (-1)
+      -1: off; N >= 0: a streamed answer sends its headers and N content chunks, then nothing
+      more with the connection left open (an upstream hanging mid-stream) until the knob is set
+      back to -1 or 600 s have passed, and then the connection is closed without the end of the
+      stream. A non-streamed call hangs the same way before its body (N is ignored)
+  garbage                  --garbage                 LLM_STUB_GARBAGE (false)
+      true: every chat call (after the latency and the simulated failures) is answered 200 with
+      bytes that are neither JSON nor Server-Sent Events (an HTML error page and binary noise,
+      with the Content-Type the request expects), and the connection closed
 Other flags: --host (127.0.0.1), --port (8089), --model (OPENAI_MODEL or gpt-4o-mini; used when a
 request names none), --require-key (answer 401 unless "Authorization: Bearer <something>" is sent;
 applies to chat and embeddings), --embeddings-model (LLM_STUB_EMBEDDINGS_MODEL, "hash" or
@@ -166,6 +175,21 @@ def _finish_reason(value):
     return value
 
 
+def _hang_after_chunks(value):
+    number = _integer(value)
+    if number < -1:
+        raise ValueError(f"must be -1 (off) or a number of chunks >= 0, got {number}")
+    return number
+
+
+def _boolean(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def _answer(value):
     if value is not None and not isinstance(value, str):
         raise ValueError(f"expected a string or null, got {value!r}")
@@ -184,7 +208,13 @@ KNOBS = {
     "embeddings_failure_rate": (_rate, 0.0, "LLM_STUB_EMBEDDINGS_FAILURE_RATE"),
     "finish_reason": (_finish_reason, "stop", "LLM_STUB_FINISH_REASON"),
     "answer": (_answer, None, "LLM_STUB_ANSWER"),
+    "hang_after_chunks": (_hang_after_chunks, -1, "LLM_STUB_HANG_AFTER_CHUNKS"),
+    "garbage": (_boolean, False, "LLM_STUB_GARBAGE"),
 }
+
+# What `garbage` answers: an HTML error page and bytes that are not UTF-8, no "data:" line.
+GARBAGE = (b"<html><head><title>502 Bad Gateway</title></head><body>upstream said \x00\xff\xfe"
+           b"</body></html>\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xd8\xff\xe0{\"choices\": [\n")
 
 
 def parse_knobs(values):
@@ -543,6 +573,18 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(*simulated_failure(status, config["retry_after"]))
             return
 
+        if config["garbage"]:
+            self.send_garbage("text/event-stream" if body.get("stream") else "application/json")
+            return
+        if config["hang_after_chunks"] >= 0 and not body.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.flush()
+            self.hang()
+            return
+
         question = ""
         for message in reversed(messages):
             if isinstance(message, dict) and message.get("role") == "user":
@@ -614,6 +656,9 @@ class Handler(BaseHTTPRequestHandler):
             return payload
 
         for i, piece in enumerate(answer_pieces(answer) or [""]):
+            if i == config["hang_after_chunks"]:
+                self.hang()
+                return
             if i:
                 time.sleep(pause)
             delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
@@ -626,6 +671,24 @@ class Handler(BaseHTTPRequestHandler):
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+    def hang(self, longest=600):
+        """Sends nothing more, the connection open, until hang_after_chunks is -1 again (or
+        `longest` seconds); then closes it without finishing the answer."""
+        until = time.monotonic() + longest
+        while time.monotonic() < until and self.state.config()["hang_after_chunks"] >= 0:
+            time.sleep(0.2)
+        self.close_connection = True
+
+    def send_garbage(self, content_type):
+        """200 with bytes that are neither JSON nor Server-Sent Events; the connection closed."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(GARBAGE)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(GARBAGE)
+        self.wfile.flush()
 
     def embeddings(self):
         self.state.count_embedding()  # counted on arrival, like chat calls
@@ -705,6 +768,8 @@ def main():
         "embeddings_failure_rate": "share of embeddings calls that fail with 500 (0..1)",
         "finish_reason": "finish_reason of every answer, e.g. stop or length",
         "answer": "fixed answer text instead of 'Stub answer to: <question>'",
+        "hang_after_chunks": "-1: off; N: a stream hangs (connection open) after N chunks",
+        "garbage": "true: chat calls answer 200 with bytes that are neither JSON nor SSE",
     }
     for name, (_, default, env) in KNOBS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name,

@@ -112,6 +112,13 @@ class CheckerTests(unittest.TestCase):
         findings = check(records, snap)
         self.assertEqual(len(findings.by_scenario["s"]["violation"]), 2)
 
+    def test_a_507_is_documented_only_with_retry_after(self):
+        records, snap = healthy()
+        records.append(request("upload", 507, {"marker": "m5", "user": USER}) | {"retry_after": "300"})
+        self.assertFalse(check(records, snap).failed())
+        records.append(request("upload", 507, {"marker": "m6", "user": USER}))
+        self.assertEqual(len(check(records, snap).by_scenario["s"]["violation"]), 1)
+
     def test_a_job_left_running_without_a_lease_fails_the_run(self):
         records, snap = healthy()
         snap["jobs"] = [{"id": 5, "queue": "email", "kind": "email.send", "state": "running", "attempts": 1,

@@ -93,9 +93,10 @@ def contract_violation(record):
     status = record["status"]
     if status == 0:
         return f"no answer within {record['ms']} ms ({record.get('error', 'timeout')})"
-    if status in (500, 502, 504) or status >= 505:
+    if status in (500, 502, 504) or (status >= 505 and status != 507):
         return f"{status} {record.get('code') or ''}".strip()
-    if status in (429, 503) and not record.get("retry_after"):
+    # 507: the media volume short of space for an upload (docs/api.md), always with Retry-After.
+    if status in (429, 503, 507) and not record.get("retry_after"):
         return f"{status} without Retry-After"
     return None
 

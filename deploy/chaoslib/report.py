@@ -37,7 +37,7 @@ def write(folder, results, records, findings, notes, settings):
     for result in results:
         lines.append(f"- **{result['name']}**: {result['about']}.")
         lines += [f"  - {line}" for line in result.get("details", [])]
-        lines += [f"  - **violation**: {what}" for what in result.get("violations", [])]
+        lines += [f"  - **failed**: {what}" for what in result.get("problems", [])]
     lines += ["", "## Findings", ""]
     any_finding = False
     for name, found in findings.by_scenario.items():

@@ -2,12 +2,17 @@
 injection until the stack answers again), `after` (recovered). Time to recover is from the heal
 to the first round of probes that all succeed: a read from each service through nginx, the
 probe account's /me (Auth and Redis) and a post (Content's writes)."""
+import http.client
+import json
+import os
 import signal
+import subprocess
+import threading
 import time
 import uuid
 
-from .hosts import poll
-from .workload import Client, mail_burst
+from .hosts import poll, run as sh
+from .workload import BOUNDARY, Client, mail_burst, upload_form
 
 
 class NotAvailable(Exception):
@@ -20,6 +25,8 @@ class Scenario:
     hold = 10  # seconds the fault lasts
     # Why this fault may deliver a mail twice (with one Message-ID); empty: it must not.
     duplicate_mail = ""
+    # The Content instances reach Postgres through the stack's delay line (Stack.pg_relay).
+    pg_relay = False
 
     def inject(self, ctx):
         raise NotImplementedError
@@ -31,9 +38,13 @@ class Scenario:
         """What this fault stopped works again (beyond the probes)."""
         return True
 
+    def problems(self, ctx):
+        """What the scenario saw break its promise, beyond the checker's findings (each fails the run)."""
+        return []
+
     def details(self, ctx):
-        """Lines for the report, and violations of the contract this scenario found itself."""
-        return [], []
+        """Figures of its own for the report."""
+        return []
 
 
 def mid_send(ctx):
@@ -154,22 +165,56 @@ class RedisPartition(Scenario):
 
 class PostgresLatency(Scenario):
     name = "postgres-latency"
-    about = "200 ms ± 50 ms added to every packet Postgres's host sends (tc netem) for 15 s"
+    about = ("200 ms ± 50 ms added each way between the Content instances and Postgres (a delay line on Postgres's "
+             "host: the kernel has no sch_netem) for 15 s")
+    hold = 15
+    pg_relay = True
+
+    def inject(self, ctx):
+        with open(ctx.stack.pg_delay, "w") as f:
+            f.write("200 50\n")
+
+    def heal(self, ctx):
+        with open(ctx.stack.pg_delay, "w") as f:
+            f.write("0\n")
+
+
+class PostgresLoss(Scenario):
+    name = "postgres-loss"
+    about = "20 % of the packets from one Content instance to Postgres dropped (nftables in its host) for 15 s"
     hold = 15
 
     def inject(self, ctx):
-        try:
-            ctx.stack.net.netem("postgres", "delay", "200ms", "50ms")
-        except RuntimeError as error:
-            raise NotAvailable(f"tc netem is not available here (the kernel's sch_netem): {error}")
+        rules = (f"table inet chaos {{\n chain out {{\n type filter hook output priority 0;\n"
+                 f" ip daddr {ctx.stack.addr('postgres')} numgen random mod 100 < 20 drop\n }}\n}}\n")
+        done = subprocess.run(["ip", "netns", "exec", ctx.stack.net.hosts["content2"][0], "nft", "-f", "-"], input=rules,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise NotAvailable(f"nftables is not available here: {(done.stderr or done.stdout).strip()}")
 
     def heal(self, ctx):
-        ctx.stack.net.netem("postgres")
+        sh("ip", "netns", "exec", ctx.stack.net.hosts["content2"][0], "nft", "delete table inet chaos")
+
+
+class PostgresPartitionOne(Scenario):
+    name = "postgres-partition-one"
+    about = ("one Content instance cut off from Postgres (a blackhole route to it in the instance's host) for 10 s; "
+             "nginx still sends it requests")
+    hold = 10
+
+    def route(self, ctx, action):
+        sh("ip", "-n", ctx.stack.net.hosts["content2"][0], "route", action, "blackhole", f"{ctx.stack.addr('postgres')}/32")
+
+    def inject(self, ctx):
+        self.route(ctx, "add")
+
+    def heal(self, ctx):
+        self.route(ctx, "del")
 
 
 class LLMSlow(Scenario):
     name = "llm-slow"
-    about = "the LLM upstream answering after 40 s (past GPTService's 30 s deadline) for 15 s"
+    about = "the LLM upstream answering after 40 s (past GPTService's deadline, GPT_UPSTREAM_TIMEOUT_MS: 10 s in the suite) for 15 s"
     hold = 15
 
     def inject(self, ctx):
@@ -226,6 +271,220 @@ class LLMFailing(Scenario):
         ctx.llm_config({"failure_rate": 0.0, "failure_status": 0})
 
 
+def ask(ctx, question, stream=False, timeout=40):
+    """The probe account's question: (status, the Answer or the event stream's text, ms). Not in the
+    checker log when streamed (the log's client reads JSON)."""
+    if not stream:
+        status, body, record = ctx.prober.client.call("question", "POST", "/api/gpt/qna", {"question": question},
+                                                      token=ctx.prober.token)
+        return status, body, record["ms"]
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(ctx.stack.addr("nginx"), 80, timeout=timeout)
+    try:
+        connection.request("POST", "/api/gpt/qna", json.dumps({"question": question, "stream": True}),
+                           {"Content-Type": "application/json", "Authorization": f"Bearer {ctx.prober.token}"})
+        response = connection.getresponse()
+        return response.status, response.read().decode(errors="replace"), round((time.monotonic() - started) * 1000)
+    except OSError as error:
+        return 0, repr(error), round((time.monotonic() - started) * 1000)
+    finally:
+        connection.close()
+
+
+def quota_used(ctx):
+    status, body, _ = ctx.prober.client.call("read", "GET", "/api/gpt/quota", token=ctx.prober.token)
+    return body["used"] if status == 200 else None
+
+
+class LLMHangMidStream(Scenario):
+    name = "llm-hang-mid-stream"
+    about = ("the LLM upstream sending two chunks of each answer and then nothing, the connection open (the stub's "
+             "hang_after_chunks 2), for 15 s, past GPTService's whole-answer deadline (GPT_UPSTREAM_TIMEOUT_MS, 10 s here)")
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.prober.round()  # the probe account logged in
+        used = quota_used(ctx)
+        ctx.llm_config({"hang_after_chunks": 2})
+        marker = uuid.uuid4().hex[:10]
+        plain, streamed = {}, {}
+
+        def one(result, stream):
+            result["answer"] = ask(ctx, f"Hang probe {marker} {'streamed' if stream else 'plain'}", stream)
+        self.threads = [threading.Thread(target=one, args=(r, s), daemon=True) for r, s in ((plain, False), (streamed, True))]
+        for thread in self.threads:
+            thread.start()
+        self.used, self.plain, self.streamed = used, plain, streamed
+
+    def heal(self, ctx):
+        for thread in self.threads:
+            thread.join(30)
+        ctx.llm_config({"hang_after_chunks": -1})
+        status, body, ms = self.plain.get("answer", (None, None, None))
+        code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        ctx.note(f"{self.name}: a new question during the hang: {status} {code} after {ms} ms")
+        status, text, ms = self.streamed.get("answer", (None, "", None))
+        events = [line for line in (text or "").splitlines() if line.startswith("event:")]
+        ctx.note(f"{self.name}: the same, streamed: {status} after {ms} ms, events {events}, "
+                 f"ends {(text or '')[-160:]!r}")
+
+    def problems(self, ctx):
+        # The streamed caller read two chunks: its unit stays spent (QuestionAnswerer); the plain
+        # caller got a 503 and no text: its unit is refunded.
+        used = quota_used(ctx)
+        ctx.note(f"{self.name}: the probe account's quota used {self.used} before, {used} after the two failed questions")
+        problems = []
+        if self.plain.get("answer", (None,))[0] != 503:
+            problems.append(f"the plain question during the hang was answered {self.plain.get('answer')}, not 503")
+        if "event: error" not in (self.streamed.get("answer") or (0, ""))[1]:
+            problems.append("the streamed question during the hang did not end with `event: error`")
+        if used is not None and self.used is not None and used - self.used > 1:
+            problems.append(f"quota not refunded: {used - self.used} units spent by a 503 with no text and a stream cut short")
+        return problems
+
+
+class LLMGarbage(Scenario):
+    name = "llm-garbage"
+    about = ("the LLM upstream answering 200 with bytes that are neither JSON nor Server-Sent Events (the stub's "
+             "garbage) for 15 s; then the question asked during the fault must reach the upstream and be answered")
+    hold = 15
+
+    def inject(self, ctx):
+        ctx.prober.round()
+        ctx.llm_config({"garbage": True})
+        self.question = f"Garbage probe {uuid.uuid4().hex[:10]}"
+        status, body, ms = ask(ctx, self.question)
+        code = body.get("error", {}).get("code") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+        ctx.note(f"{self.name}: a new question during the fault: {status} {code or body} after {ms} ms")
+        self.during = (status, code or body)
+
+    def problems(self, ctx):
+        if self.during[0] != 503:
+            return [f"a question answered from garbage: {self.during[0]} {self.during[1]} (expected 503 upstream_unavailable)"]
+        return []
+
+    def heal(self, ctx):
+        ctx.llm_config({"garbage": False})
+
+    def recovered(self, ctx):
+        """The question asked during the fault answered from the upstream now (no garbage cached)."""
+        status, body, _ = ask(ctx, self.question)
+        if status == 200 and not hasattr(self, "answer_noted"):
+            self.answer_noted = True
+            ctx.note(f"{self.name}: the same question after the heal: {body.get('source')} {body.get('answer')!r}")
+        return status == 200 and body.get("answer") == f"Stub answer to: {self.question}"
+
+
+def redis_cli(ctx, *args):
+    return sh("redis-cli", "-h", ctx.stack.addr("redis"), *args).stdout.strip()
+
+
+class RedisMemory(Scenario):
+    name = "redis-memory"
+    about = ("Redis at its memory limit: maxmemory set just above the memory it uses (64 KiB more), policy "
+             "noeviction, so writes fail with OOM, for 10 s; then 256 MB and volatile-lfu again")
+    hold = 10
+
+    def inject(self, ctx):
+        info = dict(line.split(":", 1) for line in redis_cli(ctx, "INFO", "memory").splitlines() if ":" in line)
+        used = int(info["used_memory"])
+        redis_cli(ctx, "CONFIG", "SET", "maxmemory-policy", "noeviction")
+        redis_cli(ctx, "CONFIG", "SET", "maxmemory", str(used + 65536))
+        ctx.note(f"{self.name}: maxmemory {used + 65536} (used {used})")
+
+    def heal(self, ctx):
+        redis_cli(ctx, "CONFIG", "SET", "maxmemory", "256mb")
+        redis_cli(ctx, "CONFIG", "SET", "maxmemory-policy", "volatile-lfu")
+
+
+def fill(path, leave=0):
+    """Writes zeros to `path` until its volume has at most `leave` bytes free (or none)."""
+    with open(path, "ab") as f:
+        for size in (1 << 20, 4096):
+            try:
+                while True:
+                    volume = os.statvfs(os.path.dirname(path))
+                    if volume.f_bavail * volume.f_frsize - size < leave:
+                        break
+                    f.write(b"\0" * size)
+                    f.flush()
+            except OSError:
+                pass
+
+
+def upload(ctx, clip):
+    """One upload by the probe account, logged as the workload's are (so the checker wants it ready)."""
+    marker = uuid.uuid4().hex
+    return ctx.prober.client.call("upload", "POST", "/api/videos", token=ctx.prober.token, raw=upload_form(marker, clip),
+                                  content_type=f"multipart/form-data; boundary={BOUNDARY}", ids={"marker": marker})[0]
+
+
+class MediaFull(Scenario):
+    name = "media-full"
+    about = ("the media volume (a 200 MB tmpfs) full for 15 s: filled but for room for three uploads, which are "
+             "made, so their thumbnails and renditions meet the full volume; then the rest filled; then the filler deleted")
+    hold = 15
+
+    def inject(self, ctx):
+        from .workload import clip
+        ctx.prober.round()
+        video = clip()
+        self.filler = os.path.join(ctx.stack.media, "filler")
+        fill(self.filler, leave=3 * (len(video) + 8192))
+        statuses = [upload(ctx, video) for _ in range(3)]
+        fill(self.filler)
+        volume = os.statvfs(ctx.stack.media)
+        ctx.note(f"{self.name}: three uploads into the last room: {statuses}; then "
+                 f"{volume.f_bavail * volume.f_frsize} bytes left on the media volume")
+
+    def heal(self, ctx):
+        failed = ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue <> 'email' AND attempts > 0")
+        ctx.note(f"{self.name}: media jobs waiting to retry at the heal: {failed}")
+        os.remove(self.filler)
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT count(*) FROM content.videos WHERE status = 'processing'") == "0"
+
+
+class FFmpegHang(Scenario):
+    name = "ffmpeg-hang"
+    about = ("every transcode's ffmpeg hanging (the Workers' ffmpeg a wrapper that sleeps while a flag file exists) "
+             "for 20 s; WORKERS_TRANSCODE_TIMEOUT_SECONDS 10 here")
+    hold = 20
+
+    def inject(self, ctx):
+        open(ctx.stack.ffmpeg_hang, "w").close()
+
+    def heal(self, ctx):
+        os.remove(ctx.stack.ffmpeg_hang)
+        hung = sh("pgrep", "-f", "sleep 3600", check=False).stdout.split()
+        ctx.note(f"{self.name}: transcodes still hanging at the heal: {len(hung)}")
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT count(*) FROM content.videos WHERE status = 'processing'") == "0"
+
+
+class ClockAhead(Scenario):
+    """One instance restarted with its wall clock a minute ahead (libfaketime; the monotonic clock
+    left alone), restarted normally at the heal."""
+    hold = 20
+    FAKE = {"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME": "+60s",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+    def __init__(self, instance, what):
+        self.instance = instance
+        self.name = f"clock-ahead-{instance.rstrip('2')}"
+        self.about = f"the second {what} instance's clock a minute ahead (libfaketime +60s) for 20 s, then restarted normally"
+
+    def inject(self, ctx):
+        if not os.path.exists(self.FAKE["LD_PRELOAD"]):
+            raise NotAvailable("libfaketime is not installed")
+        ctx.stack.restart(self.instance, env=self.FAKE)
+
+    def heal(self, ctx):
+        ctx.stack.restart(self.instance, drop=self.FAKE)
+
+
 class SMTPDown(Scenario):
     name = "smtp-down"
     about = "the SMTP server gone (its process stopped: connections refused) for 15 s during sign-ups, then back"
@@ -245,7 +504,9 @@ class SMTPDown(Scenario):
 from .spike import Spike  # noqa: E402 (it builds on Scenario, above)
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(), Spike())}
+                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(),
+                           PostgresLoss(), PostgresPartitionOne(), LLMHangMidStream(), LLMGarbage(), RedisMemory(), MediaFull(),
+                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), Spike())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
@@ -313,8 +574,10 @@ def run(ctx, scenario, before, after):
     recovery = ctx.prober.recover(scenario, ctx)
     ctx.note(f"{scenario.name}: healed; recovered in {recovery} s" if recovery is not None
              else f"{scenario.name}: NOT recovered within 90 s of the heal")
+    problems = scenario.problems(ctx)
+    for problem in problems:
+        ctx.note(f"{scenario.name}: FAILED: {problem}")
     log.phase = "after"
     ctx.stop.wait(after)
-    details, violations = scenario.details(ctx)
     return {"name": scenario.name, "about": scenario.about, "injected": injected, "healed": healed,
-            "recovery": recovery, "hold": scenario.hold, "details": details, "violations": violations}
+            "recovery": recovery, "hold": scenario.hold, "problems": problems, "details": scenario.details(ctx)}

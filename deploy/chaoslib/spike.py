@@ -66,6 +66,13 @@ class Spike(Scenario):
         pass
 
     def details(self, ctx):
+        return self.figures(ctx)[0]
+
+    def problems(self, ctx):
+        return self.figures(ctx)[1]
+
+    @staticmethod
+    def figures(ctx):
         """The report's lines and the contract's violations, from the k6 rows."""
         if not hasattr(ctx, "spike"):
             return [], []

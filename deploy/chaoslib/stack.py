@@ -41,7 +41,21 @@ SERVICE_SETTINGS = {
     "CONTENT_MAX_UPLOAD_BYTES": "20000000", "CONTENT_MEDIA_MIN_FREE_BYTES": "0",
     "WORKERS_LEASE_SECONDS": "6", "WORKERS_RESCUE_SECONDS": "2", "SMTP_TIMEOUT_SECONDS": "5",
     "WORKERS_SHUTDOWN_GRACE_SECONDS": "7",
+    # Short deadlines for the hanging faults (llm-hang-mid-stream, ffmpeg-hang): 10 s for a whole
+    # LLM answer (30 s by default), 10 s for a transcode of the suite's one-second clip.
+    "GPT_UPSTREAM_TIMEOUT_MS": "10000", "WORKERS_TRANSCODE_TIMEOUT_SECONDS": "10",
 }
+MEDIA_BYTES = 200 << 20  # the media volume: a tmpfs of its own, so media-full can fill it
+FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+# The Workers' ffmpeg: /usr/bin/ffmpeg (MediaTools, a fixed path) is, in the Workers' own mount
+# namespace, this script, which runs the real one unless the flag file exists; then a transcode
+# (the run with -progress) hangs, as a stuck ffmpeg does (ffmpeg-hang).
+FFMPEG_WRAPPER = """#!/bin/sh
+if [ -e {flag} ]; then
+  case " $* " in *" -progress "*) exec sleep 3600 ;; esac
+fi
+exec {real} "$@"
+"""
 
 
 def pg_bin():
@@ -59,6 +73,12 @@ class Stack:
         self.pg_bin = pg_bin()
         self.secrets = {name: secrets.token_urlsafe(32) for name in
                         ("SIGNING_KEY_SECRET", "MAIL_LINK_SECRET", "CONTENT_CURSOR_SECRET", "GPT_ADDRESS_SECRET")}
+        self.media = os.path.join(folder, "media")
+        self.ffmpeg_hang = os.path.join(folder, "ffmpeg-hang")  # the flag: transcodes hang while it exists
+        # The Content instances reach Postgres through a delay line on Postgres's host (port 5433,
+        # the delay in this file) when a scenario needs it (postgres-latency).
+        self.pg_relay = False
+        self.pg_delay = os.path.join(folder, "pg-delay-ms")
 
     # Addresses -------------------------------------------------------------------------------
 
@@ -87,6 +107,8 @@ class Stack:
             self.net.add_host(host, octet)
         say(f"network: {len(HOSTS)} hosts on 10.77.0.0/24 behind a bridge in {self.net.switch}")
         self.net.enter("client")
+        os.makedirs(self.media)
+        run("mount", "-t", "tmpfs", "-o", f"size={MEDIA_BYTES},mode=0755", "chaos-media", self.media)
         self._postgres()
         self._simple_hosts()
         for name in SERVICES:
@@ -152,7 +174,13 @@ class Stack:
         # is the Workers' mail arriving.
         self._add("relay", "workers", [python, "-m", "chaoslib.relay", "127.0.0.1:1025", f"{a('smtp')}:25"],
                   env={"PYTHONPATH": DEPLOY}, ready=lambda: True)
-        for name in ("redis", "smtp", "llm", "relay"):
+        names = ["redis", "smtp", "llm", "relay"]
+        if self.pg_relay:
+            self._add("pgrelay", "postgres", [python, "-m", "chaoslib.relay", f"{a('postgres')}:5433",
+                                              f"{a('postgres')}:{PORTS['postgres']}", self.pg_delay],
+                      env={"PYTHONPATH": DEPLOY}, ready=lambda: tcp_ok(a("postgres"), 5433))
+            names.append("pgrelay")
+        for name in names:
             self.start(name)
 
     def _service(self, name):
@@ -162,10 +190,11 @@ class Stack:
             **SERVICE_SETTINGS,
             "HTTP_HOST": a(name), "HTTP_PORT": str(PORTS[service]),
             "TRUSTED_PROXIES": a("nginx"),
-            "DATABASE_URL": f"postgres://{service}_svc:{service}_svc@{a('postgres')}:5432/app",
+            "DATABASE_URL": f"postgres://{service}_svc:{service}_svc@{a('postgres')}:"
+                            f"{5433 if self.pg_relay and service == 'content' else 5432}/app",
             "REDIS_URL": f"redis://{a('redis')}:6379",
             "SMTP_URL": "smtp://127.0.0.1:1025",
-            "MEDIA_DIR": os.path.join(self.dir, "media"),
+            "MEDIA_DIR": self.media,
             "JWKS_URL": f"http://{a('nginx')}/api/auth/jwks.json",
             "OPENAI_BASE_URL": f"http://{a('llm')}:8089/v1",
             "PUBLIC_BASE_URL": self.url,
@@ -173,8 +202,29 @@ class Stack:
         env.update({name: self.secrets[name] for name in SECRETS[service]})
         os.makedirs(env["MEDIA_DIR"], exist_ok=True)
         argv = [os.path.join(self.bin_dir, BINARIES[service][0])] + BINARIES[service][1:]
+        if service == "workers":
+            argv = self._ffmpeg_wrapped(argv)
         port = PORTS[service]
         return self._add(name, name, argv, env=env, cwd=REPO, ready=lambda: http_ok(f"http://{a(name)}:{port}/healthz"))
+
+    def _ffmpeg_wrapped(self, argv):
+        """`argv` in a mount namespace of its own in which /usr/bin/ffmpeg is FFMPEG_WRAPPER."""
+        real, wrapper = os.path.join(self.dir, "ffmpeg.real"), os.path.join(self.dir, "ffmpeg")
+        open(real, "w").close()
+        with open(wrapper, "w") as f:
+            f.write(FFMPEG_WRAPPER.format(flag=self.ffmpeg_hang, real=real))
+        os.chmod(wrapper, 0o755)
+        script = (f"mount --bind /usr/bin/ffmpeg {real} && mount --bind {wrapper} /usr/bin/ffmpeg && exec \"$@\"")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh"] + argv
+
+    def restart(self, name, env=None, drop=()):
+        """Stops one process (SIGTERM) and starts it again, with `env` added and `drop` removed."""
+        process = self.procs[name]
+        process.stop(signal.SIGTERM, timeout=30)
+        for key in drop:
+            process.env.pop(key, None)
+        process.env.update(env or {})
+        self.start(name)
 
     def _nginx(self):
         prefix = os.path.join(self.dir, "nginx")
@@ -184,7 +234,7 @@ class Stack:
         owner = subprocess.run(["stat", "-c", "%U %G", REPO], capture_output=True, text=True).stdout.strip()
         a = self.addr
         run(os.path.join(DEPLOY, "nginx-render"), "--output", conf, "dev", f"PREFIX={prefix}", f"LISTEN={a('nginx')}:80",
-            f"MEDIA_DIR={os.path.join(self.dir, 'media')}", f"USER_DIRECTIVE=user {owner};",
+            f"MEDIA_DIR={self.media}", f"USER_DIRECTIVE=user {owner};",
             f"AUTH={a('auth')}:8081,{a('auth2')}:8081", f"CONTENT={a('content')}:8082,{a('content2')}:8082",
             f"GPT={a('gpt')}:8083,{a('gpt2')}:8083",
             # Every request comes from the client's or the load generator's address: nginx's
@@ -197,12 +247,14 @@ class Stack:
     # Taking it down --------------------------------------------------------------------------
 
     def down(self):
-        order = ["nginx"] + SERVICES[::-1] + ["relay", "llm", "smtp", "redis", "postgres"]
+        order = ["nginx"] + SERVICES[::-1] + ["relay", "llm", "smtp", "redis", "pgrelay", "postgres"]
         for name in order:
             process = self.procs.get(name)
             if process:
                 process.stop(signal.SIGINT if name == "postgres" else signal.SIGTERM, timeout=10)
         self.net.teardown()
+        if os.path.ismount(self.media):
+            run("umount", "--lazy", self.media, check=False)
 
     def psql(self, query):
         """Postgres's answer to one statement, as the operator, over the network."""

@@ -115,6 +115,13 @@ def clip():
             return f.read()
 
 
+def upload_form(marker, clip_bytes):
+    """The multipart body of an upload titled "chaos <marker>"."""
+    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nchaos {marker}\r\n"
+            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
+            f"Content-Type: video/mp4\r\n\r\n").encode() + clip_bytes + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
 class Shared:
     """What the actors see of each other's acknowledged writes."""
 
@@ -269,10 +276,7 @@ class Actor(threading.Thread):
     def upload(self):
         account = self.account()
         marker = uuid.uuid4().hex
-        data = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nchaos {marker}\r\n"
-                f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"clip.mp4\"\r\n"
-                f"Content-Type: video/mp4\r\n\r\n").encode() + self.clip + f"\r\n--{BOUNDARY}--\r\n".encode()
-        status, body, _ = self.authed(account, "upload", "POST", "/api/videos", raw=data,
+        status, body, _ = self.authed(account, "upload", "POST", "/api/videos", raw=upload_form(marker, self.clip),
                                       content_type=f"multipart/form-data; boundary={BOUNDARY}",
                                       ids={"marker": marker, "user": account.id})
         if status == 202:
