@@ -12,6 +12,7 @@ from chaoslib.checker import check  # noqa: E402
 
 USER = "11111111-1111-1111-1111-111111111111"
 OTHER = "22222222-2222-2222-2222-222222222222"
+VIDEO = "33333333-3333-3333-3333-333333333333"
 
 
 def request(kind, status, ids, scenario="s", phase="fault", **extra):
@@ -26,22 +27,35 @@ def mail(to, subject, message_id):
 
 
 def healthy():
-    """A run of one sign-up, one post and a like, and the database and sink that match it."""
+    """A run of one sign-up, one post and a like, an upload played once, two questions, and the
+    database, sink and media folder that match it."""
     records = [request("signup", 201, {"email": "chaos-a@example.com", "id": USER}),
                request("post", 201, {"marker": "m1", "user": USER, "id": 7}),
                request("like", 204, {"post": 7, "user": USER}),
-               request("post", 503, {"marker": "m2", "user": USER})]
+               request("post", 503, {"marker": "m2", "user": USER}),
+               request("upload", 202, {"marker": "v1", "user": USER, "id": VIDEO}),
+               request("play", 204, {"video": VIDEO, "user": USER}),
+               request("question", 200, {"user": USER, "question": "what is redis for"}),
+               request("question", 200, {"user": USER, "question": "what is redis for"}),
+               request("question", 503, {"user": USER, "question": "explain 0123abcd briefly"})]
     snap = {
         "users": [{"id": USER, "email": "chaos-a@example.com"}],
         "posts": [{"id": 7, "title": "chaos m1", "like_count": 1}],
         "likes": [{"post_id": 7, "user_id": USER}],
-        "playlists": [], "items": [], "videos": [],
+        "playlists": [], "items": [],
+        "videos": [{"id": VIDEO, "title": "chaos v1", "status": "ready", "thumbnail_path": f"thumbnails/{VIDEO}.jpg",
+                    "rendition_path": f"renditions/{VIDEO}.mp4", "play_count": 1}],
         "audit": [{"action": "user.signed_up", "actor_id": USER, "target_id": USER, "n": 1},
                   {"action": "post.created", "actor_id": USER, "target_id": "7", "n": 1},
-                  {"action": "post.liked", "actor_id": USER, "target_id": "7", "n": 1}],
+                  {"action": "post.liked", "actor_id": USER, "target_id": "7", "n": 1},
+                  {"action": "video.uploaded", "actor_id": USER, "target_id": VIDEO, "n": 1},
+                  {"action": "video.played", "actor_id": USER, "target_id": VIDEO, "n": 1}],
+        "ledger": [{"actor_id": USER, "question": "what is redis for", "n": 2}],
+        "event_ids": [],
         "jobs": [], "dead": [],
         "mails": [mail("chaos-a@example.com", "Confirm your email address", "<job-1@x>"),
                   mail("chaos-a@example.com", "Welcome to Content Platform", "<job-2@x>")],
+        "media": {"thumbnails": {f"{VIDEO}.jpg": 2048}, "renditions": {f"{VIDEO}.mp4": 40960}},
     }
     return records, snap
 
@@ -137,6 +151,72 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(len(findings.by_scenario["s"]["phantom"]), 1)
         snap["items"] = []
         self.assertFalse(check(records, snap).failed())
+
+    def test_a_video_with_two_thumbnail_files_is_a_duplicate_with_its_id(self):
+        records, snap = healthy()
+        snap["media"]["thumbnails"][f"{VIDEO}.jpg.partial"] = 1024
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["s"]["duplicate"],
+                         [f"video {VIDEO}: 2 thumbnail files ({VIDEO}.jpg, {VIDEO}.jpg.partial)"])
+        self.assertTrue(findings.failed())
+
+    def test_a_ready_video_without_its_rendition_on_disk_is_lost(self):
+        records, snap = healthy()
+        snap["media"]["renditions"] = {}
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["s"]["lost"], [f"video {VIDEO}: rendition renditions/{VIDEO}.mp4 missing or empty on disk"])
+        snap["media"]["renditions"] = {f"{VIDEO}.mp4": 0}
+        self.assertTrue(check(records, snap).failed())
+
+    def test_a_media_file_of_no_video_is_a_phantom(self):
+        records, snap = healthy()
+        snap["media"]["renditions"]["44444444-4444-4444-4444-444444444444.mp4"] = 100
+        findings = check(records, snap)
+        self.assertEqual(len(findings.by_scenario["(end)"]["phantom"]), 1)
+        self.assertTrue(findings.failed())
+
+    def test_a_play_missing_from_the_count_is_a_mismatch(self):
+        records, snap = healthy()
+        snap["videos"][0]["play_count"] = 0
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["(end)"]["mismatch"],
+                         [f"video {VIDEO}: play_count 0, 1 plays acknowledged (+0 unanswered, 0 refused)"])
+        self.assertTrue(findings.failed())
+
+    def test_a_refused_play_that_counted_is_a_mismatch_and_an_unanswered_one_may_count(self):
+        records, snap = healthy()
+        records.append(request("play", 503, {"video": VIDEO, "user": OTHER}))
+        snap["videos"][0]["play_count"] = 2
+        self.assertTrue(check(records, snap).failed())
+        records[-1] = request("play", 0, {"video": VIDEO, "user": OTHER})
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["(end)"]["mismatch"], [])
+
+    def test_a_missing_ledger_row_is_lost_and_an_extra_one_a_duplicate(self):
+        records, snap = healthy()
+        snap["ledger"][0]["n"] = 1
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["s"]["lost"],
+                         [f"question 'what is redis for' by {USER}: 1 gpt.asked ledger rows, 2 answered"])
+        self.assertTrue(findings.failed())
+        snap["ledger"][0]["n"] = 3
+        findings = check(records, snap)
+        self.assertEqual(len(findings.by_scenario["s"]["duplicate"]), 1)
+        self.assertTrue(findings.failed())
+
+    def test_a_ledger_row_for_a_refused_question_is_a_phantom(self):
+        records, snap = healthy()
+        snap["ledger"].append({"actor_id": USER, "question": "explain 0123abcd briefly", "n": 1})
+        findings = check(records, snap)
+        self.assertEqual(len(findings.by_scenario["s"]["phantom"]), 1)
+
+    def test_an_audit_event_id_stored_twice_is_a_duplicate_whatever_the_scenario(self):
+        records, snap = healthy()
+        snap["event_ids"] = [{"event_id": "55555555-5555-5555-5555-555555555555", "action": "gpt.asked", "n": 2}]
+        findings = check(records, snap, allowed={"s": "a worker killed mid-send"})
+        self.assertEqual(findings.by_scenario["(end)"]["duplicate"],
+                         ["audit event 55555555-5555-5555-5555-555555555555 (gpt.asked): 2 rows"])
+        self.assertTrue(findings.failed())
 
 
 if __name__ == "__main__":

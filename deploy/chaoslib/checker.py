@@ -4,12 +4,15 @@ the SMTP sink hold at the end. It knows the routes and the tables, nothing of th
 `snapshot` reads the database and the sink; `check` is a pure function of the log and the snapshot
 (so it is tested without a stack: deploy/test_chaos.py). Findings, per scenario:
 
-  lost        an acknowledged write (or its mail, or its audit row) that is not there
-  phantom     a refused write that is there anyway
+  lost        an acknowledged write (or its mail, its audit row, its ledger row, its thumbnail or
+              rendition) that is not there
+  phantom     a refused write that is there anyway; a media file no video names
   duplicate   an effect that happened more than once (two mails with one Message-ID, two audit
-              rows for one action); a failure unless the scenario names why its mail may be
-              duplicated (`allowed`: a Workers process killed mid-send, or a known defect)
-  mismatch    a count that does not add up (like_count against the likes)
+              rows for one action or one event id, two files of one video's thumbnail); a
+              failure unless the scenario names why its mail may be duplicated (`allowed`: a
+              Workers process killed mid-send, or a known defect)
+  mismatch    a count that does not add up (like_count against the likes, play_count against
+              the acknowledged plays)
   violation   an answer the contract does not allow under a fault (500, 502/504, a 503 or 429
               without Retry-After, no answer within the deadline)
   jobs        a job left running with its lease gone, or dead without a reason; jobs still
@@ -44,9 +47,18 @@ def snapshot(stack):
                                   "WHERE p.title LIKE 'chaos %'"),
         "playlists": json_rows(stack, "SELECT id, owner_id FROM content.playlists"),
         "items": json_rows(stack, "SELECT id, playlist_id, video_id FROM content.playlist_items"),
-        "videos": json_rows(stack, "SELECT id, title, status FROM content.videos"),
+        "videos": json_rows(stack, "SELECT v.id, v.title, v.status, v.thumbnail_path, v.rendition_path, v.play_count + "
+                                   "coalesce((SELECT sum(1) FROM content.play_deltas d WHERE d.video_id = v.id), 0) AS play_count "
+                                   "FROM content.videos v"),
         "audit": json_rows(stack, "SELECT action, actor_id, target_id, count(*) AS n FROM audit.events "
                                   "GROUP BY action, actor_id, target_id"),
+        # GPTService's usage ledger: one gpt.asked event per answered question, by asker and
+        # normalised question (the client cannot know the event's id).
+        "ledger": json_rows(stack, "SELECT actor_id, payload ->> 'question' AS question, count(*) AS n FROM audit.events "
+                                   "WHERE action = 'gpt.asked' GROUP BY 1, 2"),
+        # The key is (event_id, occurred_at): an event stored again with another time is a second row.
+        "event_ids": json_rows(stack, "SELECT event_id, min(action) AS action, count(*) AS n FROM audit.events "
+                                      "GROUP BY event_id HAVING count(*) > 1"),
         "item_events": json_rows(stack, "SELECT payload ->> 'item_id' AS item, count(*) AS n FROM audit.events "
                                         "WHERE action = 'playlist.item_added' GROUP BY 1"),
         "jobs": json_rows(stack, "SELECT id, queue, kind, state, attempts, max_attempts, locked_until < now() AS lease_gone, "
@@ -54,7 +66,21 @@ def snapshot(stack):
         "dead": json_rows(stack, "SELECT id, queue, kind, jsonb_array_length(errors) AS errors, errors -> -1 ->> 'error' "
                                  "AS last_error FROM queue.dead_jobs"),
         "mails": read_mails(stack.maildir),
+        "media": read_media(os.path.join(stack.dir, "media")),
     }
+
+
+MEDIA_FOLDERS = {"thumbnail": "thumbnails", "rendition": "renditions"}
+
+
+def read_media(media_dir):
+    """The Workers' outputs on disk: folder -> {file name: size}."""
+    media = {}
+    for folder in MEDIA_FOLDERS.values():
+        path = os.path.join(media_dir, folder)
+        names = sorted(os.listdir(path)) if os.path.isdir(path) else []
+        media[folder] = {name: os.path.getsize(os.path.join(path, name)) for name in names}
+    return media
 
 
 def read_mails(maildir):
@@ -121,6 +147,14 @@ def check(records, snap, allowed=None):
         mails[(m["to"], m["subject"])].append(m["message_id"])
     message_ids = collections.Counter(m["message_id"] for m in snap["mails"] if m["message_id"])
     reported = set()
+    ledger = collections.Counter()
+    for row in snap.get("ledger", []):
+        ledger[(row["actor_id"], row["question"])] += row["n"]
+    media = snap.get("media", {})
+    files_of = collections.defaultdict(list)  # (output, video id) -> its files on disk
+    for output, folder in MEDIA_FOLDERS.items():
+        for name in media.get(folder, {}):
+            files_of[(output, name.split(".", 1)[0])].append(name)
 
     def audit_once(scenario, action, actor, target, what):
         found = sum(n for (a, who, on), n in audit.items() if a == action and (actor is None or who == actor)
@@ -130,8 +164,27 @@ def check(records, snap, allowed=None):
         elif found > 1:
             findings.add(scenario, "duplicate", f"{what}: {found} {action} audit rows")
 
+    def outputs_once(scenario, video):
+        """One thumbnail and one rendition: the path on the row, that one file on disk, no other."""
+        for output, folder in MEDIA_FOLDERS.items():
+            path = video.get(f"{output}_path")
+            expected = f"{folder}/{video['id']}." + ("jpg" if output == "thumbnail" else "mp4")
+            names = files_of.get((output, video["id"]), [])
+            if path != expected:
+                findings.add(scenario, "lost", f"video {video['id']}: {output} path {path!r}, not {expected}")
+            elif not media.get(folder, {}).get(os.path.basename(expected)):
+                findings.add(scenario, "lost", f"video {video['id']}: {output} {expected} missing or empty on disk")
+            if len(names) > 1:
+                findings.add(scenario, "duplicate", f"video {video['id']}: {len(names)} {output} files ({', '.join(names)})")
+
     acked_likes = collections.Counter()
     unsure_likes = set()
+    acked_plays = collections.Counter()
+    unsure_plays = collections.Counter()
+    refused_plays = collections.Counter()
+    acked_questions = collections.Counter()
+    unsure_questions = collections.Counter()
+    question_scenario = {}
     playlist_ops = collections.defaultdict(list)
     for r in records:
         scenario, ids, outcome, kind = r["scenario"], r.get("ids", {}), r.get("outcome"), r["kind"]
@@ -201,8 +254,25 @@ def check(records, snap, allowed=None):
                     findings.add(scenario, "lost", f"video {ids['id']} is {video['status']}, not ready (its thumbnail and rendition)")
                 else:
                     audit_once(scenario, "video.uploaded", None, ids["id"], f"video {ids['id']}")
+                    outputs_once(scenario, video)
             elif outcome == "refused" and ids["marker"] in video_markers:
                 findings.add(scenario, "phantom", f"video with marker {ids['marker']}")
+        elif kind == "play":
+            key = (ids["video"], ids["user"])
+            if outcome == "ack":
+                acked_plays[ids["video"]] += 1
+                audit_once(scenario, "video.played", ids["user"], ids["video"], f"play of video {ids['video']} by {ids['user']}")
+            elif outcome == "unknown":
+                unsure_plays[ids["video"]] += 1
+            elif outcome == "refused":
+                refused_plays[ids["video"]] += 1
+        elif kind == "question" and "question" in ids:
+            key = (ids["user"], ids["question"])
+            question_scenario.setdefault(key, scenario)
+            if outcome == "ack":
+                acked_questions[key] += 1
+            elif outcome == "unknown":
+                unsure_questions[key] += 1
 
     # Like counts: the folded count (plus deltas not folded yet) is the number of likes, and the
     # likes are the acknowledged ones (and perhaps some whose answer never came).
@@ -214,6 +284,39 @@ def check(records, snap, allowed=None):
         if not acked_likes[post_id] <= by_post[post_id] <= acked_likes[post_id] + unsure:
             findings.add("(end)", "mismatch", f"post {post_id}: {by_post[post_id]} likes, {acked_likes[post_id]} acknowledged "
                                               f"(+{unsure} unanswered)")
+
+    # Play counts: each acknowledged play (one per account and ready video) counts once; one
+    # whose answer never came may; a refused one may not.
+    for video_id in sorted(set(acked_plays) | set(unsure_plays) | set(refused_plays)):
+        video = videos.get(video_id)
+        count = video["play_count"] if video else 0
+        if not acked_plays[video_id] <= count <= acked_plays[video_id] + unsure_plays[video_id]:
+            findings.add("(end)", "mismatch", f"video {video_id}: play_count {count}, {acked_plays[video_id]} plays acknowledged "
+                                              f"(+{unsure_plays[video_id]} unanswered, {refused_plays[video_id]} refused)")
+
+    # The usage ledger: one gpt.asked row per answered question, by asker and question; none for
+    # a refused one.
+    for key in sorted(set(ledger) | set(question_scenario), key=str):
+        rows, acked, unsure = ledger[key], acked_questions[key], unsure_questions[key]
+        if key not in question_scenario:
+            continue  # asked by someone the log does not know (the probe, another client)
+        scenario = question_scenario[key]
+        what = f"question '{key[1]}' by {key[0]}: {rows} gpt.asked ledger rows, {acked} answered"
+        if rows < acked:
+            findings.add(scenario, "lost", what + (f" (+{unsure} unanswered)" if unsure else ""))
+        elif rows > acked + unsure:
+            findings.add(scenario, "duplicate" if acked else "phantom", what + (f" (+{unsure} unanswered)" if unsure else ""))
+
+    # Audit events: one row per event id, whatever the action.
+    for row in snap.get("event_ids", []):
+        if row["n"] > 1:
+            findings.add("(end)", "duplicate", f"audit event {row['event_id']} ({row['action']}): {row['n']} rows")
+
+    # Media files that no video names (a deleted video's leftovers, an abandoned partial file).
+    named = {(output, v["id"]) for v in videos.values() for output in MEDIA_FOLDERS if v.get(f"{output}_path")}
+    for (output, video_id), names in sorted(files_of.items()):
+        if (output, video_id) not in named:
+            findings.add("(end)", "phantom", f"{output} file(s) {', '.join(names)} for no finished video")
 
     # Playlist items: the last operation whose outcome is known decides, unless an unanswered one
     # came after it.

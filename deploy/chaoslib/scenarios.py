@@ -2,9 +2,12 @@
 injection until the stack answers again), `after` (recovered). Time to recover is from the heal
 to the first round of probes that all succeed: a read from each service through nginx, the
 probe account's /me (Auth and Redis) and a post (Content's writes)."""
+import collections
 import http.client
+import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import threading
@@ -12,7 +15,7 @@ import time
 import uuid
 
 from .hosts import poll, run as sh
-from .workload import BOUNDARY, Client, mail_burst, upload_form
+from .workload import BOUNDARY, Actor, Client, Shared, clip, mail_burst, upload_form
 
 
 class NotAvailable(Exception):
@@ -501,12 +504,110 @@ class SMTPDown(Scenario):
         return ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE queue = 'email'") == "0"
 
 
+class JobsStorm(Scenario):
+    """Thousands of jobs of every kind the Workers run, made through the public API by storm actors
+    of their own (sign-ups: two mails each; likes and posts: one audit event each, in the write's
+    transaction; questions and plays: the ledger's and the plays' batched audit events; a few dozen
+    uploads: a thumbnail and a transcode job each), while the Workers process is killed with
+    SIGKILL every few seconds, each time once a job of the next kind is running. Every other kill
+    takes the process alone, leaving its ffmpeg children to finish by themselves, as `kill -9 PID`
+    would; the others take its process group, as a container's end does."""
+    name = "jobs-storm"
+    about = ("thousands of jobs of every kind (mail, audit events, the ledger's batches, thumbnails, transcodes) from six "
+             "storm actors, the Workers killed with SIGKILL every few seconds once a job of the next kind is running, "
+             "started again 1 s later, 3 to 6 s of work between kills")
+    hold = 0
+    duplicate_mail = "the documented window: a Workers process killed between the server's acceptance and the 'sent' mark"
+    seconds = 150
+    actors = 6
+    uploads = 36
+    # No user.erase: an erasure deletes what the checker looks for (the account, its posts).
+    pauses = random.Random(7)
+    KINDS = ("email.send", "video.transcode", "audit.event", "video.thumbnail", "audit.events")
+    WEIGHTS = {"signup": 5, "verify": 0.5, "post": 2, "like": 4, "question": 3, "play": 2, "upload": 0.5, "refresh": 0.5}
+
+    def inject(self, ctx):
+        stop, shared, budget = threading.Event(), Shared(), [0]
+        self.started, self.figures = time.time(), None
+        self.first_job = int(ctx.stack.psql("SELECT last_value FROM queue.jobs_id_seq"))
+        clip_bytes = clip()
+        storm = [Actor(f"storm-{n}", ctx.stack.url, ctx.log, shared, stop, clip_bytes, ctx.stack.maildir, pace=0.02,
+                       weights=self.WEIGHTS, uploads=budget) for n in range(self.actors)]
+        for actor in storm:
+            actor.start()
+        def allow_uploads():  # spread over the storm, so that every kill finds some video being made
+            for _ in range(self.uploads):
+                with shared.lock:
+                    budget[0] += 1
+                if stop.wait(self.seconds / self.uploads):
+                    return
+        threading.Thread(target=allow_uploads, daemon=True).start()
+        kills, caught = collections.Counter(), collections.Counter()
+        workers = ctx.stack.procs["workers"]
+        deadline = time.monotonic() + self.seconds
+        for n, kind in enumerate(itertools.cycle(self.KINDS)):
+            if time.monotonic() >= deadline or ctx.stop.is_set():
+                break
+            try:
+                poll(f"a running {kind} job", lambda: ctx.stack.psql(
+                    f"SELECT count(*) FROM queue.jobs WHERE state = 'running' AND kind = '{kind}'") != "0", 5, 0.05)
+                caught[kind] += 1
+            except TimeoutError:
+                pass  # killed anyway: whatever else is running
+            whole = n % 2 == 1
+            if whole:
+                workers.kill9()
+            else:
+                os.kill(workers.popen.pid, signal.SIGKILL)
+                workers.popen.wait(5)
+            kills[kind] += 1
+            ctx.stop.wait(1)
+            ctx.stack.start("workers")
+            # A few seconds of work before the next kill: what was killed is claimed again once its
+            # lease (6 s) runs out, and has a chance to finish.
+            ctx.stop.wait(self.pauses.uniform(3, 6))
+        stop.set()
+        for actor in storm:
+            actor.join(40)
+        self.kills = sum(kills.values())
+        ctx.note(f"{self.name}: {self.kills} kills of the Workers ({', '.join(f'{k}: {kills[k]}, {caught[k]} with one running' for k in self.KINDS)})")
+
+    def heal(self, ctx):
+        if not ctx.stack.procs["workers"].alive():
+            ctx.stack.start("workers")
+
+    def recovered(self, ctx):
+        # The backlog done (a video still processing with no job left is the checker's to report).
+        if ctx.stack.psql("SELECT count(*) FROM queue.jobs WHERE run_at < now() + interval '20 seconds'") != "0":
+            return False
+        if self.figures is None:
+            # What the storm made, per kind: jobs by id since it began (done ones are deleted, so
+            # counted by their effects), mails at the sink, audit events stored by action.
+            since = f"to_timestamp({self.started})"
+            jobs = ctx.stack.psql("SELECT last_value FROM queue.jobs_id_seq")
+            audit = ctx.stack.psql(f"SELECT string_agg(action || ': ' || n, ', ' ORDER BY n DESC) FROM (SELECT action, count(*) AS n "
+                                   f"FROM audit.events WHERE ingested_at >= {since} GROUP BY 1) t")
+            batches = ctx.stack.psql(f"SELECT count(DISTINCT ingested_at) FROM audit.events WHERE ingested_at >= {since} "
+                                     "AND action IN ('gpt.asked', 'video.played')")
+            mails = sum(1 for folder in ("new", "cur") for name in os.listdir(os.path.join(ctx.stack.maildir, folder))
+                        if os.stat(os.path.join(ctx.stack.maildir, folder, name)).st_mtime >= self.started)
+            videos = ctx.stack.psql(f"SELECT count(*) FILTER (WHERE status = 'ready') || ' ready, ' || count(*) FILTER "
+                                    f"(WHERE status = 'failed') || ' failed' FROM content.videos WHERE created_at >= {since}")
+            dead = ctx.stack.psql(f"SELECT count(*) FROM queue.dead_jobs WHERE id > {self.first_job}")
+            self.figures = (f"{self.name}: jobs {self.first_job + 1}–{jobs} ({int(jobs) - self.first_job}); mails delivered "
+                            f"{mails}; videos {videos} (a thumbnail and a transcode job each); audit events stored {audit} "
+                            f"(the batched ones in {batches} statements); dead jobs {dead}")
+            ctx.note(self.figures)
+        return True
+
+
+
 from .spike import Spike  # noqa: E402 (it builds on Scenario, above)
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
                            PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(),
                            PostgresLoss(), PostgresPartitionOne(), LLMHangMidStream(), LLMGarbage(), RedisMemory(), MediaFull(),
-                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), Spike())}
+                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), JobsStorm(), Spike())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 

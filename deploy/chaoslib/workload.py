@@ -7,11 +7,17 @@ few requests per second in all. Every request is one line of the checker log (JS
      "unknown" (no answer, or 500/502/504: it may or may not have happened),
      "ms", "code" (the error code), "retry_after", "ids": {what the write names}}
 
+A play is one per account and video, of a video the account has just read as `ready` (a view in
+the web client), so each acknowledged play counts once; a question names its normalised text
+(`ids.question`, as GPTService's ledger stores it), the only thing the client knows of its ledger
+event.
+
 An actor's own accounts act one at a time, so the order of its writes is the order they happened.
 """
 import http.client
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -23,7 +29,8 @@ BOUNDARY = "chaosboundary7f3a"
 # questions may wait for the upstream (GPT_UPSTREAM_TIMEOUT_MS, 30 s).
 DEADLINE = {"question": 35.0, "upload": 30.0}
 DEFAULT_DEADLINE = 10.0
-WRITES = {"signup", "verify", "post", "like", "playlist_create", "playlist_add", "playlist_remove", "upload"}
+WRITES = {"signup", "verify", "post", "like", "playlist_create", "playlist_add", "playlist_remove", "upload", "play",
+          "question"}
 
 
 class Log:
@@ -136,6 +143,7 @@ class Account:
         self.email, self.password = email, password
         self.id = self.access = self.refresh = None
         self.liked = set()
+        self.played = set()
         self.verified = False
         self.playlist = None
         self.items = {}  # item id -> video id, as acknowledged
@@ -143,10 +151,12 @@ class Account:
 
 class Actor(threading.Thread):
     WEIGHTS = {"signup": 1, "verify": 1, "login": 1, "refresh": 2, "post": 3, "like": 4, "playlist": 2, "upload": 0.3,
-               "question": 1.5}
+               "question": 1.5, "play": 1.5}
 
-    def __init__(self, number, base, log, shared, stop, clip_bytes, maildir, pace=0.6):
+    def __init__(self, number, base, log, shared, stop, clip_bytes, maildir, pace=0.6, weights=None, uploads=None):
         self.maildir = maildir
+        self.weights = weights or self.WEIGHTS
+        self.uploads = uploads  # a shared budget of uploads (a list of one count), or None: no limit
         super().__init__(name=f"actor-{number}", daemon=True)
         self.number, self.client, self.shared, self.stop = number, Client(base, log, number), shared, stop
         self.clip, self.pace = clip_bytes, pace
@@ -163,7 +173,7 @@ class Actor(threading.Thread):
                 if not [a for a in self.accounts if a.access]:
                     self.signup()
                 else:
-                    kinds, weights = zip(*self.WEIGHTS.items())
+                    kinds, weights = zip(*self.weights.items())
                     getattr(self, self.random.choices(kinds, weights)[0])()
             except Exception as error:  # a bug in the workload must not end the run silently
                 self.client.log.write({"t": time.time(), "actor": self.number, "kind": "workload_error",
@@ -274,6 +284,12 @@ class Actor(threading.Thread):
                                    "outcome": "note", "ids": {"playlist": account.playlist, "video": video, "item": item}})
 
     def upload(self):
+        if self.uploads is not None:
+            with self.shared.lock:
+                allowed = self.uploads[0] > 0
+                self.uploads[0] -= allowed
+            if not allowed:
+                return self.post()
         account = self.account()
         marker = uuid.uuid4().hex
         status, body, _ = self.authed(account, "upload", "POST", "/api/videos", raw=upload_form(marker, self.clip),
@@ -283,12 +299,33 @@ class Actor(threading.Thread):
             with self.shared.lock:
                 self.shared.videos.append(body["id"])
 
+    def play(self):
+        """A view: the video read, and its play recorded once it is ready (as the web player does)."""
+        account = self.account()
+        with self.shared.lock:
+            candidates = [v for v in self.shared.videos[-50:] if v not in account.played]
+        if not candidates:
+            return self.refresh()
+        video = self.random.choice(candidates)
+        status, body, _ = self.authed(account, "read", "GET", f"/api/videos/{video}")
+        if status != 200 or not isinstance(body, dict) or body.get("status") != "ready" or body.get("visibility") == "private":
+            return
+        account.played.add(video)  # one attempt per account and video, whatever the answer
+        self.authed(account, "play", "POST", f"/api/videos/{video}/plays", ids={"video": video, "user": account.id})
+
     def question(self):
         account = self.account()
         # Mostly questions the cache answers; one in four new, so the upstream is asked too.
         topic = self.random.choice(["redis", "postgres", "nginx", "swift", "queues", "leases", "backoff", "mail"])
         question = f"What is {topic} for?" if self.random.random() < 0.75 else f"Explain {uuid.uuid4().hex[:10]} briefly"
-        self.authed(account, "question", "POST", "/api/gpt/qna", {"question": question}, ids={"user": account.id})
+        self.authed(account, "question", "POST", "/api/gpt/qna", {"question": question},
+                    ids={"user": account.id, "question": normalized_question(question)})
+
+
+def normalized_question(question):
+    """The question as GPTService's ledger keeps it (`NormalizedQuestion.text`) for the plain ASCII
+    questions of the workload: its words in lower case, one space apart, punctuation gone."""
+    return " ".join(re.findall(r"[a-z0-9]+", question.lower()))[:100]
 
 
 def verification_token(maildir, address):
