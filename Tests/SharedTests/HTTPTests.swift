@@ -26,6 +26,9 @@ import TestSupport
             if id == 1 { throw APIError.tooManyRequests("Slow down", retryAfter: 7) }
             if id == 2 { throw CancellationError() }  // anything unexpected
             if id == 3 { throw RedisError.timeout }  // a dependency down
+            // Redis at its memory limit with nothing to evict: a reply that says "not now".
+            if id == 4 { throw RedisError.server("OOM command not allowed when used memory > 'maxmemory'.") }
+            if id == 5 { throw RedisError.server("ERR wrong number of arguments for 'get' command") }  // a bug
             return "item \(id)"
         }
         router.post("/items/special") { _, _ in "special" }
@@ -77,6 +80,12 @@ import TestSupport
                 #expect(response.headers[.retryAfter] == "2")
                 #expect(errorBody(response).code == "unavailable")
             }
+            try await client.execute(uri: "/items/4", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "2")
+                #expect(errorBody(response).code == "unavailable")
+            }
+            try await client.execute(uri: "/items/5", method: .get) { #expect($0.status == .internalServerError) }
             try await client.execute(uri: "/items/abc", method: .get) { response in
                 #expect(response.status == .badRequest)
                 #expect(errorBody(response).code == "bad_request")

@@ -54,7 +54,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 "sqlstate": "\(error.serverInfo?[.sqlState] ?? "-")", "message": "\(error.serverInfo?[.message] ?? "\(error.code)")",
             ])
             return APIError(.internalServerError, code: "internal_error", message: "Internal server error")
-        case let error as RedisError where error.isConnectionProblem:
+        case let error as RedisError where error.isTransient:
             context.logger.warning("redis unavailable", metadata: ["error": "\(error.reason)"])
             return .unavailable("A dependency is unavailable, try again shortly", retryAfter: 2)
         case is DependencyUnavailable:
