@@ -26,6 +26,22 @@ import TestSupport
         }
     }
 
+    /// A 200 whose body is no stream of chunks (an HTML page, bytes that are not UTF-8) is a
+    /// failure, not an empty answer: 503, nothing cached, the quota unit given back.
+    @Test func garbageFromTheUpstreamIsAFailureAndIsNeverCached() async throws {
+        try await GPTServer.run(["GPT_UPSTREAM_RETRIES": "1"]) { server in
+            try await server.stub.configure(["garbage": true])
+            let reply = try await server.ask("what does garbage answer?")
+            #expect(reply.status == 503 && reply.errorCode == "upstream_unavailable", "\(reply.status) \(reply.body)")
+            #expect(try await server.stub.stats().requests == 2)  // retried once: nothing had been streamed
+            #expect(try await server.call(.GET, "/api/gpt/quota").json["used"] as? Int == 0)
+            try await server.stub.configure(["garbage": false])
+            let after = try await server.ask("what does garbage answer?")
+            #expect(after.status == 200 && after.source == "upstream")
+            #expect(after["answer"]?.isEmpty == false)
+        }
+    }
+
     @Test func theBreakerFailsFastWhileTheUpstreamIsDownAndRecovers() async throws {
         let clock = TestClock()
         try await GPTServer.run(["GPT_BREAKER_FAILURES": "3", "GPT_BREAKER_COOLDOWN_MS": "60000"], clock: clock) { server in

@@ -68,7 +68,7 @@ final class ChatClient: Sendable, Service {
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, gate.limit))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         // The series the dashboards read, there from the start: at zero until the first call.
-        for outcome in ["ok", "busy", "circuit_open", "refused", "timeout", "connect_error", "status_4xx", "status_5xx", "stream_error"] {
+        for outcome in ["ok", "busy", "circuit_open", "refused", "timeout", "connect_error", "status_4xx", "status_5xx", "stream_error", "malformed"] {
             _ = Self.counter(outcome)
         }
         _ = Timer(label: "gpt_upstream_duration_seconds")
@@ -183,11 +183,13 @@ final class ChatClient: Sendable, Service {
         }
         var parser = ServerSentEvents()
         var completion = Completion(text: "", finishReason: nil, promptTokens: 0, completionTokens: 0, model: settings.model)
+        var chunks = 0
         do {
             for try await buffer in response.body {
                 for data in try parser.feed(buffer) {
-                    if data == "[DONE]" { return completion }
+                    if data == "[DONE]" { return try Self.finished(completion, chunks: chunks) }
                     guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)) else { continue }
+                    chunks += 1
                     if let model = chunk.model { completion.model = model }
                     if let usage = chunk.usage {
                         completion.promptTokens = usage.prompt_tokens ?? 0
@@ -205,7 +207,20 @@ final class ChatClient: Sendable, Service {
         } catch {
             throw Retryable(description: "stream broke: \(error.reason)", outcome: "stream_error", retryAfter: nil)
         }
-        // Ended without [DONE]: whatever came is kept, but without a finish reason it is not cached.
+        // Ended without [DONE]: an answer with its finish reason is whole; one without was cut off.
+        guard completion.finishReason != nil else {
+            throw Retryable(description: chunks == 0 ? "the answer was not a stream of chunks" : "the stream ended before the answer did",
+                            outcome: chunks == 0 ? "malformed" : "stream_error", retryAfter: nil)
+        }
+        return try Self.finished(completion, chunks: chunks)
+    }
+
+    /// A 200 whose body held not one chunk that could be read (an HTML page, bytes that are not
+    /// UTF-8, a body that is not a stream) is a failure to retry, never an empty answer.
+    private static func finished(_ completion: Completion, chunks: Int) throws -> Completion {
+        guard chunks > 0 else {
+            throw Retryable(description: "the answer was not a stream of chunks", outcome: "malformed", retryAfter: nil)
+        }
         return completion
     }
 
