@@ -142,6 +142,12 @@ import TestSupport
             let spent = try await server.spent()
             #expect(reply.status == 503)
             #expect(spent >= 1)
+            // The caller waited for a whole answer and got none of the text: its quota unit is back.
+            #expect(try await server.call(.GET, "/api/gpt/quota").json["used"] as? Int == 0)
+            // A caller who streamed read the text before the cut: the unit stays spent.
+            let streamed = try await server.call(.POST, "/api/gpt/qna", body: ["question": "another answer cut off", "stream": true])
+            #expect(streamed.status == 200 && streamed.body.contains("event: error"))
+            #expect(try await server.call(.GET, "/api/gpt/quota").json["used"] as? Int == 1)
         }
     }
 }

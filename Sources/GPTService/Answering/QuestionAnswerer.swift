@@ -49,9 +49,10 @@ struct QuestionAnswerer: Sendable {
     /// `arrived`: when the request reached the edge, from which its wait for the upstream counts.
     /// `late`: the request already waited past the queue deadline (`AppRequestContext.late`), so
     /// it gets only what the cache layers that cost no upstream call, or a flight already on its
-    /// way in this process, can give it; anything else is shed as `overloaded`.
+    /// way in this process, can give it; anything else is shed as `overloaded`. `streaming`: the
+    /// caller reads the text as it comes, so text that came before a failure was delivered.
     func ask(_ question: String, normalized: NormalizedQuestion, keys: CacheKeys, subject: QuotaSubject, useCache: Bool,
-             arrived: ContinuousClock.Instant = .now, late: Bool = false) async throws -> Reply {
+             arrived: ContinuousClock.Instant = .now, late: Bool = false, streaming: Bool = false) async throws -> Reply {
         // A question the key cannot cover whole is answered for itself alone.
         let useCache = useCache && normalized.isShareable
         for _ in 0..<3 {
@@ -79,7 +80,7 @@ struct QuestionAnswerer: Sendable {
                 let updates = flight.subscribe()
                 Task {
                     await lead(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
-                               subject: subject, charge: charge, useCache: useCache, arrived: arrived)
+                               subject: subject, charge: charge, useCache: useCache, arrived: arrived, streaming: streaming)
                 }
                 return .flight(flight, updates, leader: true, charged: charge.quota)
             } catch {
@@ -200,7 +201,8 @@ struct QuestionAnswerer: Sendable {
     /// Runs apart from the leader's request, so a client that hangs up does not end the answer its
     /// followers wait for.
     private func lead(_ flight: Flight, question: String, normalized: NormalizedQuestion, keys: CacheKeys,
-                      embedding: [Float]?, subject: QuotaSubject, charge: Charge, useCache: Bool, arrived: ContinuousClock.Instant) async {
+                      embedding: [Float]?, subject: QuotaSubject, charge: Charge, useCache: Bool, arrived: ContinuousClock.Instant,
+                      streaming: Bool) async {
         defer { flights.end(keys.digest, flight) }
         do {
             for _ in 0..<3 {
@@ -213,7 +215,7 @@ struct QuestionAnswerer: Sendable {
                         return
                     }
                     await askUpstream(flight, question: question, normalized: normalized, keys: keys, embedding: embedding,
-                                      subject: subject, charge: charge, arrived: arrived)
+                                      subject: subject, charge: charge, arrived: arrived, streaming: streaming)
                     return
                 }
                 switch try await lock.waitForOutcome(keys, timeout: settings.mergeWait) {
@@ -245,7 +247,8 @@ struct QuestionAnswerer: Sendable {
     }
 
     private func askUpstream(_ flight: Flight, question: String, normalized: NormalizedQuestion, keys: CacheKeys,
-                             embedding: [Float]?, subject: QuotaSubject, charge: Charge, arrived: ContinuousClock.Instant) async {
+                             embedding: [Float]?, subject: QuotaSubject, charge: Charge, arrived: ContinuousClock.Instant,
+                             streaming: Bool) async {
         do {
             let completion = try await chat.complete(question, arrived: arrived) { flight.publish($0) }
             let cost = budget.prices.cost(promptTokens: completion.promptTokens, completionTokens: completion.completionTokens)
@@ -271,9 +274,11 @@ struct QuestionAnswerer: Sendable {
             if streamed.isEmpty {
                 await refund(charge, subject: subject)
             } else {
-                // The upstream was paid for the text it sent before it failed, and the caller read
-                // it: the quota unit stays spent, and the budget keeps that text's estimated price
-                // (never more than was reserved, so the cap holds).
+                // The upstream was paid for the text it sent before it failed: the budget keeps
+                // that text's estimated price (never more than was reserved, so the cap holds).
+                // The quota unit stays spent only if the caller read that text as it came; one
+                // waiting for the whole answer got none of it.
+                if !streaming { try? await quota.refund(subject, counted: charge.quota) }
                 let spent = budget.prices.cost(promptTokens: Self.promptTokensAtMost(question),
                                                completionTokens: Self.promptTokensAtMost(streamed))
                 try? await budget.settle(charge.budget, actual: min(spent, Double(charge.budget.micros) / 1_000_000))

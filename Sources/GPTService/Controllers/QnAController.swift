@@ -77,7 +77,7 @@ struct QnAController: Sendable {
         let reply: QuestionAnswerer.Reply
         do {
             reply = try await answerer.ask(question, normalized: normalized, keys: keys, subject: subject, useCache: useCache,
-                                           arrived: context.arrived, late: context.late)
+                                           arrived: context.arrived, late: context.late, streaming: streaming)
         } catch let failure as AskFailure {
             throw try await withRateLimitHeaders(failure.apiError, subject: subject, failure: failure)
         }
