@@ -2,6 +2,7 @@ import Foundation
 import Metrics
 import NIOConcurrencyHelpers
 import NIOPosix
+import Shared
 
 /// Free bytes on the media volume, as an unprivileged process may use them: read by a periodic
 /// task off the event loops (a hung network mount must not stall a request), kept for the upload
@@ -27,10 +28,5 @@ final class MediaVolume: Sendable {
         if let free { gauge.record(free) }
     }
 
-    private static func read(_ root: URL) -> Int64? {
-        var stats = statvfs()
-        guard statvfs(root.path, &stats) == 0 else { return nil }
-        let (bytes, overflow) = Int64(stats.f_bavail).multipliedReportingOverflow(by: Int64(stats.f_frsize))
-        return overflow ? Int64.max : bytes
-    }
+    private static func read(_ root: URL) -> Int64? { MediaLayout.freeBytes(under: root) }
 }

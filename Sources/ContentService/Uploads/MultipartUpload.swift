@@ -97,6 +97,7 @@ struct MultipartUpload {
                 await Task { try? await open.handle.close(makeChangesVisible: false) }.value
             }
             if error is APIError { throw error }
+            if StorageFull.caused(error) { throw StorageFull.refusal() }
             // The body stream broke: the client went away mid-upload.
             throw APIError.badRequest("The upload was cut off", code: "incomplete_body")
         }

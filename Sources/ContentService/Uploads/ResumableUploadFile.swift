@@ -41,29 +41,32 @@ struct ResumableUploadFile: Sendable {
                 var writer = FileAppender(handle: handle, startingAt: offset)
                 do {
                     for try await var chunk in body {
-                        let overflows = Int64(chunk.readableBytes) > remaining - written
-                        if overflows { chunk = chunk.readSlice(length: Int(remaining - written)) ?? ByteBuffer() }
-                        if container == nil, offset + written + Int64(chunk.readableBytes) >= sniffEnd {
+                        let appended = writer.appended - offset
+                        let overflows = Int64(chunk.readableBytes) > remaining - appended
+                        if overflows { chunk = chunk.readSlice(length: Int(remaining - appended)) ?? ByteBuffer() }
+                        if container == nil, writer.appended + Int64(chunk.readableBytes) >= sniffEnd {
                             try await writer.flush()
-                            container = try await sniff(onDisk: offset + written, then: chunk, upTo: sniffEnd)
+                            container = try await sniff(onDisk: writer.offset, then: chunk, upTo: sniffEnd)
                         }
-                        written += Int64(chunk.readableBytes)
                         try await writer.append(chunk)
                         if overflows {
                             throw APIError(.contentTooLarge, code: "payload_too_large", message: "The chunk goes past Upload-Length")
                         }
                     }
                     try await writer.flush()
+                    written = writer.offset - offset
                 } catch {
-                    // Keep what arrived before the break: the client resumes after it.
-                    try await writer.flush()
+                    // Keep what arrived before the break: the client resumes after it. Only what
+                    // reached the file counts: on a full volume the last bytes may not have.
+                    try? await writer.flush()
+                    written = writer.offset - offset
                     throw error
                 }
             }
             return Appended(written: written, container: container, failure: nil)
         } catch {
             logger.info("resumable chunk cut short", metadata: ["upload": "\(id)", "bytes": "\(written)", "error": "\(error.reason)"])
-            return Appended(written: written, container: container, failure: error)
+            return Appended(written: written, container: container, failure: StorageFull.caused(error) ? StorageFull.refusal() : error)
         }
     }
 

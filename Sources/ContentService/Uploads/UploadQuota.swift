@@ -49,8 +49,7 @@ struct UploadQuota: Sendable {
     /// Whether `bytes` more fit on a volume with `free` bytes left (nil: unknown, allowed).
     func checkSpace(for bytes: Int64, free: Int64?) throws {
         guard let free, bytes > Self.left(free, minFreeBytes) else { return }
-        throw APIError(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), code: "insufficient_storage",
-                       message: "The server is short of space for this upload; try again later", headers: [.retryAfter: "300"])
+        throw StorageFull.refusal()
     }
 }
 

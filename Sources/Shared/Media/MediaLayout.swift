@@ -10,6 +10,16 @@ public struct MediaLayout: Sendable {
         self.root = root
     }
 
+    /// The bytes free on the volume under `root` as an unprivileged process may use them; nil
+    /// when it cannot be read. A system call that a hung network mount can stall: run it off the
+    /// event loops and the cooperative pool.
+    public static func freeBytes(under root: URL) -> Int64? {
+        var stats = statvfs()
+        guard statvfs(root.path, &stats) == 0 else { return nil }
+        let (bytes, overflow) = Int64(stats.f_bavail).multipliedReportingOverflow(by: Int64(stats.f_frsize))
+        return overflow ? Int64.max : bytes
+    }
+
     /// Uploads being received; a finished one is renamed into `originals/`.
     public static let incoming = "incoming"
     public static let originals = "originals"
