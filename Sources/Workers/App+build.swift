@@ -13,7 +13,7 @@ enum WorkerQueues {
 /// Composes a Workers process: the job runner for `queues`, and health, readiness and metrics on
 /// its own port.
 func buildApplication(reader: ConfigReader, queues: [String] = WorkerQueues.defaults, concurrency: Int = 16) throws -> some ApplicationProtocol {
-    let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader))
+    let runtime = try ServiceRuntime(config: ServiceConfig(name: "workers", defaultPort: 8084, reader: reader, defaultLeaseTimeout: .seconds(120)))
     let config = WorkersConfig(reader: reader, queues: queues, concurrency: concurrency)
     if config.mailTimeoutLowered {
         runtime.logger.warning("SMTP_TIMEOUT_SECONDS lowered under the shutdown grace", metadata: ["seconds": "\(config.mail.timeout.seconds)"])

@@ -153,12 +153,33 @@ func count(_ table: String, _ db: Database) async throws -> Int {
         }
     }
 
+    /// A failure through no fault of the job's (the media volume full) gives its attempt back:
+    /// even on the last attempt the job waits and runs again rather than dying.
+    @Test func aFailureThatSpendsNoAttemptNeverKillsTheJob() async throws {
+        try await withQueue { queue, db in
+            try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty(), maxAttempts: 1)])
+            for _ in 0..<3 {
+                let claimed = try await queue.claim(queues: ["q"], limit: 1, worker: "w", lease: .seconds(30))
+                #expect(claimed.first?.attempt == 1 && claimed.first?.isLastAttempt == true)
+                let failure = JobFailure.notNow("the media volume is full", retryIn: .seconds(30))
+                #expect(!failure.kills(claimed[0]))
+                #expect(try await queue.fail([(claimed[0], failure, failure.retryIn!)], worker: "w").count == 1)
+                // Waiting out its delay, not dead.
+                #expect(try await queue.claim(queues: ["q"], limit: 1, worker: "w", lease: .seconds(30)).isEmpty)
+                try await db.query("UPDATE queue.jobs SET run_at = now()", logger: logger)
+            }
+            #expect(try await count("queue.dead_jobs", db) == 0)
+            let errors = try await db.query("SELECT errors::text FROM queue.jobs", logger: logger)[0].decode(String.self)
+            #expect(errors.contains("the media volume is full"))
+        }
+    }
+
     @Test func aLateWorkerCannotOverwriteTheNextAttempt() async throws {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty())])
             let byA = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(100))
             // Nothing to rescue until the lease runs out, then exactly that job.
-            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
+            #expect(try await eventually { try await queue.rescueExpiredLeases().count == 1 })
             let byB = try await queue.claim(queues: ["q"], limit: 1, worker: "b", lease: .seconds(30))
             #expect(byB.first?.attempt == 2)
             // A wakes up and reports: neither its success nor its failure counts.
@@ -173,8 +194,15 @@ func count(_ table: String, _ db: Database) async throws -> Int {
     @Test func anExpiredLastAttemptGoesToTheDeadJobs() async throws {
         try await withQueue { queue, db in
             try await queue.enqueue([try NewJob(queue: "q", kind: "k", payload: Empty(), maxAttempts: 1)])
-            _ = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(50))
-            #expect(try await eventually { try await queue.rescueExpiredLeases() == 1 })
+            let claimed = try await queue.claim(queues: ["q"], limit: 1, worker: "a", lease: .milliseconds(50))
+            let rescue = try await eventuallyValue { () -> JobQueue.Rescue? in
+                let rescue = try await queue.rescueExpiredLeases()
+                return rescue.count > 0 ? rescue : nil
+            }
+            #expect(rescue?.count == 1)
+            // The buried job is reported, so its handler can hear of it.
+            #expect(rescue?.buried.map(\.id) == claimed.map(\.id))
+            #expect(rescue?.buried.first?.attempt == 1 && rescue?.buried.first?.kind == "k")
             #expect(try await count("queue.jobs", db) == 0)
             #expect(try await queue.deadJobs().first?.errors.contains("lease expired") == true)
         }

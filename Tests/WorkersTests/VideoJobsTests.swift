@@ -178,6 +178,42 @@ import TestSupport
         }
     }
 
+    /// A job whose last attempt died with its worker is dead without its handler having run to
+    /// the end: told of it by the rescue, the handler fails the video and removes the half-made
+    /// file, so no video stays `processing` for good.
+    @Test func aVideoWhoseLastAttemptDiedWithItsWorkerFails() async throws {
+        try await withVideos { fixture in
+            let id = UUID()
+            let path = try await makeClip(fixture, id)
+            _ = try await insertVideo(fixture.db, id, path: path)
+            let partial = fixture.media.url(MediaLayout.partial(MediaLayout.rendition(id)))
+            try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data("half a video".utf8).write(to: partial)
+            let queue = JobQueue(database: fixture.db, logger: TestEnvironment.logger)
+            try await queue.enqueue([try NewJob(queue: "video", kind: TranscodeJob.kind, payload: TranscodeJob(videoID: id, sourcePath: path),
+                                                maxAttempts: 1)])
+            _ = try await queue.claim(queues: ["video"], limit: 1, worker: "killed", lease: .milliseconds(50))
+            let rescue = try await eventuallyValue { () -> JobQueue.Rescue? in
+                let rescue = try await queue.rescueExpiredLeases()
+                return rescue.buried.isEmpty ? nil : rescue
+            }
+            let buried = try #require(rescue?.buried.first)
+            try await TranscodeHandler(outputs: fixture.outputs, progress: JobProgress()).buried(buried, logger: TestEnvironment.logger)
+            let row = try #require(try await video(fixture.db, id))
+            #expect(row.status == "failed" && row.reason == "processing was interrupted 1 times")
+            #expect(!FileManager.default.fileExists(atPath: partial.path))
+        }
+    }
+
+    /// ffmpeg's words for a full volume, or a volume nearly out of space, make a video job wait for
+    /// space rather than spend its attempts; any other failure does not.
+    @Test func aFullVolumeIsToldApartFromABadVideo() {
+        #expect(VideoOutputs.isFull(ffmpegOutput: "av_interleaved_write_frame(): No space left on device", freeBytes: 1 << 30))
+        #expect(VideoOutputs.isFull(ffmpegOutput: "", freeBytes: 1 << 20))
+        #expect(!VideoOutputs.isFull(ffmpegOutput: "Invalid data found when processing input", freeBytes: 1 << 30))
+        #expect(!VideoOutputs.isFull(ffmpegOutput: "Invalid data found when processing input", freeBytes: nil))
+    }
+
     @Test func aPlaylistPosingAsAVideoIsNotRead() async throws {
         // An HLS playlist naming a file elsewhere on the machine: ffmpeg's hls demuxer would
         // read that file into the thumbnail. Only the video containers' demuxers may open uploads.

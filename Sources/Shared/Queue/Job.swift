@@ -77,10 +77,27 @@ public struct JobFailure: Error, CustomStringConvertible {
     /// Retrying cannot help (a 5xx SMTP answer, a file that is not a video): dead at once.
     public var permanent: Bool
 
+    /// When to try again instead of the backoff's delay.
+    public var retryIn: Duration?
+    /// False when the cause lies outside the job (the media volume full): the attempt is given
+    /// back, so an outage of its own cannot make a job dead however long it lasts.
+    public var spendsAttempt = true
+
     public init(_ message: String, permanent: Bool = false) {
         self.message = message
         self.permanent = permanent
     }
+
+    /// Not now, through no fault of the job's: tried again after `retryIn`, the attempt not counted.
+    public static func notNow(_ message: String, retryIn: Duration) -> JobFailure {
+        var failure = JobFailure(message)
+        failure.retryIn = retryIn
+        failure.spendsAttempt = false
+        return failure
+    }
+
+    /// Whether this failure makes the job dead, on the attempt `job` is making.
+    public func kills(_ job: ClaimedJob) -> Bool { permanent || (job.isLastAttempt && spendsAttempt) }
 
     public var description: String { message }
 }

@@ -100,20 +100,21 @@ public struct JobQueue: Sendable {
     }
 
     /// One failed attempt: back to waiting with backoff, or to the dead jobs when it was the last
-    /// attempt or the failure is permanent. Returns the ids that were still held (and so recorded).
+    /// attempt or the failure is permanent; a failure that spends no attempt gives it back. Returns the ids that were still held (and so recorded).
     @discardableResult
     public func fail(_ failures: [(job: ClaimedJob, failure: JobFailure, retryIn: Duration)], worker: String) async throws -> Set<Int64> {
         guard !failures.isEmpty else { return [] }
-        let dies = failures.map { $0.failure.permanent || $0.job.isLastAttempt }
+        let dies = failures.map { $0.failure.kills($0.job) }
+        let refunds = failures.map { !$0.failure.spendsAttempt }
         // One statement: atomic without an explicit transaction.
         let rows = try await database.query("""
                 WITH failed AS (
                     SELECT * FROM unnest(\(failures.map(\.job.id))::int8[], \(failures.map(\.job.attempt))::int4[],
                                          \(failures.map(\.failure.message))::text[], \(failures.map { $0.retryIn.seconds })::float8[],
-                                         \(dies)::bool[]) AS f(id, attempt, error, delay, dies)
+                                         \(dies)::bool[], \(refunds)::bool[]) AS f(id, attempt, error, delay, dies, refund)
                 ),
                 held AS (
-                    SELECT j.id, f.error, f.delay, f.dies, j.errors || jsonb_build_array(jsonb_build_object(
+                    SELECT j.id, f.error, f.delay, f.dies, f.refund, j.errors || jsonb_build_array(jsonb_build_object(
                                'attempt', f.attempt, 'at', now(), 'error', f.error)) AS errors
                     FROM queue.jobs j JOIN failed f ON f.id = j.id AND f.attempt = j.attempts
                     WHERE j.state = 'running' AND j.locked_by = \(worker)
@@ -130,7 +131,7 @@ public struct JobQueue: Sendable {
                 retried AS (
                     UPDATE queue.jobs j
                     SET state = 'available', locked_by = NULL, locked_until = NULL, errors = h.errors,
-                        run_at = now() + make_interval(secs => h.delay)
+                        run_at = now() + make_interval(secs => h.delay), attempts = j.attempts - h.refund::int
                     FROM held h WHERE j.id = h.id AND NOT h.dies
                     RETURNING j.id
                 )
@@ -189,9 +190,16 @@ public struct JobQueue: Sendable {
     }
 
     /// Makes jobs whose lease ran out (their worker died or hung) runnable again, or dead when
-    /// that was their last attempt. Returns how many were rescued.
+    /// that was their last attempt.
+    /// What a rescue did: how many jobs whose lease had run out it took back, and those among them
+    /// that had had their last attempt and are dead now, which no handler has heard of.
+    public struct Rescue: Sendable {
+        public var count: Int
+        public var buried: [ClaimedJob]
+    }
+
     @discardableResult
-    public func rescueExpiredLeases() async throws -> Int {
+    public func rescueExpiredLeases() async throws -> Rescue {
         try await database.withTransaction(logger: logger) { connection in
             let rows = try await connection.query("""
                 SELECT id, attempts >= max_attempts FROM queue.jobs
@@ -199,19 +207,30 @@ public struct JobQueue: Sendable {
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger).collect()
             let expired = try rows.map { try $0.decode((Int64, Bool).self) }
-            guard !expired.isEmpty else { return 0 }
+            guard !expired.isEmpty else { return Rescue(count: 0, buried: []) }
             let note = "jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(), 'error', 'lease expired: worker ' || locked_by || ' stopped responding'))"
             let dead = expired.filter(\.1).map(\.0)
             let retry = expired.filter { !$0.1 }.map(\.0)
+            var buried: [ClaimedJob] = []
             if !dead.isEmpty {
-                try await connection.query("""
+                let rows = try await connection.query("""
                     WITH buried AS (
                         DELETE FROM queue.jobs WHERE id = ANY(\(dead)::int8[])
-                        RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors || \(unescaped: note), created_at
+                        RETURNING id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors || \(unescaped: note) AS errors,
+                                  created_at, run_at
+                    ),
+                    dead AS (
+                        INSERT INTO queue.dead_jobs (id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors, created_at)
+                        SELECT id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors, created_at FROM buried
                     )
-                    INSERT INTO queue.dead_jobs (id, queue, kind, payload, priority, attempts, max_attempts, unique_key, errors, created_at)
-                    SELECT * FROM buried
-                    """, logger: logger)
+                    SELECT id, queue, kind, payload::text, attempts, max_attempts, created_at, run_at FROM buried
+                    """, logger: logger).collect()
+                buried = try rows.map { row in
+                    let (id, queue, kind, payload, attempt, maxAttempts, createdAt, runAt) =
+                        try row.decode((Int64, String, String, String, Int32, Int32, Date, Date).self)
+                    return ClaimedJob(id: id, queue: queue, kind: kind, payload: payload, attempt: attempt, maxAttempts: maxAttempts,
+                                      createdAt: createdAt, runAt: runAt)
+                }
             }
             if !retry.isEmpty {
                 try await connection.query("""
@@ -219,7 +238,7 @@ public struct JobQueue: Sendable {
                     WHERE id = ANY(\(retry)::int8[])
                     """, logger: logger)
             }
-            return expired.count
+            return Rescue(count: expired.count, buried: buried)
         }
     }
 }

@@ -37,8 +37,13 @@ struct ThumbnailHandler: JobHandler {
         guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "ffmpeg took longer than \(timeout)", logger: logger) }
+            try await outputs.waitForSpaceIfFull(ffmpegOutput: result.output, logger: logger)
             return try await outputs.reject(id, reason: "no frame could be read from the video", logger: logger)
         }
         try await outputs.publish(id, .thumbnail, relative: relative, durationSeconds: duration, logger: logger)
+    }
+
+    func buried(_ job: ClaimedJob, logger: Logger) async throws {
+        try await outputs.interrupted(try job.decodePayload(as: ThumbnailJob.self).videoID, .thumbnail, attempts: job.attempt, logger: logger)
     }
 }

@@ -49,6 +49,7 @@ struct TranscodeHandler: JobHandler {
         guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "encoding took longer than \(timeout)", logger: logger) }
+            try await outputs.waitForSpaceIfFull(ffmpegOutput: result.output, logger: logger)
             logger.warning("ffmpeg failed", metadata: ["output": .string(result.output)])
             // ffprobe read it, so the encoder's failure may be ours (disk, memory): retried, and a
             // dead letter after the last attempt.
@@ -56,6 +57,10 @@ struct TranscodeHandler: JobHandler {
         }
         progress.update(job, 1)
         try await outputs.publish(id, .rendition, relative: relative, logger: logger)
+    }
+
+    func buried(_ job: ClaimedJob, logger: Logger) async throws {
+        try await outputs.interrupted(try job.decodePayload(as: TranscodeJob.self).videoID, .rendition, attempts: job.attempt, logger: logger)
     }
 
     static func arguments(source: String, target: String, preset: String) -> [String] {

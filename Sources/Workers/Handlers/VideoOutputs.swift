@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOPosix
 import PostgresNIO
 import Shared
 
@@ -82,11 +83,38 @@ struct VideoOutputs: Sendable {
         throw JobFailure(reason, permanent: true)
     }
 
+    /// The output's last attempt died with its worker: the video fails as on a last attempt that
+    /// failed, and the half-made file goes.
+    func interrupted(_ id: UUID, _ output: Output, attempts: Int32, logger: Logger) async throws {
+        let relative = output == .thumbnail ? MediaLayout.thumbnail(id) : MediaLayout.rendition(id)
+        try? FileManager.default.removeItem(at: media.url(MediaLayout.partial(relative)))
+        try await markFailed(id, reason: "processing was interrupted \(attempts) times", logger: logger)
+        logger.warning("video failed: its last attempt was interrupted", metadata: ["video_id": .string(id.uuidString)])
+    }
+
     private func markFailed(_ id: UUID, reason: String, logger: Logger) async throws {
         try await database.query("""
             UPDATE content.videos SET status = 'failed', failure_reason = \(reason), updated_at = now()
             WHERE id = \(id) AND status = 'processing'
             """, logger: logger)
+    }
+
+    /// When ffmpeg failed for want of space on the media volume (its output names ENOSPC, or less
+    /// than `minFreeBytes` is left), the job waits for space without spending an attempt: no
+    /// number of attempts helps until an operator frees some, and the video must not fail for it.
+    func waitForSpaceIfFull(ffmpegOutput: String, logger: Logger) async throws {
+        let free = try? await NIOThreadPool.singleton.runIfActive { [root = media.root] in MediaLayout.freeBytes(under: root) }
+        guard Self.isFull(ffmpegOutput: ffmpegOutput, freeBytes: free ?? nil) else { return }
+        logger.warning("the media volume is full; the job waits for space", metadata: ["free_bytes": "\((free ?? nil).map(String.init) ?? "-")"])
+        Counter(label: "jobs_media_volume_full_total").increment()
+        throw JobFailure.notNow("the media volume is full", retryIn: .seconds(30))
+    }
+
+    static let minFreeBytes: Int64 = 16 << 20
+
+    static func isFull(ffmpegOutput: String, freeBytes: Int64?) -> Bool {
+        ffmpegOutput.contains("No space left on device") || ffmpegOutput.contains("Disk quota exceeded")
+            || (freeBytes.map { $0 < minFreeBytes } ?? false)
     }
 
     /// A transient failure; on the job's last attempt the video is failed with it, so no video

@@ -176,11 +176,12 @@ final class JobRunner: Service, Sendable {
             return
         } catch {
             let failure = error as? JobFailure ?? JobFailure(String(describing: error))
-            let dies = failure.permanent || job.isLastAttempt
+            let dies = failure.kills(job)
             logger.log(level: dies ? .error : .warning, "job failed", metadata: [
-                "attempt": "\(job.attempt)", "error": .string(failure.message), "dead": "\(dies)"])
-            state.withLockedValue { $0.failed.append((job, failure, settings.backoff.delay(afterAttempt: job.attempt))) }
-            outcome = dies ? "dead" : "retried"
+                "attempt": "\(job.attempt)", "error": .string(failure.message), "dead": "\(dies)",
+                "attempt_counted": "\(failure.spendsAttempt)"])
+            state.withLockedValue { $0.failed.append((job, failure, failure.retryIn ?? settings.backoff.delay(afterAttempt: job.attempt))) }
+            outcome = dies ? "dead" : failure.spendsAttempt ? "retried" : "postponed"
         }
         let dimensions = [("queue", job.queue), ("kind", job.kind)]
         Counter(label: "jobs_processed_total", dimensions: dimensions + [("outcome", outcome)]).increment()
@@ -288,9 +289,21 @@ final class JobRunner: Service, Sendable {
 
     private func rescue() async throws {
         let rescued = try await queue.rescueExpiredLeases()
-        if rescued > 0 {
-            rescues.increment(by: rescued)
-            logger.warning("rescued jobs whose lease expired", metadata: ["count": "\(rescued)"])
+        if rescued.count > 0 {
+            rescues.increment(by: rescued.count)
+            logger.warning("rescued jobs whose lease expired", metadata: ["count": "\(rescued.count)", "dead": "\(rescued.buried.count)"])
+        }
+        // A job whose last attempt died with its worker went to the dead jobs without its handler
+        // hearing of it: it hears now, in whichever worker rescued it.
+        for job in rescued.buried {
+            var logger = logger
+            logger[metadataKey: "job_id"] = "\(job.id)"
+            logger[metadataKey: "job_kind"] = .string(job.kind)
+            do {
+                try await handlers.handler(for: job.kind)?.buried(job, logger: logger)
+            } catch {
+                logger.error("a dead job's handler could not clean up", metadata: ["error": "\(error.reason)"])
+            }
         }
     }
 
