@@ -12,14 +12,14 @@ import TestSupport
         return (url.host ?? "127.0.0.1", url.port ?? 5432)
     }()
 
-    func database(port: Int, maxConnections: Int = 2, acquireTimeout: Duration) -> (Database, String) {
+    func database(port: Int, maxConnections: Int = 2, acquireTimeout: Duration, leaseTimeout: Duration? = nil) -> (Database, String) {
         var url = URLComponents(string: TestEnvironment.databaseURL)!
         url.host = "127.0.0.1"
         url.port = port
         var quiet = TestEnvironment.logger
         quiet.logLevel = .critical
         let database = try! Database(url: url.string!, applicationName: "outage-test", maxConnections: maxConnections,
-                                     acquireTimeout: acquireTimeout, logger: quiet)
+                                     acquireTimeout: acquireTimeout, leaseTimeout: leaseTimeout, logger: quiet)
         return (database, url.string!)
     }
 
@@ -106,6 +106,25 @@ import TestSupport
             return try await database.query("SELECT pg_sleep(0.6), 1", logger: TestEnvironment.logger)
         }
         #expect(rows.count == 1)
+    }
+
+    /// A server that stops answering on an open connection (hung, or cut off by a partition; a
+    /// long `pg_sleep` looks the same from here) costs the holder the lease's limit, not TCP's
+    /// minutes: the connection is closed under it, the caller gets `DependencyUnavailable`, and the
+    /// pool goes on with another connection. Migrations hold theirs as long as they need.
+    @Test func aConnectionHeldPastItsLeaseIsClosedAndThePoolGoesOn() async throws {
+        let (database, _) = database(port: Self.target.port, acquireTimeout: .seconds(15), leaseTimeout: .milliseconds(500))
+        try await database.whileRunning { database in
+            try await warm(database)
+            await #expect(throws: DependencyUnavailable.self) {
+                try await database.query("SELECT pg_sleep(5)", logger: TestEnvironment.logger)
+            }
+            #expect(try await database.query("SELECT 1", logger: TestEnvironment.logger).count == 1)
+            let long = try await database.withConnection(unbounded: true) { connection in
+                try await connection.query("SELECT pg_sleep(0.8), 1", logger: TestEnvironment.logger).collect()
+            }
+            #expect(long.count == 1)
+        }
     }
 
     @Test func anExhaustedPoolAnswersUnavailableAndRecovers() async throws {

@@ -10,6 +10,10 @@ public struct ServiceConfig: Sendable {
     public var databasePoolSize: Int
     /// The longest a request waits for a pooled connection before it is answered 503.
     public var databaseAcquireTimeout: Duration
+    /// The longest one caller may hold a pooled connection (`DATABASE_LEASE_TIMEOUT_MS`; 0: no
+    /// limit): past it the connection is closed, so a partition or a hung server fails the request
+    /// with 503 instead of holding it for TCP's own timeouts, minutes long.
+    public var databaseLeaseTimeout: Duration?
     public var redisURL: String
     public var redisPoolSize: Int
     public var redisTimeout: Duration
@@ -44,13 +48,17 @@ public struct ServiceConfig: Sendable {
     /// - Parameters:
     ///   - name: the service's name, used in logs, metrics and the Postgres `application_name`.
     ///   - defaultPort: the port this service listens on in the local stack.
-    public init(name: String, defaultPort: Int, reader: ConfigReader) {
+    ///   - defaultLeaseTimeout: `databaseLeaseTimeout` unless configured (the Workers' jobs run longer
+    ///     statements than a request should).
+    public init(name: String, defaultPort: Int, reader: ConfigReader, defaultLeaseTimeout: Duration = .seconds(10)) {
         self.name = name
         self.host = reader.string(forKey: "http.host", default: "127.0.0.1")
         self.port = reader.int(forKey: "http.port", default: defaultPort)
         self.databaseURL = reader.string(forKey: "database.url", default: "postgres://app:app@127.0.0.1:5433/app")
         self.databasePoolSize = reader.int(forKey: "database.pool.size", default: 20)
         self.databaseAcquireTimeout = .milliseconds(reader.int(forKey: "database.acquire.timeout.ms", default: 3000))
+        let lease = reader.int(forKey: "database.lease.timeout.ms", default: Int(defaultLeaseTimeout.components.seconds * 1000))
+        self.databaseLeaseTimeout = lease > 0 ? .milliseconds(lease) : nil
         self.redisURL = reader.string(forKey: "redis.url", default: "redis://127.0.0.1:6380")
         self.redisPoolSize = reader.int(forKey: "redis.pool.size", default: 4)
         self.redisTimeout = .milliseconds(reader.int(forKey: "redis.timeout.ms", default: 2000))

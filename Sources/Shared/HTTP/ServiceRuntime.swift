@@ -28,7 +28,7 @@ public struct ServiceRuntime: Sendable {
         self.logger = logger
         self.database = try Database(
             url: config.databaseURL, applicationName: config.name, maxConnections: config.databasePoolSize,
-            acquireTimeout: config.databaseAcquireTimeout, logger: logger)
+            acquireTimeout: config.databaseAcquireTimeout, leaseTimeout: config.databaseLeaseTimeout, logger: logger)
         self.redis = RedisClient(
             configuration: try RedisConfiguration(url: config.redisURL, poolSize: config.redisPoolSize, commandTimeout: config.redisTimeout),
             service: config.name, logger: logger)

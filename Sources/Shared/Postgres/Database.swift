@@ -12,10 +12,14 @@ public struct Database: Sendable, Service {
     /// The longest a caller waits for a pooled connection before it gets `DependencyUnavailable`
     /// (a 503): while Postgres is down, requests fail in seconds instead of hanging.
     public let acquireTimeout: Duration
+    /// The longest one caller may hold a connection before it is closed under it (nil: no limit).
+    public let leaseTimeout: Duration?
     private let usage: PoolUsage
+    private let logger: Logger
 
     public init(
-        url: String, applicationName: String, maxConnections: Int, acquireTimeout: Duration = .seconds(3), logger: Logger
+        url: String, applicationName: String, maxConnections: Int, acquireTimeout: Duration = .seconds(3),
+        leaseTimeout: Duration? = nil, logger: Logger
     ) throws {
         var configuration = try PostgresClient.Configuration(url: url)
         configuration.options.maximumConnections = maxConnections
@@ -25,6 +29,8 @@ public struct Database: Sendable, Service {
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.maxConnections = maxConnections
         self.acquireTimeout = acquireTimeout
+        self.leaseTimeout = leaseTimeout
+        self.logger = logger
         self.url = url
         self.usage = PoolUsage(service: applicationName, maxConnections: maxConnections)
     }
@@ -42,9 +48,10 @@ public struct Database: Sendable, Service {
         }
     }
 
-    /// Leases a connection for `body`. The lease is taken by a child task and handed over, so
-    /// only the wait for it is bounded by `acquireTimeout`, never `body`'s own queries.
-    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// Leases a connection for `body`. The lease is taken by a child task and handed over, so the
+    /// wait for it is bounded by `acquireTimeout`; `body` holds it at most `leaseTimeout`, unless
+    /// `unbounded` (migrations: an index over a million rows takes what it takes).
+    public func withConnection<Result: Sendable>(unbounded: Bool = false, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         usage.beganWaiting()
         var leased = false
         defer { leased ? usage.released() : usage.stoppedWaiting() }
@@ -52,7 +59,7 @@ public struct Database: Sendable, Service {
         var attempt = 1
         while true {
             do {
-                return try await withLease(until: deadline) { connection in
+                return try await withLease(until: deadline, holdAtMost: unbounded ? nil : leaseTimeout) { connection in
                     usage.leased()
                     leased = true
                     return try await body(connection)
@@ -75,7 +82,7 @@ public struct Database: Sendable, Service {
     /// close a moment after the socket goes, and a query written to a channel that has finished
     /// closing is dropped without an answer, so its caller would wait forever.
     private func withLease<Result: Sendable>(
-        until deadline: ContinuousClock.Instant, _ body: (PostgresConnection) async throws -> Result
+        until deadline: ContinuousClock.Instant, holdAtMost limit: Duration?, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let handoff = ConnectionHandoff()
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -102,6 +109,8 @@ public struct Database: Sendable, Service {
             // one job, so no close can slip in between; later queries resume on it in order too.
             return try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
                 guard !connection.isClosed else { throw StaleConnection() }
+                let watchdog = limit.map { LeaseWatchdog(connection, closingAfter: $0, logger: logger) }
+                defer { watchdog?.disarm() }
                 do {
                     return try await body(connection)
                 } catch let error as PSQLError where error.isConnectionProblem {
@@ -122,10 +131,10 @@ public struct Database: Sendable, Service {
     /// Runs `body` in a transaction; the closure's own error is rethrown as is (not wrapped), so
     /// an `APIError` raised inside keeps its status.
     public func withTransaction<Result: Sendable>(
-        logger: Logger,
+        logger: Logger, unbounded: Bool = false,
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await withConnection { connection in
+        try await withConnection(unbounded: unbounded) { connection in
             do {
                 return try await connection.withTransaction(logger: logger) { try await body($0) }
             } catch let error as PostgresTransactionError {

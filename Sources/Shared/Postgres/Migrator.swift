@@ -96,7 +96,7 @@ public enum Migrator {
     ) async throws -> [String] {
         var applied: [String] = []
         for set in sets {
-            let outcome = try await database.withTransaction(logger: logger) { connection in
+            let outcome = try await database.withTransaction(logger: logger, unbounded: true) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
                 return try await applyIfOwner(set, on: connection, logger: logger)
             }
@@ -203,7 +203,7 @@ public enum Migrator {
         var logged = false
         while true {
             do {
-                let done = try await database.withConnection { connection in
+                let done = try await database.withConnection(unbounded: true) { connection in
                     try await appliedVersions(of: set, on: connection, logger: logger)
                 }
                 missing = set.migrations.map(\.version).filter { done[$0] == nil }
