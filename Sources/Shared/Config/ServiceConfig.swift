@@ -50,7 +50,7 @@ public struct ServiceConfig: Sendable {
     ///   - defaultPort: the port this service listens on in the local stack.
     ///   - defaultLeaseTimeout: `databaseLeaseTimeout` unless configured (the Workers' jobs run longer
     ///     statements than a request should).
-    public init(name: String, defaultPort: Int, reader: ConfigReader, defaultLeaseTimeout: Duration = .seconds(10)) {
+    public init(name: String, defaultPort: Int, reader: ConfigReader, defaultLeaseTimeout: Duration = .seconds(5)) {
         self.name = name
         self.host = reader.string(forKey: "http.host", default: "127.0.0.1")
         self.port = reader.int(forKey: "http.port", default: defaultPort)
