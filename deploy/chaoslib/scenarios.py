@@ -112,6 +112,32 @@ class PostgresKill(Scenario):
         ctx.stack.start("postgres")
 
 
+class PostgresFailover(Scenario):
+    name = "postgres-failover"
+    about = ("the primary Postgres cut off under load (its switch port down); 3 s later fenced (the floating address "
+             "removed, Postgres stopped), its synchronous standby promoted and the address moved to it (gratuitous ARP); "
+             "the old primary stays out")
+    hold = 0
+    detect = 3  # seconds before the failover starts (a failover manager's detection; Patroni's TTL is 30 s)
+
+    def inject(self, ctx):
+        stack = ctx.stack
+        if stack.primary != "postgres":
+            raise NotAvailable("no standby left: this run has already failed over")
+        stack.wait_synchronous()
+        cut = time.monotonic()
+        stack.net.unplug(stack.primary)
+        ctx.note(f"{self.name}: {stack.primary} unplugged from the switch")
+        ctx.stop.wait(self.detect)
+        stack.fail_over(lambda message: ctx.note(f"{self.name}: {message} ({time.monotonic() - cut:.1f} s after the cut)"))
+
+    def heal(self, ctx):
+        pass  # the old primary stays fenced: re-joining it as a standby is pg_rewind's job
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT pg_is_in_recovery()") == "f"
+
+
 class RedisKill(Scenario):
     name = "redis-kill"
     about = "kill -9 of Redis under load (its append-only file synced every second), started again 3 s later"
@@ -155,12 +181,12 @@ class PostgresLatency(Scenario):
 
     def inject(self, ctx):
         try:
-            ctx.stack.net.netem("postgres", "delay", "200ms", "50ms")
+            ctx.stack.net.netem(ctx.stack.primary, "delay", "200ms", "50ms")
         except RuntimeError as error:
             raise NotAvailable(f"tc netem is not available here (the kernel's sch_netem): {error}")
 
     def heal(self, ctx):
-        ctx.stack.net.netem("postgres")
+        ctx.stack.net.netem(ctx.stack.primary)
 
 
 class LLMSlow(Scenario):
@@ -239,7 +265,8 @@ class SMTPDown(Scenario):
 
 
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
-                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown())}
+                           PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(),
+                           PostgresFailover())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
