@@ -7,6 +7,7 @@ import time
 import uuid
 
 from .hosts import poll
+from .stack import STANDBY
 from .workload import Client, mail_burst
 
 
@@ -119,14 +120,24 @@ class PostgresFailover(Scenario):
              "the old primary stays out")
     hold = 0
     detect = 3  # seconds before the failover starts (a failover manager's detection; Patroni's TTL is 30 s)
+    lag = 5  # --async-standby: seconds the asynchronous standby is cut off before the primary
 
     def inject(self, ctx):
         stack = ctx.stack
         if stack.primary != "postgres":
             raise NotAvailable("no standby left: this run has already failed over")
         stack.wait_synchronous()
+        if ctx.async_standby:
+            # What a failover to an asynchronous standby loses: the commits it had not received.
+            # Its link goes first, so it falls `lag` seconds behind while the primary acknowledges.
+            stack.pg_admin(stack.primary, "ALTER SYSTEM SET synchronous_standby_names = ''", "SELECT pg_reload_conf()")
+            stack.net.unplug(STANDBY)
+            ctx.note(f"{self.name}: --async-standby: the standby made asynchronous and unplugged for {self.lag} s")
+            ctx.stop.wait(self.lag)
         cut = time.monotonic()
         stack.net.unplug(stack.primary)
+        if ctx.async_standby:
+            stack.net.plug(STANDBY)
         ctx.note(f"{self.name}: {stack.primary} unplugged from the switch")
         ctx.stop.wait(self.detect)
         stack.fail_over(lambda message: ctx.note(f"{self.name}: {message} ({time.monotonic() - cut:.1f} s after the cut)"))
