@@ -2,7 +2,7 @@
 a host (network namespace) of its own, a workload from a client host, faults injected one
 scenario at a time, and an independent checker of the acknowledged writes at the end.
 
-    chaos.py [--scenario NAME]... [--minutes N] [--short] [--break-jobs] [--keep]
+    chaos.py [--scenario NAME]... [--minutes N] [--short] [--break-jobs] [--async-standby] [--keep]
     chaos.py --list | --self-test
 
 Exit: 0 nothing lost and only documented answers; 1 the checker found something (report.md says
@@ -40,6 +40,7 @@ class Context:
         self.stop = threading.Event()
         self.notes = []
         self.prober = None
+        self.async_standby = False
 
     def note(self, message):
         say(message)
@@ -58,6 +59,9 @@ def arguments():
     parser.add_argument("--short", action="store_true", help=f"the short run of deploy/test: {', '.join(scenarios.SHORT)}, briefly")
     parser.add_argument("--break-jobs", action="store_true",
                         help="deliberately broken: delete a mail job before it runs (the checker must report it lost)")
+    parser.add_argument("--async-standby", action="store_true",
+                        help="postgres-failover with an asynchronous standby cut off 5 s before the primary: "
+                             "the writes acknowledged meanwhile are lost (the checker must report them)")
     parser.add_argument("--keep", action="store_true", help="keep the throw-away folder (data, logs) after the run")
     parser.add_argument("--list", action="store_true", help="list the scenarios")
     parser.add_argument("--self-test", action="store_true", help="the checker's own tests (deploy/test_chaos.py), no stack")
@@ -107,6 +111,7 @@ def main():
     log = Log(os.path.join(results_dir, "requests.jsonl"))
     ctx = Context(stack, log, args.break_jobs)
     ctx.results_dir = results_dir
+    ctx.async_standby = args.async_standby
     actors = []
     results = []
 
@@ -153,7 +158,9 @@ def main():
                 findings = checker.check(checker.read_log(log.file.name), checker.snapshot(stack), allowed)
                 settings = (f"Scenarios: {', '.join(names)}. Steady phases {before:.0f} s before and {after:.0f} s after "
                             f"each fault; 4 actors through nginx from the client host; binaries from {bin_dir}."
-                            + (" **--break-jobs: a mail job deleted on purpose.**" if args.break_jobs else ""))
+                            + (" **--break-jobs: a mail job deleted on purpose.**" if args.break_jobs else "")
+                            + (" **--async-standby: an asynchronous standby, behind by 5 s at the failover.**"
+                               if args.async_standby else ""))
                 path = report.write(results_dir, results, checker.read_log(log.file.name), findings, ctx.notes, settings)
                 say(f"report: {os.path.relpath(path, REPO)}")
                 print(open(path).read())

@@ -6,6 +6,7 @@ removes what this run made whatever state it is in. Needs CAP_NET_ADMIN and CAP_
 """
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,6 +100,26 @@ class Network:
 
     def plug(self, name):
         run("ip", "-n", self.switch, "link", "set", self.hosts[name][2], "up")
+
+    def add_address(self, name, address):
+        """A second address on the host's eth0 (a floating service address)."""
+        run("ip", "-n", self.hosts[name][0], "addr", "add", f"{address}/24", "dev", "eth0")
+
+    def del_address(self, name, address):
+        run("ip", "-n", self.hosts[name][0], "addr", "del", f"{address}/24", "dev", "eth0", check=False)
+
+    def announce(self, name, address):
+        """Tells the segment that `address` is now at this host: gratuitous ARP (`arping -U`, Debian's
+        iputils-arping), as keepalived and vip-manager do. Without arping, every host's neighbour
+        cache is flushed instead (what the announcement achieves). Returns how it was done."""
+        namespace = self.hosts[name][0]
+        done = run("ip", "netns", "exec", namespace, "arping", "-U", "-c", "1", "-I", "eth0", "-s", address,
+                   address, check=False) if shutil.which("arping") else None
+        if done is not None and done.returncode in (0, 1):  # 1: no reply, as expected of an announcement
+            return "gratuitous ARP (arping -U)"
+        for other in self.hosts.values():
+            run("ip", "-n", other[0], "neigh", "flush", "to", address, check=False)
+        return "neighbour caches flushed (no arping)"
 
     def netem(self, name, *spec):
         """`tc netem` on the host's side (e.g. "delay", "200ms"); no spec removes it."""

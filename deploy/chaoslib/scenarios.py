@@ -15,6 +15,7 @@ import time
 import uuid
 
 from .hosts import poll, run as sh
+from .stack import DATABASE_ADDRESS, STANDBY
 from .workload import BOUNDARY, Actor, Client, Shared, clip, mail_burst, upload_form
 
 
@@ -130,6 +131,45 @@ class PostgresKill(Scenario):
         ctx.stack.start("postgres")
 
 
+class PostgresFailover(Scenario):
+    name = "postgres-failover"
+    # Seconds from the cut to the failover (a failover manager's detection; Patroni's TTL is 30 s).
+    # The requests in flight at the cut wait for TCP's first retransmission after the move: with
+    # 15 s, past the client's deadline (docs/reliability.md).
+    detect = float(os.environ.get("CHAOS_FAILOVER_DETECT", "3"))
+    about = (f"the primary Postgres cut off under load (its switch port down); {detect:g} s later fenced (the floating "
+             "address removed, Postgres stopped), its synchronous standby promoted and the address moved to it "
+             "(gratuitous ARP); the old primary stays out")
+    hold = 0
+    lag = 5  # --async-standby: seconds the asynchronous standby is cut off before the primary
+
+    def inject(self, ctx):
+        stack = ctx.stack
+        if stack.primary != "postgres":
+            raise NotAvailable("no standby left: this run has already failed over")
+        stack.wait_synchronous()
+        if ctx.async_standby:
+            # What a failover to an asynchronous standby loses: the commits it had not received.
+            # Its link goes first, so it falls `lag` seconds behind while the primary acknowledges.
+            stack.pg_admin(stack.primary, "ALTER SYSTEM SET synchronous_standby_names = ''", "SELECT pg_reload_conf()")
+            stack.net.unplug(STANDBY)
+            ctx.note(f"{self.name}: --async-standby: the standby made asynchronous and unplugged for {self.lag} s")
+            ctx.stop.wait(self.lag)
+        cut = time.monotonic()
+        stack.net.unplug(stack.primary)
+        if ctx.async_standby:
+            stack.net.plug(STANDBY)
+        ctx.note(f"{self.name}: {stack.primary} unplugged from the switch")
+        ctx.stop.wait(self.detect)
+        stack.fail_over(lambda message: ctx.note(f"{self.name}: {message} ({time.monotonic() - cut:.1f} s after the cut)"))
+
+    def heal(self, ctx):
+        pass  # the old primary stays fenced: re-joining it as a standby is pg_rewind's job
+
+    def recovered(self, ctx):
+        return ctx.stack.psql("SELECT pg_is_in_recovery()") == "f"
+
+
 class RedisKill(Scenario):
     name = "redis-kill"
     about = "kill -9 of Redis under load (its append-only file synced every second), started again 3 s later"
@@ -168,7 +208,7 @@ class RedisPartition(Scenario):
 
 class PostgresLatency(Scenario):
     name = "postgres-latency"
-    about = ("200 ms ± 50 ms added each way between the Content instances and Postgres (a delay line on Postgres's "
+    about = ("200 ms ± 50 ms added each way between the Content instances and Postgres (a delay line on each Content "
              "host: the kernel has no sch_netem) for 15 s")
     hold = 15
     pg_relay = True
@@ -189,7 +229,7 @@ class PostgresLoss(Scenario):
 
     def inject(self, ctx):
         rules = (f"table inet chaos {{\n chain out {{\n type filter hook output priority 0;\n"
-                 f" ip daddr {ctx.stack.addr('postgres')} numgen random mod 100 < 20 drop\n }}\n}}\n")
+                 f" ip daddr {DATABASE_ADDRESS} numgen random mod 100 < 20 drop\n }}\n}}\n")
         done = subprocess.run(["ip", "netns", "exec", ctx.stack.net.hosts["content2"][0], "nft", "-f", "-"], input=rules,
                               capture_output=True, text=True)
         if done.returncode != 0:
@@ -206,7 +246,7 @@ class PostgresPartitionOne(Scenario):
     hold = 10
 
     def route(self, ctx, action):
-        sh("ip", "-n", ctx.stack.net.hosts["content2"][0], "route", action, "blackhole", f"{ctx.stack.addr('postgres')}/32")
+        sh("ip", "-n", ctx.stack.net.hosts["content2"][0], "route", action, "blackhole", f"{DATABASE_ADDRESS}/32")
 
     def inject(self, ctx):
         self.route(ctx, "add")
@@ -607,7 +647,8 @@ from .spike import Spike  # noqa: E402 (it builds on Scenario, above)
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
                            PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(),
                            PostgresLoss(), PostgresPartitionOne(), LLMHangMidStream(), LLMGarbage(), RedisMemory(), MediaFull(),
-                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), JobsStorm(), Spike())}
+                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), JobsStorm(), Spike(),
+                           PostgresFailover())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
 
