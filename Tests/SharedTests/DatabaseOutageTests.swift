@@ -127,6 +127,25 @@ import TestSupport
         }
     }
 
+    /// What the server says as it goes away (a fast shutdown, a failover's fencing: 57P01) or when
+    /// it is not the primary (a write to a read-only server: 25006) is an outage, not a bug.
+    @Test func aSessionTheServerEndsOrARefusedWriteIsAnOutage() async throws {
+        let (database, _) = database(port: Self.target.port, acquireTimeout: .seconds(15))
+        try await database.whileRunning { database in
+            try await warm(database)
+            await #expect(throws: DependencyUnavailable.self) {
+                try await database.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: TestEnvironment.logger)
+            }
+            await #expect(throws: DependencyUnavailable.self) {
+                try await database.withTransaction(logger: TestEnvironment.logger) { connection in
+                    try await connection.query("SET TRANSACTION READ ONLY", logger: TestEnvironment.logger)
+                    try await connection.query("CREATE TABLE read_only_probe (id int)", logger: TestEnvironment.logger)
+                }
+            }
+            #expect(try await database.query("SELECT 1", logger: TestEnvironment.logger).count == 1)
+        }
+    }
+
     @Test func anExhaustedPoolAnswersUnavailableAndRecovers() async throws {
         let (database, _) = database(port: Self.target.port, maxConnections: 1, acquireTimeout: .milliseconds(200))
         try await database.whileRunning { database in

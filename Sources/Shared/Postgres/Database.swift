@@ -197,10 +197,17 @@ public struct DatabaseUnreachable: Error, CustomStringConvertible {
 }
 
 extension PSQLError {
-    /// The server is down or the connection broke, as opposed to a problem with the query.
+    /// The server is down, going down or not the primary, or the connection broke, as opposed to a
+    /// problem with the query: a client should come back, not report a bug.
     var isConnectionProblem: Bool {
-        [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
-            .contains(code)
+        if [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(code) {
+            return true
+        }
+        guard let state = serverInfo?[.sqlState] else { return false }
+        // 08: connection exceptions; 57P: a shutdown or a crash of the server ends the session
+        // (57P01 on a fast shutdown or a failover's fencing); 25006: a write reached a server that
+        // is read-only, a standby that an address still pointed at.
+        return state.hasPrefix("08") || state.hasPrefix("57P") || state == "25006"
     }
 }
 
