@@ -27,6 +27,12 @@ import TestSupport
             #expect(hit.status == 200, "\(hit.body)")
             #expect(hit["source"] == "exact")
 
+            // A late caller who asks past the cache (no-cache) wants the model: shed.
+            var noCache = Self.stamped(secondsAgo: 0.9)
+            noCache["Cache-Control"] = "no-cache"
+            let fresh503 = try await server.call(.POST, "/api/gpt/qna", body: ["question": "What does a cache hold?"], headers: noCache)
+            #expect(fresh503.status == 503 && fresh503.errorCode == "overloaded")
+
             let new = try await ask(server, "What has nobody asked yet?", late: 0.9)
             #expect(new.status == 503)
             #expect(new.errorCode == "overloaded")

@@ -51,6 +51,26 @@ import Testing
         #expect(wait(behind, gap: -29, after: 1) == .seconds(1))
     }
 
+    /// Two nginx hosts whose clocks differ by a second: learnt as one, every request through the
+    /// one in step would look a second queued.
+    @Test func eachProxyHasAClockOfItsOwn() {
+        let clocks = ProxyClocks(service: "test")
+        let ahead = clocks.offset(for: "10.0.0.1"), inStep = clocks.offset(for: "10.0.0.2")
+        #expect(wait(ahead, gap: -1.0, after: 0) == .zero)
+        #expect(wait(inStep, gap: 0.01, after: 0) == .zero)
+        #expect(wait(inStep, gap: 0.61, after: 1) == .milliseconds(600))
+        #expect(wait(ahead, gap: -0.4, after: 1) == .milliseconds(600))
+        #expect(clocks.offset(for: "10.0.0.1") === ahead)
+    }
+
+    @Test func aGapThatIsNoNumberIsNoWait() {
+        let offset = ClockOffset(window: .seconds(30), now: start)
+        #expect(wait(offset, gap: 0.01, after: 0) == .zero)
+        #expect(wait(offset, gap: -.infinity, after: 1) == .zero)
+        #expect(wait(offset, gap: .nan, after: 1) == .zero)
+        #expect(wait(offset, gap: 0.51, after: 2) == .milliseconds(500))
+    }
+
     /// This host's clock stepped a minute ahead (its wall clock against its monotonic one): the
     /// offset is learnt again from the next request, so nothing is shed for the step.
     @Test func aStepOfThisHostsClockIsLearntAtOnce() {

@@ -200,7 +200,7 @@ import TestSupport
             let buried = try #require(rescue?.buried.first)
             try await TranscodeHandler(outputs: fixture.outputs, progress: JobProgress()).buried(buried, logger: TestEnvironment.logger)
             let row = try #require(try await video(fixture.db, id))
-            #expect(row.status == "failed" && row.reason == "processing was interrupted 1 times")
+            #expect(row.status == "failed" && row.reason == "processing stopped: its worker was lost (attempt 1 of 1)")
             #expect(!FileManager.default.fileExists(atPath: partial.path))
         }
     }

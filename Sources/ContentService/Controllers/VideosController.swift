@@ -40,7 +40,7 @@ struct VideosController: Sendable {
         _ = try await uploads.create(id: id, ownerID: owner, title: "(one-request upload)", length: max(1, length),
                                      expiresIn: .seconds(3600)) { [quota] usage in try quota.admit(length, usage: usage) }
         do {
-            let received = try await MultipartUpload(videoID: id, media: media, limits: limits).receive(request)
+            let received = try await MultipartUpload(videoID: id, media: media, limits: limits, logger: context.logger).receive(request)
             // Visible before the jobs can be claimed, so a worker never finds the upload missing.
             try await received.publish()
             let video = VideoStore.NewVideo(id: id, ownerID: owner, title: received.title, sourcePath: received.relativePath,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import Shared
 import _NIOFileSystem
@@ -24,6 +25,7 @@ struct MultipartUpload {
     let videoID: UUID
     let media: MediaLayout
     let limits: UploadLimits
+    let logger: Logger
 
     /// Reads the whole body. Throws an `APIError` for bad input (400, 413, 415, 422).
     func receive(_ request: Request) async throws -> Received {
@@ -97,7 +99,10 @@ struct MultipartUpload {
                 await Task { try? await open.handle.close(makeChangesVisible: false) }.value
             }
             if error is APIError { throw error }
-            if StorageFull.caused(error) { throw StorageFull.refusal() }
+            if StorageFull.caused(error) {
+                logger.warning("an upload met a full media volume", metadata: ["error": "\(error.reason)"])
+                throw StorageFull.refusal()
+            }
             // The body stream broke: the client went away mid-upload.
             throw APIError.badRequest("The upload was cut off", code: "incomplete_body")
         }

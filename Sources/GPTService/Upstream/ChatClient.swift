@@ -188,7 +188,9 @@ final class ChatClient: Sendable, Service {
             for try await buffer in response.body {
                 for data in try parser.feed(buffer) {
                     if data == "[DONE]" { return try Self.finished(completion, chunks: chunks) }
-                    guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)) else { continue }
+                    // An object with neither (an error object, say) is not a chunk of an answer.
+                    guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(data.utf8)),
+                          chunk.choices != nil || chunk.usage != nil else { continue }
                     chunks += 1
                     if let model = chunk.model { completion.model = model }
                     if let usage = chunk.usage {

@@ -15,15 +15,15 @@ public struct ObservabilityMiddleware: RouterMiddleware {
     let trustedProxies: TrustedProxies
     /// From nginx's stamp to the handler: the time a request queued before the service began on it.
     let queueTime: Timer
-    /// The proxy's clock against this host's, so the stamp reads as a wait.
-    let clockOffset: ClockOffset
+    /// Each proxy's clock against this host's, so a stamp reads as a wait.
+    let proxyClocks: ProxyClocks
     let durations: RequestDurations
 
     public init(service: String, trustedProxies: TrustedProxies = .loopback) {
         self.trustedProxies = trustedProxies
         self.durations = RequestDurations(service: service)
         self.queueTime = Timer(label: "http_server_request_queue_seconds", dimensions: [("service", service)])
-        self.clockOffset = ClockOffset(service: service)
+        self.proxyClocks = ProxyClocks(service: service)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -38,7 +38,7 @@ public struct ObservabilityMiddleware: RouterMiddleware {
         var queued: Duration?
         if let stamp = request.headers[.requestStart], let peer, trustedProxies.trusts(peer),
            case let wall = Date(), let gap = RequestStart.gap(header: stamp, now: wall) {
-            let waited = clockOffset.wait(gap: gap, wall: wall, at: start)
+            let waited = proxyClocks.offset(for: peer).wait(gap: gap, wall: wall, at: start)
             queued = waited
             context.arrived = start - waited
             queueTime.recordNanoseconds(waited.nanoseconds)

@@ -110,12 +110,16 @@ public struct Database: Sendable, Service {
             return try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
                 guard !connection.isClosed else { throw StaleConnection() }
                 let watchdog = limit.map { LeaseWatchdog(connection, closingAfter: $0, logger: logger) }
-                defer { watchdog?.disarm() }
+                let outcome: Swift.Result<Result, any Error>
                 do {
-                    return try await body(connection)
+                    outcome = .success(try await body(connection))
                 } catch let error as PSQLError where error.isConnectionProblem {
-                    throw DependencyUnavailable("postgres", underlying: error)
+                    outcome = .failure(DependencyUnavailable("postgres", underlying: error))
+                } catch {
+                    outcome = .failure(error)
                 }
+                await watchdog?.settle()
+                return try outcome.get()
             }
         }
     }
@@ -204,10 +208,10 @@ extension PSQLError {
             return true
         }
         guard let state = serverInfo?[.sqlState] else { return false }
-        // 08: connection exceptions; 57P: a shutdown or a crash of the server ends the session
+        // 08: connection exceptions (but 08P01, a protocol violation: our bug); 57P: a shutdown or a crash of the server ends the session
         // (57P01 on a fast shutdown or a failover's fencing); 25006: a write reached a server that
         // is read-only, a standby that an address still pointed at.
-        return state.hasPrefix("08") || state.hasPrefix("57P") || state == "25006"
+        return (state.hasPrefix("08") && state != "08P01") || state.hasPrefix("57P") || state == "25006"
     }
 }
 

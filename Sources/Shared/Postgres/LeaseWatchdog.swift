@@ -7,30 +7,53 @@ import PostgresNIO
 /// connection to a server cut off by a partition, or hung, otherwise waits for TCP's own timeouts
 /// (minutes), and its request with it. Closing fails the statement at once (the caller gets 503,
 /// `DependencyUnavailable`), Postgres rolls back what was open when it sees the connection go,
-/// and the pool opens another. Disarmed when the holder gives the connection back, and never
-/// fires after that: the connection may already be someone else's.
+/// and the pool opens another. The holder settles the watchdog before it gives the connection
+/// back: one that already fired is waited for, so the pool never lends a connection that is
+/// closing under someone else.
 final class LeaseWatchdog: Sendable {
-    private let settled = NIOLockedValueBox(false)
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private enum State {
+        case armed(Task<Void, Never>?)
+        case firing(Task<Void, Never>)
+        case settled
+    }
+
+    private let state = NIOLockedValueBox(State.armed(nil))
     private static let fired = Counter(label: "db_lease_timeouts_total")
 
     init(_ connection: PostgresConnection, closingAfter limit: Duration, logger: Logger) {
-        let watch = Task { [settled] in
+        let sleeper = Task { [state] in
             guard (try? await Task.sleep(for: limit)) != nil else { return }
-            let fires = settled.withLockedValue { settled in
-                defer { settled = true }
-                return !settled
+            let close = state.withLockedValue { state -> Task<Void, Never>? in
+                guard case .armed = state else { return nil }
+                let close = Task {
+                    Self.fired.increment()
+                    logger.warning("a database connection was held past its lease; closing it", metadata: ["limit_ms": "\(limit.milliseconds)"])
+                    try? await connection.close()
+                }
+                state = .firing(close)
+                return close
             }
-            guard fires else { return }
-            Self.fired.increment()
-            logger.warning("a database connection was held past its lease; closing it", metadata: ["limit_ms": "\(limit.milliseconds)"])
-            try? await connection.close()
+            await close?.value
         }
-        task.withLockedValue { $0 = watch }
+        state.withLockedValue { state in
+            if case .armed = state { state = .armed(sleeper) }
+        }
     }
 
-    func disarm() {
-        settled.withLockedValue { $0 = true }
-        task.withLockedValue { $0?.cancel() }
+    /// Called by the holder when it is done, before the connection goes back to the pool.
+    func settle() async {
+        let pending = state.withLockedValue { state -> Task<Void, Never>? in
+            defer { state = .settled }
+            switch state {
+            case .armed(let sleeper):
+                sleeper?.cancel()
+                return nil
+            case .firing(let close):
+                return close
+            case .settled:
+                return nil
+            }
+        }
+        await pending?.value
     }
 }

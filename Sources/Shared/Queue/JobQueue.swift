@@ -114,8 +114,12 @@ public struct JobQueue: Sendable {
                                          \(dies)::bool[], \(refunds)::bool[]) AS f(id, attempt, error, delay, dies, refund)
                 ),
                 held AS (
-                    SELECT j.id, f.error, f.delay, f.dies, f.refund, j.errors || jsonb_build_array(jsonb_build_object(
-                               'attempt', f.attempt, 'at', now(), 'error', f.error)) AS errors
+                    -- A failure that spends no attempt may repeat for as long as its cause lasts
+                    -- (every 30 s for a full volume): the history keeps only the first in a row.
+                    SELECT j.id, f.error, f.delay, f.dies, f.refund,
+                           CASE WHEN f.refund AND j.errors -> -1 ->> 'error' = f.error THEN j.errors
+                                ELSE j.errors || jsonb_build_array(jsonb_build_object('attempt', f.attempt, 'at', now(), 'error', f.error))
+                           END AS errors
                     FROM queue.jobs j JOIN failed f ON f.id = j.id AND f.attempt = j.attempts
                     WHERE j.state = 'running' AND j.locked_by = \(worker)
                     FOR UPDATE OF j

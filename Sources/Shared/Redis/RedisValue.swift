@@ -71,13 +71,14 @@ public enum RedisError: Error, Equatable, CustomStringConvertible {
     }
 
     /// Redis cannot take the command now but may later: unreachable, or an error reply that says
-    /// so (at its memory limit with nothing to evict, loading its data, busy with a script, a
-    /// replica or a cluster not ready). A client is told to come back, not that the server broke.
+    /// so (at its memory limit with nothing to evict, unable to save to disk, loading its data,
+    /// busy with a script, a replica or a cluster not ready). A client is told to come back, not that the server broke.
     public var isTransient: Bool {
         guard case .server(let message) = self else { return isConnectionProblem }
         let code = message.prefix { $0 != " " }
         return Self.transientCodes.contains(String(code))
     }
 
-    static let transientCodes: Set<String> = ["OOM", "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "NOREPLICAS"]
+    static let transientCodes: Set<String> = ["OOM", "LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY", "CLUSTERDOWN", "NOREPLICAS",
+                                              "MISCONF"]
 }

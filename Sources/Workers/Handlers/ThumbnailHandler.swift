@@ -34,7 +34,7 @@ struct ThumbnailHandler: JobHandler {
         let result = try await outputs.tools.ffmpeg(["-y", "-ss", seek] + MediaTools.inputOptions + [
             "-i", source.path, "-frames:v", "1", "-vf", "scale=\(width):-2", "-q:v", "4", "-f", "mjpeg", partial.path,
         ], timeout: timeout)
-        guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
+        guard VideoOutputs.made(partial, by: result) else {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "ffmpeg took longer than \(timeout)", logger: logger) }
             try await outputs.waitForSpaceIfFull(ffmpegOutput: result.output, logger: logger)

@@ -46,7 +46,7 @@ struct TranscodeHandler: JobHandler {
             guard total > 0, line.hasPrefix("out_time_us="), let micros = Double(line.dropFirst("out_time_us=".count)) else { return }
             progress.update(job, micros / 1e6 / total)
         }
-        guard result.status == 0, FileManager.default.fileExists(atPath: partial.path) else {
+        guard VideoOutputs.made(partial, by: result) else {
             try? FileManager.default.removeItem(at: partial)
             if result.timedOut { try await outputs.retry(job, id, reason: "encoding took longer than \(timeout)", logger: logger) }
             try await outputs.waitForSpaceIfFull(ffmpegOutput: result.output, logger: logger)

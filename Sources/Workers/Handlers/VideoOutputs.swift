@@ -87,8 +87,9 @@ struct VideoOutputs: Sendable {
     /// failed, and the half-made file goes.
     func interrupted(_ id: UUID, _ output: Output, attempts: Int32, logger: Logger) async throws {
         let relative = output == .thumbnail ? MediaLayout.thumbnail(id) : MediaLayout.rendition(id)
-        try? FileManager.default.removeItem(at: media.url(MediaLayout.partial(relative)))
-        try await markFailed(id, reason: "processing was interrupted \(attempts) times", logger: logger)
+        let partial = media.url(MediaLayout.partial(relative))
+        _ = try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(at: partial) }
+        try await markFailed(id, reason: "processing stopped: its worker was lost (attempt \(attempts) of \(attempts))", logger: logger)
         logger.warning("video failed: its last attempt was interrupted", metadata: ["video_id": .string(id.uuidString)])
     }
 
@@ -111,6 +112,15 @@ struct VideoOutputs: Sendable {
     }
 
     static let minFreeBytes: Int64 = 16 << 20
+
+    /// Whether ffmpeg made the file: it exited 0, and the file is there and not empty (on a full
+    /// volume ffmpeg can exit 0 having written nothing).
+    static func made(_ file: URL, by result: ChildProcess.Result) -> Bool {
+        guard result.status == 0, let size = try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber else {
+            return false
+        }
+        return size.int64Value > 0
+    }
 
     static func isFull(ffmpegOutput: String, freeBytes: Int64?) -> Bool {
         ffmpegOutput.contains("No space left on device") || ffmpegOutput.contains("Disk quota exceeded")

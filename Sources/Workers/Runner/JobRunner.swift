@@ -248,7 +248,8 @@ final class JobRunner: Service, Sendable {
     private func listen() async {
         while !Task.isCancelled {
             do {
-                try await queue.database.withConnection { connection in
+                // Held for as long as the process runs: no lease limit.
+                try await queue.database.withConnection(unbounded: true) { connection in
                     try await connection.listen(on: JobQueue.channel) { notifications in
                         for try await notification in notifications where settings.queues.contains(notification.payload) {
                             wake.yield()
