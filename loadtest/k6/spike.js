@@ -18,6 +18,7 @@ const probeRate = parseInt(__ENV.PROBE_RATE || '20');
 const baseline = parseInt(__ENV.BASELINE || '10');
 const recovery = parseInt(__ENV.RECOVERY || '30');
 const run = __ENV.RUN_ID || 'spike';
+const popular = parseInt(__ENV.POPULAR || '50');
 
 const probeScenario = (startTime, duration) => ({
   executor: 'constant-arrival-rate', exec: 'probe', rate: probeRate, timeUnit: '1s', startTime, duration,
@@ -46,9 +47,9 @@ export const options = Object.assign({}, common, {
 export function setup() {
   if (target === 'healthz') return { tokens: [] };
   const signedIn = tokens(parseInt(__ENV.TOKENS || '50'));
-  // The 50 popular questions answered once, so the spike's half of them is what a cache can
-  // answer (kind `qna-cached`) and the probes' baseline is of cache hits as the recovery is.
-  for (let q = 0; q < 50; q++) ask(`What is popular topic number ${q}?`, 'setup', bearer(signedIn[q % signedIn.length]), '30s');
+  // The POPULAR questions answered once, so the spike's half of them is what a cache can answer
+  // (kind `qna-cached`) and the probes' baseline is of cache hits as the recovery is.
+  for (let q = 0; q < Math.max(popular, 5); q++) ask(`What is popular topic number ${q}?`, 'setup', bearer(signedIn[q % signedIn.length]), '30s');
   return { tokens: signedIn };
 }
 
@@ -58,9 +59,9 @@ export function spike(data) {
   if (target === 'healthz') {
     get(i % 2 === 0 ? '/healthz/gpt' : '/healthz/content', 'healthz');
   } else if (i % 2 === 0) {
-    const popular = (i >> 1) % 2 === 0;
-    const question = popular ? `What is popular topic number ${(i >> 2) % 50}?` : `A unique question ${run} ${i}`;
-    counted(ask(question, popular ? 'qna-cached' : 'qna-new', headers), popular ? 'qna-cached' : 'qna-new');
+    const cached = (i >> 1) % 2 === 0;
+    const question = cached ? `What is popular topic number ${(i >> 2) % popular}?` : `A unique question ${run} ${i}`;
+    counted(ask(question, cached ? 'qna-cached' : 'qna-new', headers), cached ? 'qna-cached' : 'qna-new');
   } else {
     counted(get(searchPath(i >> 1), 'search', headers), 'search');
   }
