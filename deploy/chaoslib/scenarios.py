@@ -517,7 +517,7 @@ class ClockAhead(Scenario):
     def __init__(self, instance, what):
         self.instance = instance
         self.name = f"clock-ahead-{instance.rstrip('2')}"
-        self.about = f"the second {what} instance's clock a minute ahead (libfaketime +60s) for 20 s, then restarted normally"
+        self.about = f"the {what}'s clock a minute ahead (libfaketime +60s) for 20 s, then restarted normally"
 
     def inject(self, ctx):
         if not os.path.exists(self.FAKE["LD_PRELOAD"]):
@@ -647,7 +647,8 @@ from .spike import Spike  # noqa: E402 (it builds on Scenario, above)
 ALL = {s.name: s for s in (WorkersKill(), PostgresRestart(), RedisPartition(), InstanceKill(), RollingRestart(),
                            PostgresKill(), PostgresRestartMidSend(), RedisKill(), RedisFreeze(), PostgresLatency(), LLMSlow(), LLMFailing(), SMTPDown(),
                            PostgresLoss(), PostgresPartitionOne(), LLMHangMidStream(), LLMGarbage(), RedisMemory(), MediaFull(),
-                           FFmpegHang(), ClockAhead("auth2", "AuthService"), ClockAhead("gpt2", "GPTService"), JobsStorm(), Spike(),
+                           FFmpegHang(), ClockAhead("auth2", "second AuthService instance"),
+                           ClockAhead("gpt2", "second GPTService instance"), ClockAhead("workers", "Workers process"), JobsStorm(), Spike(),
                            PostgresFailover())}
 SHORT = ["workers-kill", "postgres-restart", "redis-partition"]
 
