@@ -42,6 +42,39 @@ import TestSupport
         }
     }
 
+    /// Postgres away for longer than two tries (a restart, a failover): the batch is tried again
+    /// until it is written, not dropped; the answers were already given.
+    @Test func aBatchOutlivesAnOutage() async throws {
+        try await TestEnvironment.withScratchDatabase(prefix: "batcher") { url in
+            _ = try await TestEnvironment.withDatabase(url: url) { db in
+                try await Migrator.migrate([try MigrationSet.queue()], database: db, logger: TestEnvironment.logger)
+            }
+            let target = URLComponents(string: url)!
+            let proxy = try await CuttableProxy(toHost: target.host ?? "127.0.0.1", port: target.port ?? 5432)
+            defer { Task { await proxy.stop() } }
+            var proxied = target
+            proxied.host = "127.0.0.1"
+            proxied.port = proxy.port
+            var quiet = TestEnvironment.logger
+            quiet.logLevel = .critical
+            let database = try Database(url: proxied.string!, applicationName: "batcher-outage", maxConnections: 2,
+                                        acquireTimeout: .milliseconds(200), logger: quiet)
+            try await database.whileRunning { database in
+                try await database.query("SELECT 1", logger: TestEnvironment.logger)
+                let batcher = JobBatcher<NewJob>(jobs: JobQueue(database: database, logger: quiet))
+                try await TestEnvironment.whileRunning([batcher]) {
+                    proxy.cut()
+                    for n in 0..<50 { batcher.submit(try job(n)) }
+                    // Longer than the two tries a batch used to get before it was dropped; a slower
+                    // machine only makes the outage look shorter, never fails the test.
+                    try await Task.sleep(for: .seconds(1.5))
+                    proxy.restore()
+                    #expect(try await eventually(timeout: .seconds(30)) { try await count("queue.jobs", database) == 50 })
+                }
+            }
+        }
+    }
+
     @Test func beyondItsCapacityJobsAreDroppedNotHeld() async throws {
         try await TestEnvironment.withScratchDatabase(prefix: "batcher") { url in
             try await TestEnvironment.withDatabase(url: url) { db in

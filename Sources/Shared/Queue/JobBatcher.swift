@@ -18,8 +18,8 @@ import ServiceLifecycle
 /// (`auditEvents`), so ten thousand events cost a few jobs, not ten thousand.
 ///
 /// Bounded: beyond `capacity` waiting elements new ones are dropped and counted, so a database
-/// outage cannot grow memory without end. On graceful shutdown what is waiting is written before
-/// the pool closes.
+/// outage cannot grow memory without end. A batch that fails is tried again, backing off to 2 s,
+/// until it is written. On graceful shutdown what is waiting is written before the pool closes.
 public final class JobBatcher<Element: Sendable>: Sendable, Service {
     private struct State {
         var pending: [Element] = []
@@ -112,19 +112,44 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
     }
 
     private func write(_ batch: [Element]) async {
-        // Two tries: a batch lost to a dropped connection is the common failure.
-        for attempt in 1...2 {
+        let made: [NewJob]
+        do {
+            made = try makeJobs(batch)
+        } catch {
+            drop(batch, error: error)
+            return
+        }
+        // Tried until written: what fails a batch is Postgres away for seconds (a restart, a
+        // failover, a dropped connection), and an answer was already given for each element. New
+        // elements wait meanwhile, up to `capacity`, so memory stays bounded. A duplicate from a
+        // write whose commit went unacknowledged is harmless: events are keyed by their ids.
+        // Once stopping (or cancelled), a few more tries and then the batch is dropped.
+        var delay = Duration.milliseconds(100)
+        for attempt in 1... {
             do {
-                try await jobs.enqueue(try makeJobs(batch))
+                try await jobs.enqueue(made)
+                if attempt > 2 { jobs.logger.info("a batch of jobs was written after retries", metadata: ["attempts": "\(attempt)"]) }
                 return
             } catch {
+                let stopping = state.withLockedValue { $0.stopped } || Task.isCancelled
+                if stopping && attempt >= 3 {
+                    drop(batch, error: error)
+                    return
+                }
                 if attempt == 2 {
                     failures.increment()
-                    dropped.increment(by: batch.count)
-                    jobs.logger.error("could not enqueue a batch of jobs", metadata: ["jobs": "\(batch.count)", "error": "\(error.reason)"])
+                    jobs.logger.warning("could not enqueue a batch of jobs; retrying until it is written",
+                                        metadata: ["jobs": "\(batch.count)", "error": "\(error.reason)"])
                 }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
             }
         }
+    }
+
+    private func drop(_ batch: [Element], error: any Error) {
+        dropped.increment(by: batch.count)
+        jobs.logger.error("could not enqueue a batch of jobs; dropped", metadata: ["jobs": "\(batch.count)", "error": "\(error.reason)"])
     }
 }
 
