@@ -155,7 +155,9 @@ def main():
                 quiesce(ctx)
                 allowed = {r["name"]: scenarios.ALL[r["name"]].duplicate_mail for r in results
                            if scenarios.ALL[r["name"]].duplicate_mail}
-                findings = checker.check(checker.read_log(log.file.name), checker.snapshot(stack), allowed)
+                interrupted = {r["name"]: scenarios.ALL[r["name"]].interrupted_videos for r in results
+                               if scenarios.ALL[r["name"]].interrupted_videos}
+                findings = checker.check(checker.read_log(log.file.name), checker.snapshot(stack), allowed, interrupted)
                 settings = (f"Scenarios: {', '.join(names)}. Steady phases {before:.0f} s before and {after:.0f} s after "
                             f"each fault; 4 actors through nginx from the client host; binaries from {bin_dir}."
                             + (" **--break-jobs: a mail job deleted on purpose.**" if args.break_jobs else "")

@@ -175,6 +175,25 @@ class CheckerTests(unittest.TestCase):
         self.assertEqual(len(findings.by_scenario["(end)"]["phantom"]), 1)
         self.assertTrue(findings.failed())
 
+    def test_a_video_failed_because_its_worker_was_lost_passes_only_where_the_scenario_says_why(self):
+        records, snap = healthy()
+        records = [r for r in records if r["kind"] != "play"]
+        snap["audit"] = [a for a in snap["audit"] if a["action"] != "video.played"]
+        video = snap["videos"][0]
+        video.update(status="failed", failure_reason="processing stopped: its worker was lost (attempt 3 of 3)",
+                     thumbnail_path=None, rendition_path=None, play_count=0)
+        snap["media"] = {"thumbnails": {}, "renditions": {}}
+        findings = check(records, snap)
+        self.assertEqual(findings.by_scenario["s"]["interrupted"],
+                         [f"video {VIDEO}: processing stopped: its worker was lost (attempt 3 of 3)"])
+        self.assertTrue(findings.failed())
+        self.assertFalse(check(records, snap, interrupted={"s": "the Workers killed on every attempt"}).failed())
+        # Failed for another reason it is lost, whatever the scenario says.
+        video["failure_reason"] = "the video could not be encoded"
+        findings = check(records, snap, interrupted={"s": "the Workers killed on every attempt"})
+        self.assertEqual(len(findings.by_scenario["s"]["lost"]), 1)
+        self.assertTrue(findings.failed())
+
     def test_a_play_missing_from_the_count_is_a_mismatch(self):
         records, snap = healthy()
         snap["videos"][0]["play_count"] = 0

@@ -47,7 +47,7 @@ def snapshot(stack):
                                   "WHERE p.title LIKE 'chaos %'"),
         "playlists": json_rows(stack, "SELECT id, owner_id FROM content.playlists"),
         "items": json_rows(stack, "SELECT id, playlist_id, video_id FROM content.playlist_items"),
-        "videos": json_rows(stack, "SELECT v.id, v.title, v.status, v.thumbnail_path, v.rendition_path, v.play_count + "
+        "videos": json_rows(stack, "SELECT v.id, v.title, v.status, v.failure_reason, v.thumbnail_path, v.rendition_path, v.play_count + "
                                    "coalesce((SELECT sum(1) FROM content.play_deltas d WHERE d.video_id = v.id), 0) AS play_count "
                                    "FROM content.videos v"),
         "audit": json_rows(stack, "SELECT action, actor_id, target_id, count(*) AS n FROM audit.events "
@@ -95,11 +95,16 @@ def read_mails(maildir):
     return mails
 
 
-class Findings:
-    KINDS = ("lost", "phantom", "duplicate", "mismatch", "violation")
+INTERRUPTED = "processing stopped: its worker was lost"
 
-    def __init__(self, allowed=None):
+
+class Findings:
+    KINDS = ("lost", "phantom", "duplicate", "mismatch", "violation", "interrupted")
+
+    def __init__(self, allowed=None, interrupted=None):
         self.allowed = allowed or {}  # scenario -> why its mail may arrive twice
+        # scenario -> why a video may fail because its worker was lost on every attempt
+        self.interrupted = interrupted or {}
         self.by_scenario = collections.defaultdict(lambda: {k: [] for k in self.KINDS})
         self.jobs = {"stuck": [], "dead_without_reason": [], "dead": [], "waiting": []}
 
@@ -110,7 +115,8 @@ class Findings:
         hard = ("lost", "phantom", "mismatch", "violation")
         return any(f[k] for f in self.by_scenario.values() for k in hard) or any(
             what for name, f in self.by_scenario.items() for what in f["duplicate"]
-            if not (name in self.allowed and what.startswith("mail "))) or bool(
+            if not (name in self.allowed and what.startswith("mail "))) or any(
+            f["interrupted"] for name, f in self.by_scenario.items() if name not in self.interrupted) or bool(
             self.jobs["stuck"] or self.jobs["dead_without_reason"])
 
 
@@ -127,8 +133,8 @@ def contract_violation(record):
     return None
 
 
-def check(records, snap, allowed=None):
-    findings = Findings(allowed)
+def check(records, snap, allowed=None, interrupted=None):
+    findings = Findings(allowed, interrupted)
     users = {u["email"]: u["id"] for u in snap["users"]}
     verified = {u["id"] for u in snap["users"] if u.get("verified")}
     item_events = {row["item"]: row["n"] for row in snap.get("item_events", [])}
@@ -250,6 +256,10 @@ def check(records, snap, allowed=None):
                 video = videos.get(ids.get("id"))
                 if not video:
                     findings.add(scenario, "lost", f"video {ids.get('id')}")
+                elif video["status"] == "failed" and (video.get("failure_reason") or "").startswith(INTERRUPTED):
+                    # Its jobs' every attempt died with the worker: failed on purpose, so that a job
+                    # that kills its worker cannot run for ever. Allowed only where the scenario says why.
+                    findings.add(scenario, "interrupted", f"video {ids['id']}: {video['failure_reason']}")
                 elif video["status"] != "ready":
                     findings.add(scenario, "lost", f"video {ids['id']} is {video['status']}, not ready (its thumbnail and rendition)")
                 else:

@@ -43,7 +43,8 @@ def write(folder, results, records, findings, notes, settings):
     for name, found in findings.by_scenario.items():
         for kind in findings.KINDS:
             for what in found[kind]:
-                allowed = findings.allowed.get(name) if kind == "duplicate" and what.startswith("mail ") else None
+                allowed = (findings.allowed.get(name) if kind == "duplicate" and what.startswith("mail ")
+                           else findings.interrupted.get(name) if kind == "interrupted" else None)
                 lines.append(f"- {name}, {kind}: {what}" + (f" (allowed: {allowed})" if allowed else ""))
                 any_finding = True
     if not any_finding:
