@@ -16,24 +16,26 @@ import TestSupport
     }
 
     @Test func aLateQuestionIsAnsweredFromTheCacheOrAFlightAndNeverSentUpstream() async throws {
-        try await GPTServer.run(["HTTP_MAX_QUEUE_MS": "500", "HTTP_MAX_QUEUE_CACHED_MS": "1500", "GPT_CACHE_SEMANTIC": "false"],
+        try await GPTServer.run(["HTTP_MAX_QUEUE_MS": "300", "HTTP_MAX_QUEUE_CACHED_MS": "4000", "GPT_CACHE_SEMANTIC": "false"],
                                 stubArguments: ["--latency-ms", "1000"]) { server in
-            // A fresh stamp first: the service learns the proxy's clock from the shortest gap.
-            let fresh = try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 0))
-            #expect(fresh.status == 200)
+            // Fresh stamps first: the service learns the proxy's clock from the shortest gap (on a
+            // busy machine the first may have queued; the margins below allow a second of it).
+            for _ in 0..<3 {
+                #expect(try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 0)).status == 200)
+            }
             #expect(try await server.ask("What does a cache hold?").status == 200)
 
-            let hit = try await ask(server, "What does a cache hold?", late: 0.9)
+            let hit = try await ask(server, "What does a cache hold?", late: 1.5)
             #expect(hit.status == 200, "\(hit.body)")
             #expect(hit["source"] == "exact")
 
             // A late caller who asks past the cache (no-cache) wants the model: shed.
-            var noCache = Self.stamped(secondsAgo: 0.9)
+            var noCache = Self.stamped(secondsAgo: 1.5)
             noCache["Cache-Control"] = "no-cache"
             let fresh503 = try await server.call(.POST, "/api/gpt/qna", body: ["question": "What does a cache hold?"], headers: noCache)
             #expect(fresh503.status == 503 && fresh503.errorCode == "overloaded")
 
-            let new = try await ask(server, "What has nobody asked yet?", late: 0.9)
+            let new = try await ask(server, "What has nobody asked yet?", late: 1.5)
             #expect(new.status == 503)
             #expect(new.errorCode == "overloaded")
             #expect(new.header("Retry-After") == "1")
@@ -41,13 +43,13 @@ import TestSupport
             // A question on its way to the model: a late caller follows it.
             let leader = Task { try await server.ask("What is on its way?") }
             #expect(try await eventually { try await server.stub.stats().in_flight == 1 })
-            let follower = try await ask(server, "What is on its way?", late: 0.9)
+            let follower = try await ask(server, "What is on its way?", late: 1.5)
             #expect(follower.status == 200, "\(follower.body)")
             #expect(follower["source"] == "merged")
             #expect(try await leader.value.status == 200)
 
             // Too late even for the cache.
-            let tooLate = try await ask(server, "What does a cache hold?", late: 2)
+            let tooLate = try await ask(server, "What does a cache hold?", late: 8)
             #expect(tooLate.status == 503)
             #expect(tooLate.errorCode == "overloaded")
 
@@ -58,9 +60,11 @@ import TestSupport
 
     /// Only the question route answers late; elsewhere a late request is shed as before.
     @Test func otherRoutesShedALateRequest() async throws {
-        try await GPTServer.run(["HTTP_MAX_QUEUE_MS": "500", "HTTP_MAX_QUEUE_CACHED_MS": "1500"]) { server in
-            #expect(try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 0)).status == 200)
-            let late = try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 0.9))
+        try await GPTServer.run(["HTTP_MAX_QUEUE_MS": "300", "HTTP_MAX_QUEUE_CACHED_MS": "4000"]) { server in
+            for _ in 0..<3 {
+                #expect(try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 0)).status == 200)
+            }
+            let late = try await server.call(.GET, "/api/gpt/quota", headers: Self.stamped(secondsAgo: 1.5))
             #expect(late.status == 503)
             #expect(late.errorCode == "overloaded")
         }

@@ -150,11 +150,15 @@ import TestSupport
             let waited = { (headers: HTTPFields) async throws -> Int in
                 try await client.execute(uri: "/waited", method: .get, headers: headers) { Int(String(buffer: $0.body)) ?? -1 }
             }
-            // The first stamp teaches the service the proxy's clock (`ClockOffset`): a fresh one.
-            let fresh = try await waited([.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)])
-            #expect((0..<1000).contains(fresh), "\(fresh) ms")
+            // Fresh stamps first teach the service the proxy's clock (`ClockOffset`, the shortest
+            // gap); a first request that queued on a busy machine makes the later waits read short
+            // by as much, hence the lower bound below.
+            for _ in 0..<3 {
+                let fresh = try await waited([.requestStart: String(format: "t=%.3f", Date().timeIntervalSince1970)])
+                #expect((0..<1000).contains(fresh), "\(fresh) ms")
+            }
             let stamped = try await waited([.requestStart: stamp])
-            #expect((2500..<4000).contains(stamped), "\(stamped) ms")
+            #expect((1500..<4000).contains(stamped), "\(stamped) ms")
             #expect((0..<1000).contains(try await waited([:])))
             #expect((0..<1000).contains(try await waited([.requestStart: "t=yesterday"])))
             try await client.execute(uri: "/metrics", method: .get) { response in
