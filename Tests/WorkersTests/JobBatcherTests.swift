@@ -69,9 +69,8 @@ import TestSupport
                 try await TestEnvironment.whileRunning([batcher]) {
                     proxy.cut()
                     for n in 0..<50 { batcher.submit(try job(n)) }
-                    // Longer than the two tries a batch used to get before it was dropped; a slower
-                    // machine only makes the outage look shorter, never fails the test.
-                    try await Task.sleep(for: .seconds(1.5))
+                    // Past the two tries a batch used to get before it was dropped.
+                    #expect(try await eventually(timeout: .seconds(30)) { batcher.failedTries >= 3 })
                     proxy.restore()
                     #expect(try await eventually(timeout: .seconds(30)) { try await count("queue.jobs", database) == 50 })
                 }

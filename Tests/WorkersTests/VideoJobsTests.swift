@@ -50,6 +50,14 @@ import TestSupport
         return id
     }
 
+    /// A half-made output file, as a job leaves it before renaming it into place.
+    func writePartial(_ fixture: Fixture, _ relative: String, _ bytes: Data) throws -> URL {
+        let partial = fixture.media.url(MediaLayout.partial(relative))
+        try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try bytes.write(to: partial)
+        return partial
+    }
+
     func job<T: Encodable>(_ payload: T, kind: String, attempt: Int32 = 1) throws -> ClaimedJob {
         ClaimedJob(id: 1, queue: "video", kind: kind, payload: String(decoding: try JSONEncoder().encode(payload), as: UTF8.self),
                    attempt: attempt, maxAttempts: 3, createdAt: Date(), runAt: Date())
@@ -165,9 +173,7 @@ import TestSupport
             let path = try await makeClip(fixture, id)
             _ = try await insertVideo(fixture.db, id, path: path)
             // The job has read the row; the video is deleted before the job records its output.
-            let partial = fixture.media.url(MediaLayout.partial(MediaLayout.thumbnail(id)))
-            try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data([0xFF, 0xD8, 0xFF]).write(to: partial)
+            let partial = try writePartial(fixture, MediaLayout.thumbnail(id), Data([0xFF, 0xD8, 0xFF]))
             try await fixture.db.query("DELETE FROM content.videos WHERE id = \(id)", logger: TestEnvironment.logger)
             try await fixture.outputs.publish(id, .thumbnail, relative: MediaLayout.thumbnail(id), logger: TestEnvironment.logger)
             #expect(!FileManager.default.fileExists(atPath: fixture.media.url(MediaLayout.thumbnail(id)).path))
@@ -186,9 +192,7 @@ import TestSupport
             let id = UUID()
             let path = try await makeClip(fixture, id)
             _ = try await insertVideo(fixture.db, id, path: path)
-            let partial = fixture.media.url(MediaLayout.partial(MediaLayout.rendition(id)))
-            try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data("half a video".utf8).write(to: partial)
+            let partial = try writePartial(fixture, MediaLayout.rendition(id), Data("half a video".utf8))
             let queue = JobQueue(database: fixture.db, logger: TestEnvironment.logger)
             try await queue.enqueue([try NewJob(queue: "video", kind: TranscodeJob.kind, payload: TranscodeJob(videoID: id, sourcePath: path),
                                                 maxAttempts: 1)])

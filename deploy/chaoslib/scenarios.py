@@ -15,7 +15,7 @@ import time
 import uuid
 
 from .hosts import poll, run as sh
-from .stack import DATABASE_ADDRESS, STANDBY
+from .stack import DATABASE_ADDRESS, SERVICES, STANDBY
 from .workload import BOUNDARY, Actor, Client, Shared, clip, mail_burst, upload_form
 
 
@@ -291,7 +291,6 @@ class RollingRestart(Scenario):
     settle = 6
 
     def inject(self, ctx):
-        from .stack import SERVICES
         for name in SERVICES:
             process = ctx.stack.procs[name]
             started = time.monotonic()
@@ -471,7 +470,6 @@ class MediaFull(Scenario):
     hold = 15
 
     def inject(self, ctx):
-        from .workload import clip
         ctx.prober.round()
         video = clip()
         self.filler = os.path.join(ctx.stack.media, "filler")

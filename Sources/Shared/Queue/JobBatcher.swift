@@ -25,6 +25,8 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
         var pending: [Element] = []
         var wakeup: CheckedContinuation<Void, Never>?
         var stopped = false
+        /// Tries of the batch being written that have failed so far.
+        var failedTries = 0
     }
 
     let jobs: JobQueue
@@ -63,6 +65,9 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
 
     /// Jobs handed over and not yet written.
     public var pendingCount: Int { state.withLockedValue { $0.pending.count } }
+
+    /// How many tries of the batch being written have failed so far (0 once it is written).
+    public var failedTries: Int { state.withLockedValue { $0.failedTries } }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
@@ -128,10 +133,14 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
         for attempt in 1... {
             do {
                 try await jobs.enqueue(made)
+                state.withLockedValue { $0.failedTries = 0 }
                 if attempt > 2 { jobs.logger.info("a batch of jobs was written after retries", metadata: ["attempts": "\(attempt)"]) }
                 return
             } catch {
-                let stopping = state.withLockedValue { $0.stopped } || Task.isCancelled
+                let stopping = state.withLockedValue { state in
+                    state.failedTries = attempt
+                    return state.stopped
+                } || Task.isCancelled
                 if stopping && attempt >= 3 {
                     drop(batch, error: error)
                     return
@@ -148,6 +157,7 @@ public final class JobBatcher<Element: Sendable>: Sendable, Service {
     }
 
     private func drop(_ batch: [Element], error: any Error) {
+        state.withLockedValue { $0.failedTries = 0 }
         dropped.increment(by: batch.count)
         jobs.logger.error("could not enqueue a batch of jobs; dropped", metadata: ["jobs": "\(batch.count)", "error": "\(error.reason)"])
     }

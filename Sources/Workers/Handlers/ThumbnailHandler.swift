@@ -27,7 +27,7 @@ struct ThumbnailHandler: JobHandler {
             return try await outputs.reject(id, reason: "the file is not a video we can read", logger: logger)
         }
 
-        let relative = MediaLayout.thumbnail(id)
+        let relative = VideoOutputs.Output.thumbnail.relative(id)
         let partial = outputs.media.url(MediaLayout.partial(relative))
         try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
         let seek = String(format: "%.3f", min(1.0, duration / 2))

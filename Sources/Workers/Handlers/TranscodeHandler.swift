@@ -37,7 +37,7 @@ struct TranscodeHandler: JobHandler {
         }
         let total = duration ?? 0
 
-        let relative = MediaLayout.rendition(id)
+        let relative = VideoOutputs.Output.rendition.relative(id)
         let partial = outputs.media.url(MediaLayout.partial(relative))
         try FileManager.default.createDirectory(at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
         let result = try await outputs.tools.ffmpeg(Self.arguments(source: source.path, target: partial.path, preset: preset),

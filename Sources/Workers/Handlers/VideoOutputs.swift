@@ -17,6 +17,8 @@ struct VideoOutputs: Sendable {
         case thumbnail, rendition
 
         var column: String { self == .thumbnail ? "thumbnail_path" : "rendition_path" }
+        /// The output's file under the media folder.
+        func relative(_ id: UUID) -> String { self == .thumbnail ? MediaLayout.thumbnail(id) : MediaLayout.rendition(id) }
         /// The other output: the video is ready when both are set.
         var other: String { self == .thumbnail ? "rendition_path" : "thumbnail_path" }
     }
@@ -86,8 +88,7 @@ struct VideoOutputs: Sendable {
     /// The output's last attempt died with its worker: the video fails as on a last attempt that
     /// failed, and the half-made file goes.
     func interrupted(_ id: UUID, _ output: Output, attempts: Int32, logger: Logger) async throws {
-        let relative = output == .thumbnail ? MediaLayout.thumbnail(id) : MediaLayout.rendition(id)
-        let partial = media.url(MediaLayout.partial(relative))
+        let partial = media.url(MediaLayout.partial(output.relative(id)))
         _ = try? await NIOThreadPool.singleton.runIfActive { try? FileManager.default.removeItem(at: partial) }
         try await markFailed(id, reason: "processing stopped: its worker was lost (attempt \(attempts) of \(attempts))", logger: logger)
         logger.warning("video failed: its last attempt was interrupted", metadata: ["video_id": .string(id.uuidString)])
